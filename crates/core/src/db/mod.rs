@@ -1,0 +1,312 @@
+//! The database: one sqlx pool for the engine `DB_CLIENT` selects, and one way to run SQL on it.
+//!
+//! Every statement runs as text plus JSON-like parameters ([`Param`]). SQLite and MySQL coerce
+//! loosely typed parameters themselves; PostgreSQL does not (a text parameter is not a uuid), so
+//! for it the parameter types are taken from the prepared statement and each value is encoded as
+//! the type PostgreSQL expects — what node-pg achieves by sending text.
+
+mod bind;
+pub mod bootstrap;
+mod row;
+pub mod system_tables;
+
+use futures_util::TryStreamExt;
+use serde_json::{Map, Value};
+use sqlx::{Either, Executor};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::config::{DbClient, DbConfig};
+pub use bind::Param;
+
+/// One row as a JSON object keyed by column name, in column order.
+pub type Row = Map<String, Value>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("{0}")]
+    Param(String),
+}
+
+impl DbError {
+    /// The driver's own message, as a hook or an admin would see it.
+    pub fn message(&self) -> String {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.message().to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What one statement produced.
+#[derive(Debug, Default, Clone)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    pub rows_affected: u64,
+    pub last_insert_id: Option<i64>,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+}
+
+/// The shared connection pool. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    client: DbClient,
+    pg_params: Arc<Mutex<HashMap<String, Arc<Vec<String>>>>>,
+}
+
+/// An open transaction; dropped without `commit` it rolls back.
+pub struct Transaction {
+    inner: TxInner,
+    db: Database,
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+}
+
+impl Database {
+    pub async fn connect(config: &DbConfig) -> Result<Database, DbError> {
+        use sqlx::pool::PoolOptions;
+        use std::str::FromStr;
+        let acquire = std::time::Duration::from_secs(10);
+        let pool = match config.client {
+            DbClient::Sqlite => {
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)?
+                    .foreign_keys(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(std::time::Duration::from_secs(10));
+                // An in-memory database exists per connection: keep exactly one.
+                let max = if config.url.contains(":memory:") { 1 } else { config.pool_max.max(1) };
+                Pool::Sqlite(PoolOptions::new().max_connections(max).acquire_timeout(acquire).connect_with(opts).await?)
+            }
+            DbClient::Postgres => Pool::Postgres(
+                PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).connect(&config.url).await?,
+            ),
+            DbClient::MySql => Pool::MySql(
+                PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).connect(&config.url).await?,
+            ),
+        };
+        Ok(Database { pool, client: config.client, pg_params: Default::default() })
+    }
+
+    pub fn client(&self) -> DbClient {
+        self.client
+    }
+
+    /// SQL text and values of a sea-query statement in this engine's dialect.
+    pub fn build(&self, stmt: &impl sea_query::QueryStatementWriter) -> (String, sea_query::Values) {
+        match self.client {
+            DbClient::Sqlite => stmt.build(sea_query::SqliteQueryBuilder),
+            DbClient::Postgres => stmt.build(sea_query::PostgresQueryBuilder),
+            DbClient::MySql => stmt.build(sea_query::MysqlQueryBuilder),
+        }
+    }
+
+    /// DDL text of a sea-query schema statement in this engine's dialect.
+    pub fn build_schema(&self, stmt: &impl sea_query::SchemaStatementBuilder) -> String {
+        match self.client {
+            DbClient::Sqlite => stmt.build(sea_query::SqliteQueryBuilder),
+            DbClient::Postgres => stmt.build(sea_query::PostgresQueryBuilder),
+            DbClient::MySql => stmt.build(sea_query::MysqlQueryBuilder),
+        }
+    }
+
+    pub async fn query(&self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
+        match &self.pool {
+            Pool::Sqlite(p) => run_sqlite(p, sql, params).await,
+            Pool::Postgres(p) => {
+                let types = self.pg_param_types(p, sql).await?;
+                run_postgres(p, sql, params, &types).await
+            }
+            Pool::MySql(p) => run_mysql(p, sql, params).await,
+        }
+    }
+
+    /// Runs a sea-query statement built for this engine.
+    pub async fn run(&self, stmt: &impl sea_query::QueryStatementWriter) -> Result<QueryResult, DbError> {
+        let (sql, values) = self.build(stmt);
+        self.query(&sql, &bind::from_values(values)).await
+    }
+
+    pub async fn begin(&self) -> Result<Transaction, DbError> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            Pool::MySql(p) => TxInner::MySql(p.begin().await?),
+        };
+        Ok(Transaction { inner, db: self.clone() })
+    }
+
+    /// Names of the tables in the current database/schema.
+    pub async fn table_names(&self) -> Result<Vec<String>, DbError> {
+        let sql = match self.client {
+            DbClient::Sqlite => "SELECT name AS table_name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            DbClient::Postgres => {
+                "SELECT table_name::text AS table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            }
+            DbClient::MySql => {
+                "SELECT table_name AS table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'"
+            }
+        };
+        let result = self.query(sql, &[]).await?;
+        let mut names: Vec<String> = result
+            .rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().and_then(|(_, v)| v.as_str().map(str::to_string)))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
+        }
+    }
+
+    async fn pg_param_types(&self, pool: &sqlx::PgPool, sql: &str) -> Result<Arc<Vec<String>>, DbError> {
+        if let Some(t) = self.pg_params.lock().unwrap().get(sql) {
+            return Ok(t.clone());
+        }
+        let types = pg_prepare_types(pool, sql).await?;
+        let mut cache = self.pg_params.lock().unwrap();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(sql.to_string(), types.clone());
+        Ok(types)
+    }
+}
+
+impl Transaction {
+    pub fn client(&self) -> DbClient {
+        self.db.client
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => run_sqlite(&mut **tx, sql, params).await,
+            TxInner::Postgres(tx) => {
+                let types = match self.db.pg_params.lock().unwrap().get(sql).cloned() {
+                    Some(t) => t,
+                    None => Arc::new(vec![]),
+                };
+                let types = if types.is_empty() && sql.contains('$') {
+                    let t = pg_prepare_types(&mut **tx, sql).await?;
+                    self.db.pg_params.lock().unwrap().insert(sql.to_string(), t.clone());
+                    t
+                } else {
+                    types
+                };
+                run_postgres(&mut **tx, sql, params, &types).await
+            }
+            TxInner::MySql(tx) => run_mysql(&mut **tx, sql, params).await,
+        }
+    }
+
+    pub async fn run(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<QueryResult, DbError> {
+        let (sql, values) = self.db.build(stmt);
+        self.query(&sql, &bind::from_values(values)).await
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+            TxInner::MySql(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), DbError> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await?,
+            TxInner::Postgres(tx) => tx.rollback().await?,
+            TxInner::MySql(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+async fn pg_prepare_types<'e>(ex: impl Executor<'e, Database = sqlx::Postgres>, sql: &'e str) -> Result<Arc<Vec<String>>, DbError> {
+    use sqlx::{Statement, TypeInfo};
+    let stmt = ex.prepare(sql).await?;
+    let types = match stmt.parameters() {
+        Some(Either::Left(types)) => types.iter().map(|t| t.name().to_string()).collect(),
+        _ => vec![],
+    };
+    Ok(Arc::new(types))
+}
+
+#[allow(deprecated)]
+async fn run_sqlite<'e>(ex: impl Executor<'e, Database = sqlx::Sqlite>, sql: &'e str, params: &[Param]) -> Result<QueryResult, DbError> {
+    let query = bind::sqlite(sqlx::query(sql), params);
+    let mut out = QueryResult::default();
+    let mut stream = ex.fetch_many(query);
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            Either::Left(done) => {
+                out.rows_affected += done.rows_affected();
+                out.last_insert_id = Some(done.last_insert_rowid());
+            }
+            Either::Right(r) => row::push_sqlite(&mut out, &r),
+        }
+    }
+    Ok(out)
+}
+
+#[allow(deprecated)]
+async fn run_postgres<'e>(
+    ex: impl Executor<'e, Database = sqlx::Postgres>,
+    sql: &'e str,
+    params: &[Param],
+    types: &[String],
+) -> Result<QueryResult, DbError> {
+    let query = bind::postgres(sqlx::query(sql), params, types)?;
+    let mut out = QueryResult::default();
+    let mut stream = ex.fetch_many(query);
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            Either::Left(done) => out.rows_affected += done.rows_affected(),
+            Either::Right(r) => row::push_postgres(&mut out, &r),
+        }
+    }
+    Ok(out)
+}
+
+#[allow(deprecated)]
+async fn run_mysql<'e>(ex: impl Executor<'e, Database = sqlx::MySql>, sql: &'e str, params: &[Param]) -> Result<QueryResult, DbError> {
+    let query = bind::mysql(sqlx::query(sql), params);
+    let mut out = QueryResult::default();
+    let mut stream = ex.fetch_many(query);
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            Either::Left(done) => {
+                out.rows_affected += done.rows_affected();
+                if done.last_insert_id() != 0 {
+                    out.last_insert_id = Some(done.last_insert_id() as i64);
+                }
+            }
+            Either::Right(r) => row::push_mysql(&mut out, &r),
+        }
+    }
+    Ok(out)
+}

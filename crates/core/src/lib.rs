@@ -1,0 +1,12 @@
+//! Rectus domain core: configuration, database, system tables, services and the event bus.
+//! It knows nothing of JavaScript or HTTP; hooks and routes both call into it.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+
+pub use error::ApiError;
+
+/// The Directus version whose API and hook contract Rectus follows.
+pub const DIRECTUS_COMPAT_VERSION: &str = "9.0.0-rc.83";

@@ -1,0 +1,1 @@
+pub use deno_core;

@@ -1,0 +1,4 @@
+//! One router per resource, merged into the app.
+
+pub mod not_found;
+pub mod server;
