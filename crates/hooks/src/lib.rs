@@ -1,1 +1,162 @@
+//! Rectus's JS hook runtime: loads `extensions/hooks/*/index.js` unmodified into a pool of
+//! deno_core isolates and dispatches the core's events to them with Directus semantics.
+
+pub mod engine;
+pub mod loader;
+pub mod pool;
+pub mod registry;
+
+use async_trait::async_trait;
+use rectus_core::config::Config;
+use rectus_core::events::{EventArgs, EventBus};
+use rectus_core::ApiError;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
 pub use deno_core;
+use engine::{EngineSetup, HookFailure, JobKind, JobResult, JobSpec, LoadReport};
+use pool::{InFlight, Job, Pool};
+use registry::Registry;
+
+/// One loaded generation of hooks: the isolates and the listener table they share.
+pub struct HookRuntime {
+    pool: Pool,
+    registry: Registry,
+    report: LoadReport,
+    timeout: Duration,
+    next_job: AtomicU64,
+}
+
+impl HookRuntime {
+    /// Discovers and loads the hooks of `config.extensions_path`. A hook that fails is logged and
+    /// skipped; only an engine that cannot start at all is an error.
+    pub fn start(config: &Config) -> Result<Arc<HookRuntime>, String> {
+        let hooks = loader::discover(&config.extensions_path)
+            .map_err(|e| format!("can't read {}/hooks: {e}", config.extensions_path.display()))?;
+        let names: Vec<&str> = hooks.iter().map(|h| h.name.as_str()).collect();
+        tracing::info!("Loaded extensions: {}", names.join(", "));
+        let process_env: HashMap<String, String> = config
+            .env
+            .as_map()
+            .iter()
+            .map(|(k, v)| (k.clone(), match v {
+                Value::String(s) => s.clone(),
+                Value::Null => "null".into(),
+                other => other.to_string(),
+            }))
+            .collect();
+        let setup = EngineSetup {
+            hooks,
+            cwd: config.cwd.to_string_lossy().into_owned(),
+            process_env,
+            env: config.env.to_json(),
+            max_heap_bytes: config.hooks.max_heap_bytes,
+        };
+        let (pool, report) = Pool::start(config.hooks.pool_size, setup, config.hooks.timeout)?;
+        for failure in &report.failures {
+            tracing::warn!("Couldn't register hook \"{}\": {}", failure.hook, failure.error);
+        }
+        Ok(Arc::new(HookRuntime {
+            pool,
+            registry: Registry::new(report.registered.clone()),
+            report,
+            timeout: config.hooks.timeout,
+            next_job: AtomicU64::new(1),
+        }))
+    }
+
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
+
+    /// Sends a job to the least busy isolate; `None` reply for fire-and-forget jobs.
+    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
+        let slot = self.pool.pick().clone();
+        let guard = InFlight::new(slot.clone());
+        let (tx, rx) = oneshot::channel();
+        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, payload_is_input };
+        slot.sender.send(Job { spec, reply: Some(tx) }).ok()?;
+        Some((rx, guard))
+    }
+
+    /// Runs a job and waits for its outcome, bounded by `HOOKS_TIMEOUT`.
+    async fn run(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool) -> Result<Value, ApiError> {
+        let Some((rx, _guard)) = self.send(kind, event, ids, args, payload_is_input) else {
+            return Err(ApiError::service_unavailable("The hook runtime is not running.", "hooks"));
+        };
+        match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(failure))) => Err(to_api_error(failure)),
+            Ok(Err(_)) => Err(ApiError::service_unavailable("A hook isolate stopped while running the hook.", "hooks")),
+            Err(_) => Err(ApiError::service_unavailable(
+                format!("Hook \"{event}\" did not finish within HOOKS_TIMEOUT ({} ms).", self.timeout.as_millis()),
+                "hooks",
+            )),
+        }
+    }
+
+    /// Calls the listeners of a cron key with the tick's time (rc.83 passes one `Date`).
+    pub async fn run_cron(&self, id: u32, key: &str, tick: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+        self.run(JobKind::Cron, key, vec![id], vec![Value::String(tick.to_rfc3339())], false).await.map(|_| ())
+    }
+}
+
+fn to_api_error(f: HookFailure) -> ApiError {
+    ApiError { status: f.status, code: f.code, message: f.message, extensions: f.extensions, internal: f.internal }
+}
+
+fn job_args(args: EventArgs) -> (Vec<Value>, bool) {
+    match args.input {
+        Some(input) => (vec![input, Value::Object(args.context)], true),
+        None => (vec![Value::Object(args.context)], false),
+    }
+}
+
+#[async_trait]
+impl EventBus for HookRuntime {
+    fn has_listeners(&self, event: &str) -> bool {
+        !self.registry.matching(event).is_empty()
+    }
+
+    async fn emit_before(&self, event: &str, args: EventArgs) -> Result<Option<Value>, ApiError> {
+        let ids = self.registry.matching(event);
+        if ids.is_empty() {
+            return Ok(args.input);
+        }
+        let had_input = args.input.is_some();
+        let (values, payload_is_input) = job_args(args);
+        let result = self.run(JobKind::Before, event, ids.to_vec(), values, payload_is_input).await?;
+        Ok(had_input.then_some(result))
+    }
+
+    fn emit_after(&self, event: &str, args: EventArgs) {
+        let ids = self.registry.matching(event);
+        if ids.is_empty() {
+            return;
+        }
+        let (values, payload_is_input) = job_args(args);
+        if let Some((rx, guard)) = self.send(JobKind::After, event, ids.to_vec(), values, payload_is_input) {
+            // Keep the in-flight count honest until the after-hook settles; never awaited by callers.
+            let timeout = self.timeout;
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(timeout, rx).await;
+                drop(guard);
+            });
+        }
+    }
+
+    async fn emit_awaited(&self, event: &str, args: EventArgs) {
+        let ids = self.registry.matching(event);
+        if ids.is_empty() {
+            return;
+        }
+        let (values, payload_is_input) = job_args(args);
+        if let Err(e) = self.run(JobKind::Call, event, ids.to_vec(), values, payload_is_input).await {
+            tracing::warn!("An error was thrown while executing hook \"{event}\": {}", e.message);
+        }
+    }
+}

@@ -131,9 +131,10 @@ impl Env {
         Ok(Env { values })
     }
 
-    /// An environment made of exactly these variables (tests, `hooks test`).
+    /// The defaults plus exactly these variables, no file and no process environment
+    /// (tests, `hooks test`).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
-        let mut values = Map::new();
+        let mut values: Map<String, Value> = defaults(Path::new(".")).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         for (k, v) in pairs {
             values.insert(k.to_string(), cast(k, Value::String(v.to_string())));
         }

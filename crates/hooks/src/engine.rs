@@ -1,0 +1,231 @@
+//! One JS engine instance: a deno_core `JsRuntime` with Rectus's ops and the `js-runtime/` files,
+//! every hook loaded into it. QuickJS-ng by default, V8 with the `v8` feature.
+
+use deno_core::{op2, v8, JsRuntime, OpState, RuntimeOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use tokio::sync::oneshot;
+
+use crate::loader::HookEntry;
+use crate::registry::Listener;
+
+/// The JS half of the runtime, compiled into the binary so it is self-contained.
+const JS_FILES: &[(&str, &str)] = &[
+    ("rectus:00_globals.js", include_str!("../../../js-runtime/00_globals.js")),
+    ("rectus:10_commonjs.js", include_str!("../../../js-runtime/10_commonjs.js")),
+    ("rectus:15_builtins.js", include_str!("../../../js-runtime/15_builtins.js")),
+    ("rectus:20_exceptions.js", include_str!("../../../js-runtime/20_exceptions.js")),
+    ("rectus:30_merge.js", include_str!("../../../js-runtime/30_merge.js")),
+    ("rectus:40_hooks.js", include_str!("../../../js-runtime/40_hooks.js")),
+    ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
+];
+
+/// What a hook threw, normalised by the JS side (`normalizeError`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct HookFailure {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    pub extensions: serde_json::Map<String, Value>,
+    #[serde(default)]
+    pub internal: bool,
+}
+
+pub type JobResult = Result<Value, HookFailure>;
+
+/// A unit of work for the JS side.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    pub id: u64,
+    pub kind: JobKind,
+    pub event: String,
+    pub ids: Vec<u32>,
+    pub args: Vec<Value>,
+    pub payload_is_input: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// Awaited; the merged result replaces the payload.
+    Before,
+    /// Fire-and-forget; errors logged.
+    After,
+    /// Awaited, result ignored (lifecycle events).
+    Call,
+    /// A cron tick: no `this`, one `Date` argument.
+    Cron,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct LoadReport {
+    pub registered: Vec<Listener>,
+    pub crons: Vec<CronListener>,
+    pub failures: Vec<LoadFailure>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct CronListener {
+    pub id: u32,
+    pub hook: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LoadFailure {
+    pub hook: String,
+    pub error: String,
+}
+
+/// Per-isolate state the ops work on.
+pub struct IsolateState {
+    pub queue: VecDeque<JobSpec>,
+    pub replies: HashMap<u64, oneshot::Sender<JobResult>>,
+    pub dispatcher: Option<v8::Global<v8::Function>>,
+    pub load_report: Option<LoadReport>,
+    pub cwd: String,
+    pub process_env: HashMap<String, String>,
+    pub env: Value,
+}
+
+#[derive(Deserialize)]
+struct JsOutcome {
+    #[serde(default)]
+    ok: serde_json::Value,
+    #[serde(default)]
+    error: Option<HookFailure>,
+}
+
+#[op2(fast)]
+fn op_rectus_log(#[string] level: &str, #[string] message: &str) {
+    match level {
+        "error" => tracing::error!(target: "hooks", "{message}"),
+        "warn" => tracing::warn!(target: "hooks", "{message}"),
+        "debug" => tracing::debug!(target: "hooks", "{message}"),
+        "trace" => tracing::trace!(target: "hooks", "{message}"),
+        _ => tracing::info!(target: "hooks", "{message}"),
+    }
+}
+
+#[op2]
+#[string]
+fn op_rectus_read_file(#[string] path: String) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// 0 missing, 1 file, 2 directory.
+#[op2(fast)]
+fn op_rectus_stat(#[string] path: &str) -> u32 {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => 2,
+        Ok(_) => 1,
+        Err(_) => 0,
+    }
+}
+
+#[op2]
+#[string]
+fn op_rectus_cwd(state: &mut OpState) -> String {
+    state.borrow::<IsolateState>().cwd.clone()
+}
+
+#[op2]
+#[serde]
+fn op_rectus_process_env(state: &mut OpState) -> HashMap<String, String> {
+    state.borrow::<IsolateState>().process_env.clone()
+}
+
+#[op2]
+#[serde]
+fn op_rectus_env(state: &mut OpState) -> serde_json::Value {
+    state.borrow::<IsolateState>().env.clone()
+}
+
+#[op2]
+#[serde]
+fn op_rectus_next_job(state: &mut OpState) -> Option<JobSpec> {
+    state.borrow_mut::<IsolateState>().queue.pop_front()
+}
+
+#[op2]
+fn op_rectus_job_done(state: &mut OpState, #[bigint] id: u64, #[serde] outcome: JsOutcome) {
+    if let Some(reply) = state.borrow_mut::<IsolateState>().replies.remove(&id) {
+        let result = match outcome.error {
+            Some(e) => Err(e),
+            None => Ok(outcome.ok),
+        };
+        let _ = reply.send(result);
+    }
+}
+
+#[op2]
+fn op_rectus_set_dispatcher(state: &mut OpState, #[scoped] dispatcher: v8::Global<v8::Function>) {
+    state.borrow_mut::<IsolateState>().dispatcher = Some(dispatcher);
+}
+
+#[op2]
+fn op_rectus_set_load_report(state: &mut OpState, #[serde] report: LoadReport) {
+    state.borrow_mut::<IsolateState>().load_report = Some(report);
+}
+
+deno_core::extension!(
+    rectus_hooks,
+    ops = [
+        op_rectus_log,
+        op_rectus_read_file,
+        op_rectus_stat,
+        op_rectus_cwd,
+        op_rectus_process_env,
+        op_rectus_env,
+        op_rectus_next_job,
+        op_rectus_job_done,
+        op_rectus_set_dispatcher,
+        op_rectus_set_load_report,
+    ],
+);
+
+/// Everything needed to build an engine; shared by every isolate of a generation.
+#[derive(Clone)]
+pub struct EngineSetup {
+    pub hooks: Vec<HookEntry>,
+    pub cwd: String,
+    pub process_env: HashMap<String, String>,
+    pub env: Value,
+    pub max_heap_bytes: usize,
+}
+
+/// Builds a runtime, lets `configure` arm it (watchdog handle, heap callback), then loads every
+/// hook into it.
+pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -> Result<(JsRuntime, LoadReport), String> {
+    let create_params = v8::CreateParams::default().heap_limits(0, setup.max_heap_bytes);
+    let mut runtime = JsRuntime::try_new(RuntimeOptions {
+        extensions: vec![rectus_hooks::init()],
+        create_params: Some(create_params),
+        ..Default::default()
+    })
+    .map_err(|e| format!("can't create the JS runtime: {e}"))?;
+    configure(&mut runtime);
+    runtime.op_state().borrow_mut().put(IsolateState {
+        queue: VecDeque::new(),
+        replies: HashMap::new(),
+        dispatcher: None,
+        load_report: None,
+        cwd: setup.cwd.clone(),
+        process_env: setup.process_env.clone(),
+        env: setup.env.clone(),
+    });
+    for (name, source) in JS_FILES {
+        runtime.execute_script(*name, *source).map_err(|e| format!("{name}: {e}"))?;
+    }
+    let hooks = serde_json::to_string(&setup.hooks).map_err(|e| e.to_string())?;
+    let boot = format!(
+        "Deno.core.ops.op_rectus_set_dispatcher(__rectus.dispatch);\
+         Deno.core.ops.op_rectus_set_load_report(__rectus.loadHooks({hooks}, __rectus.registerContext()));"
+    );
+    runtime.execute_script("rectus:boot", boot).map_err(|e| format!("loading hooks: {e}"))?;
+    let report = runtime.op_state().borrow_mut().borrow_mut::<IsolateState>().load_report.take().unwrap_or_default();
+    Ok((runtime, report))
+}

@@ -1,0 +1,285 @@
+//! The isolate pool: each isolate lives on its own OS thread with a current-thread tokio runtime
+//! and takes jobs from a channel. Jobs of concurrent requests interleave on one isolate the way
+//! they would on Node's event loop: a job is started, and the loop keeps taking new jobs while
+//! earlier ones wait on promises.
+//!
+//! A watchdog thread terminates an isolate whose JS has been running synchronously for longer
+//! than the hook timeout (an infinite loop); a heap that reaches its limit is terminated the same
+//! way. A terminated isolate fails its outstanding jobs with 503 and is rebuilt from scratch, so
+//! the next request finds a fresh one. Module-level hook state is therefore per isolate.
+
+use deno_core::{v8, JsRuntime, PollEventLoopOptions};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::engine::{self, EngineSetup, HookFailure, IsolateState, JobResult, JobSpec, LoadReport};
+
+pub struct Job {
+    pub spec: JobSpec,
+    pub reply: Option<oneshot::Sender<JobResult>>,
+}
+
+/// What the pool and the watchdog know about one isolate.
+pub struct IsolateSlot {
+    pub sender: mpsc::UnboundedSender<Job>,
+    /// Milliseconds since `epoch` when JS started running synchronously; 0 while idle.
+    busy_since: AtomicU64,
+    terminated: Arc<AtomicBool>,
+    handle: Mutex<Option<v8::IsolateHandle>>,
+    in_flight: AtomicU64,
+}
+
+impl IsolateSlot {
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+}
+
+pub struct Pool {
+    pub slots: Vec<Arc<IsolateSlot>>,
+    epoch: Instant,
+    stop: Arc<AtomicBool>,
+}
+
+fn now_ms(epoch: Instant) -> u64 {
+    epoch.elapsed().as_millis() as u64 + 1
+}
+
+impl Pool {
+    /// Starts `size` isolates and waits until each has loaded the hooks. Returns the first
+    /// isolate's load report (they all load the same files).
+    pub fn start(size: usize, setup: EngineSetup, timeout: Duration) -> Result<(Pool, LoadReport), String> {
+        let epoch = Instant::now();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut slots = Vec::new();
+        let mut first_report = None;
+        for index in 0..size.max(1) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let slot = Arc::new(IsolateSlot {
+                sender: tx,
+                busy_since: AtomicU64::new(0),
+                terminated: Arc::new(AtomicBool::new(false)),
+                handle: Mutex::new(None),
+                in_flight: AtomicU64::new(0),
+            });
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            let thread_slot = slot.clone();
+            let thread_setup = setup.clone();
+            std::thread::Builder::new()
+                .name(format!("rectus-isolate-{index}"))
+                .stack_size(8 * 1024 * 1024)
+                .spawn(move || isolate_thread(thread_slot, thread_setup, rx, ready_tx, epoch))
+                .map_err(|e| e.to_string())?;
+            let report = ready_rx.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())??;
+            if first_report.is_none() {
+                first_report = Some(report);
+            }
+            slots.push(slot);
+        }
+        let watched: Vec<Arc<IsolateSlot>> = slots.clone();
+        let watch_stop = stop.clone();
+        let limit = timeout.as_millis() as u64;
+        std::thread::Builder::new()
+            .name("rectus-watchdog".into())
+            .spawn(move || watchdog(watched, epoch, limit, watch_stop))
+            .map_err(|e| e.to_string())?;
+        Ok((Pool { slots, epoch, stop }, first_report.unwrap_or_default()))
+    }
+
+    /// The isolate with the fewest jobs in flight.
+    pub fn pick(&self) -> &Arc<IsolateSlot> {
+        self.slots.iter().min_by_key(|s| s.in_flight()).expect("a pool has at least one isolate")
+    }
+
+    pub fn epoch(&self) -> Instant {
+        self.epoch
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn watchdog(slots: Vec<Arc<IsolateSlot>>, epoch: Instant, limit_ms: u64, stop: Arc<AtomicBool>) {
+    let tick = Duration::from_millis((limit_ms / 10).clamp(5, 50));
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(tick);
+        let now = now_ms(epoch);
+        for slot in &slots {
+            let since = slot.busy_since.load(Ordering::Relaxed);
+            if since != 0 && now.saturating_sub(since) > limit_ms && !slot.terminated.swap(true, Ordering::SeqCst) {
+                tracing::warn!("a hook ran longer than HOOKS_TIMEOUT ({limit_ms} ms); terminating its isolate");
+                if let Some(h) = slot.handle.lock().unwrap().as_ref() {
+                    h.terminate_execution();
+                }
+            }
+        }
+    }
+}
+
+fn terminated_failure() -> HookFailure {
+    HookFailure {
+        status: 503,
+        code: "SERVICE_UNAVAILABLE".into(),
+        message: "A hook was terminated: it ran longer than HOOKS_TIMEOUT or exhausted its memory.".into(),
+        extensions: [("service".to_string(), serde_json::json!("hooks"))].into_iter().collect(),
+        internal: false,
+    }
+}
+
+enum Step {
+    Job(Option<Job>),
+    Idle,
+    Failed(String),
+}
+
+fn isolate_thread(
+    slot: Arc<IsolateSlot>,
+    setup: EngineSetup,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    ready: std::sync::mpsc::Sender<Result<LoadReport, String>>,
+    epoch: Instant,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e.to_string()));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let mut ready = Some(ready);
+        loop {
+            let mut js = match build_guarded(&slot, &setup, epoch) {
+                Ok((js, report)) => {
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(Ok(report));
+                    }
+                    js
+                }
+                Err(e) => {
+                    match ready.take() {
+                        Some(r) => {
+                            let _ = r.send(Err(e));
+                            return;
+                        }
+                        None => tracing::error!("can't rebuild a hook isolate: {e}"),
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if !serve(&mut js, &slot, &mut rx, epoch).await {
+                return;
+            }
+            fail_outstanding(&mut js);
+            slot.terminated.store(false, Ordering::SeqCst);
+            tracing::info!("rebuilt a hook isolate after termination");
+        }
+    });
+}
+
+/// Builds the engine with the watchdog armed, so a hook looping at load time is stopped too.
+fn build_guarded(slot: &IsolateSlot, setup: &EngineSetup, epoch: Instant) -> Result<(JsRuntime, LoadReport), String> {
+    slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+    let built = engine::build_with(setup, |js| {
+        *slot.handle.lock().unwrap() = Some(js.v8_isolate().thread_safe_handle());
+        let terminated = slot.terminated.clone();
+        let handle = js.v8_isolate().thread_safe_handle();
+        js.add_near_heap_limit_callback(move |current, _initial| {
+            terminated.store(true, Ordering::SeqCst);
+            handle.terminate_execution();
+            current * 2
+        });
+    });
+    slot.busy_since.store(0, Ordering::Relaxed);
+    built
+}
+
+/// Runs jobs until the channel closes (returns false) or the isolate was terminated (true).
+async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedReceiver<Job>, epoch: Instant) -> bool {
+    loop {
+        let step = {
+            let event_loop = poll_fn(|cx| {
+                slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+                let r = js.poll_event_loop(cx, PollEventLoopOptions::default());
+                slot.busy_since.store(0, Ordering::Relaxed);
+                r
+            });
+            tokio::select! {
+                biased;
+                job = rx.recv() => Step::Job(job),
+                r = event_loop => match r {
+                    Ok(()) => Step::Idle,
+                    Err(e) => Step::Failed(e.to_string()),
+                },
+            }
+        };
+        let job = match step {
+            Step::Job(job) => job,
+            Step::Idle => rx.recv().await,
+            Step::Failed(e) => {
+                if slot.terminated.load(Ordering::SeqCst) {
+                    return true;
+                }
+                tracing::warn!("error in a hook's event loop: {e}");
+                continue;
+            }
+        };
+        let Some(job) = job else { return false };
+        start_job(js, slot, job, epoch);
+        if slot.terminated.load(Ordering::SeqCst) {
+            return true;
+        }
+    }
+}
+
+fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant) {
+    let state = js.op_state();
+    let dispatcher = {
+        let mut state = state.borrow_mut();
+        let st = state.borrow_mut::<IsolateState>();
+        if let Some(reply) = job.reply {
+            st.replies.retain(|_, r| !r.is_closed());
+            st.replies.insert(job.spec.id, reply);
+        }
+        st.queue.push_back(job.spec);
+        st.dispatcher.clone()
+    };
+    if let Some(dispatcher) = dispatcher {
+        slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+        drop(js.call(&dispatcher));
+        slot.busy_since.store(0, Ordering::Relaxed);
+    }
+}
+
+fn fail_outstanding(js: &mut JsRuntime) {
+    let state = js.op_state();
+    let mut state = state.borrow_mut();
+    let st = state.borrow_mut::<IsolateState>();
+    for (_, reply) in st.replies.drain() {
+        let _ = reply.send(Err(terminated_failure()));
+    }
+    st.queue.clear();
+}
+
+/// Decrements the in-flight count when a job's caller is done with it.
+pub struct InFlight(pub Arc<IsolateSlot>);
+
+impl InFlight {
+    pub fn new(slot: Arc<IsolateSlot>) -> Self {
+        slot.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(slot)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,102 @@
+// Hook registration and dispatch with Directus rc.83 semantics (spec §1.2, §1.4-1.7).
+// Rust matches event names to listener ids (EventEmitter2 order) and sends jobs; this file calls
+// the listeners and reports each job's outcome back through `op_rectus_job_done`.
+((globalThis) => {
+  const ops = Deno.core.ops;
+  const rectus = globalThis.__rectus;
+  const listeners = [];
+  // EventEmitter2 calls listeners with `this` = the emitter and sets `emitter.event` first.
+  const emitter = { event: undefined };
+
+  function describe(e) {
+    return e instanceof Error ? e.stack || `${e.name}: ${e.message}` : rectus.format([e]);
+  }
+
+  // Loads every hook; returns what registered and what failed. Never throws.
+  rectus.loadHooks = (hooks, context) => {
+    const registered = [];
+    const crons = [];
+    const failures = [];
+    for (const { name, path } of hooks) {
+      try {
+        const exported = rectus.requireFrom(path.slice(0, path.lastIndexOf('/')))(path);
+        const register = typeof exported === 'function' ? exported : exported?.default;
+        if (typeof register !== 'function') throw new TypeError(`${path} does not export a register function`);
+        const events = register(context);
+        if (events && typeof events.then === 'function') {
+          events.then(undefined, (e) => rectus.log('warn', `Hook "${name}": async register function rejected:`, e));
+          rectus.log('warn', `Hook "${name}": the register function is async, so no events were registered (as in Directus)`);
+          continue;
+        }
+        if (events === null || events === undefined) throw new TypeError('Cannot convert undefined or null to object');
+        for (const [key, handler] of Object.entries(events)) {
+          if (typeof handler !== 'function') throw new TypeError(`the value for "${key}" is not a function`);
+          const id = listeners.length;
+          listeners.push({ hook: name, event: key, fn: handler });
+          if (key.startsWith('cron(')) crons.push({ id, hook: name, key });
+          else registered.push({ id, hook: name, event: key });
+        }
+      } catch (e) {
+        failures.push({ hook: name, error: describe(e) });
+      }
+    }
+    return { registered, crons, failures };
+  };
+
+  function callAll(job) {
+    const results = [];
+    for (const id of job.ids) {
+      const l = listeners[id];
+      emitter.event = job.event;
+      results.push(l.fn.apply(job.cron ? undefined : emitter, job.args));
+    }
+    return results;
+  }
+
+  // Before-events: listeners start in order and are awaited together; falsy results are dropped;
+  // the rest are deep-merged with the first-registered listener winning; that replaces the payload.
+  async function runBefore(job) {
+    const settled = await Promise.all(callAll(job));
+    const truthy = settled.filter(Boolean);
+    if (truthy.length === 0) return job.args[0];
+    return truthy.reduce((acc, next) => rectus.merge(next, acc));
+  }
+
+  async function runAfter(job) {
+    try {
+      await Promise.all(callAll(job));
+    } catch (e) {
+      const hooks = [...new Set(job.ids.map((id) => listeners[id].hook))].join(', ');
+      rectus.log('warn', `An error was thrown while executing hook "${job.event}" (${hooks}):`, e);
+    }
+  }
+
+  function finish(id, ok, value) {
+    ops.op_rectus_job_done(id, ok ? { ok: value === undefined ? null : value } : { error: rectus.normalizeError(value) });
+  }
+
+  // Called by Rust after it queued jobs; starts each one without waiting for it.
+  rectus.dispatch = () => {
+    for (;;) {
+      const job = ops.op_rectus_next_job();
+      if (job === null) return;
+      if (job.kind === 'cron') job.args = [new Date(job.args[0])];
+      if (job.payloadIsInput && job.args[1]) job.args[1].payload = job.args[0];
+      const ctx = job.args[job.args.length - 1];
+      if (ctx && typeof ctx === 'object' && typeof ctx.event === 'string') rectus.decorateContext(ctx);
+      let run;
+      try {
+        run = job.kind === 'before' ? runBefore(job) : job.kind === 'call' ? Promise.all(callAll(job)) : runAfter(job);
+      } catch (e) {
+        run = Promise.reject(e);
+      }
+      run.then(
+        (v) => finish(job.id, true, job.kind === 'before' ? v : null),
+        (e) => {
+          if (job.kind !== 'before') rectus.log('warn', `An error was thrown while executing hook "${job.event}":`, e);
+          finish(job.id, false, e);
+        },
+      );
+    }
+  };
+})(globalThis);
