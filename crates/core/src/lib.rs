@@ -6,6 +6,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod query;
+pub mod schema;
 
 pub use error::ApiError;
 

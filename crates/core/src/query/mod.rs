@@ -1,0 +1,66 @@
+//! The Directus query language (spec §7.3): query-string parsing (qs style), sanitising and
+//! validating `fields`, `filter`, `sort`, `limit`, `offset`, `page`, `search`, `meta`, `deep`,
+//! and compiling filters and searches to parameterised SQL through sea-query.
+
+use serde_json::{Map, Value};
+
+use crate::schema::{CollectionOverview, SchemaOverview};
+use crate::ApiError;
+
+/// Who is asking; used for `$CURRENT_USER` / `$CURRENT_ROLE` in filters.
+#[derive(Debug, Clone, Default)]
+pub struct FilterContext {
+    pub user: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sort {
+    pub column: String,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaKind {
+    TotalCount,
+    FilterCount,
+}
+
+/// A sanitised query. `filter` has had its values parsed (`"true"` → true, `$NOW`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub fields: Vec<String>,
+    pub filter: Option<Value>,
+    pub sort: Vec<Sort>,
+    /// `None` = the default of 100; `Some(-1)` = unlimited.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub page: Option<i64>,
+    pub search: Option<String>,
+    pub meta: Vec<MetaKind>,
+    pub deep: Option<Map<String, Value>>,
+}
+
+/// Parses a raw query string the way Express's `qs` (depth 10) does:
+/// `filter[title][_eq]=x&fields=a,b&sort[]=-id` → nested JSON objects/arrays of strings.
+pub fn parse_query_string(raw: &str) -> Map<String, Value> {
+    todo!("query-language helper")
+}
+
+/// Sanitises and validates the parsed parameters into a [`Query`] (400 `INVALID_QUERY` with a
+/// message naming the problem on bad input).
+pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext) -> Result<Query, ApiError> {
+    todo!("query-language helper")
+}
+
+/// Compiles a (sanitised) filter on `collection` to a sea-query condition. Unknown fields and
+/// operators are 400 `INVALID_QUERY`; relational paths (m2o / o2m) use the schema's relations.
+pub fn compile_filter(filter: &Value, collection: &CollectionOverview, schema: &SchemaOverview) -> Result<sea_query::Condition, ApiError> {
+    todo!("query-language helper")
+}
+
+/// The `search` condition: case-insensitive LIKE over string/text fields, equality on numeric
+/// fields when the term is numeric, on uuid fields when it is a uuid.
+pub fn compile_search(term: &str, collection: &CollectionOverview) -> sea_query::Condition {
+    todo!("query-language helper")
+}
