@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod query;
 pub mod schema;
+pub mod services;
 
 pub use error::ApiError;
 

@@ -1,5 +1,9 @@
 //! The one place where domain errors become HTTP responses: the Directus error envelope
 //! `{"errors":[{"message","extensions":{"code",...}}]}` with the exception's status.
+//!
+//! Handlers return [`HttpError`]; it travels in the response's extensions to the
+//! [`crate::middleware::request_context`] middleware, which knows whether the caller is an admin
+//! (internal messages are shown to admins only, spec §3.3) and renders the body.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -7,47 +11,54 @@ use axum::Json;
 use rectus_core::ApiError;
 use serde_json::{json, Map, Value};
 
-/// An error on its way out; `admin` decides whether internal messages are shown (spec §3.3).
-pub struct HttpError {
-    pub error: ApiError,
-    pub admin: bool,
-}
+pub struct HttpError(pub ApiError);
 
 impl From<ApiError> for HttpError {
     fn from(error: ApiError) -> Self {
-        HttpError { error, admin: false }
+        HttpError(error)
+    }
+}
+
+impl From<rectus_core::db::DbError> for HttpError {
+    fn from(error: rectus_core::db::DbError) -> Self {
+        HttpError(error.into())
     }
 }
 
 pub fn envelope(error: &ApiError, admin: bool) -> Value {
+    let mut extensions = Map::new();
     if error.internal {
         tracing::error!(message = %error.message, "internal error");
-        let message = if admin { error.message.clone() } else { "An unexpected error occurred.".to_string() };
-        let mut extensions = Map::new();
         extensions.insert("code".into(), json!("INTERNAL_SERVER_ERROR"));
-        if admin {
-            extensions.extend(error.extensions.clone());
+        if !admin {
+            return json!({ "errors": [{ "message": "An unexpected error occurred.", "extensions": extensions }] });
         }
-        return json!({ "errors": [{ "message": message, "extensions": extensions }] });
+    } else {
+        extensions.insert("code".into(), json!(error.code));
     }
-    let mut extensions = Map::new();
-    extensions.insert("code".into(), json!(error.code));
     extensions.extend(error.extensions.clone());
     json!({ "errors": [{ "message": error.message, "extensions": extensions }] })
 }
 
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, Json(envelope(&self.error, self.admin))).into_response();
-        if self.error.code == "METHOD_NOT_ALLOWED" {
-            if let Some(allow) = self.error.extensions.get("allow").and_then(Value::as_array) {
-                let joined = allow.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
-                if let Ok(v) = joined.parse() {
-                    response.headers_mut().insert(axum::http::header::ALLOW, v);
-                }
+/// Renders the envelope for an error.
+pub fn render(error: &ApiError, admin: bool) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Json(envelope(error, admin))).into_response();
+    if error.code == "METHOD_NOT_ALLOWED" {
+        if let Some(allow) = error.extensions.get("allow").and_then(Value::as_array) {
+            let joined = allow.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
+            if let Ok(v) = joined.parse() {
+                response.headers_mut().insert(axum::http::header::ALLOW, v);
             }
         }
+    }
+    response
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        response.extensions_mut().insert(self.0);
         response
     }
 }

@@ -1,11 +1,11 @@
 //! What every handler can reach.
 
 use rectus_core::config::Config;
-use rectus_core::db::Database;
+use rectus_core::services::Services;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub db: Database,
+    pub services: Services,
 }

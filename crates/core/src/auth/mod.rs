@@ -1,3 +1,7 @@
-//! Authentication primitives.
+//! Authentication primitives: accountability, password hashes, tokens.
 
+pub mod accountability;
 pub mod password;
+pub mod tokens;
+
+pub use accountability::Accountability;

@@ -5,7 +5,7 @@
 //! for it the parameter types are taken from the prepared statement and each value is encoded as
 //! the type PostgreSQL expects — what node-pg achieves by sending text.
 
-mod bind;
+pub mod bind;
 pub mod bootstrap;
 mod row;
 pub mod system_tables;

@@ -1,4 +1,6 @@
 //! One router per resource, merged into the app.
 
+pub mod auth;
+pub mod items;
 pub mod not_found;
 pub mod server;

@@ -28,7 +28,7 @@ async fn info(State(state): State<AppState>) -> Result<Json<Value>, HttpError> {
         .from(Alias::new("directus_settings"))
         .limit(1)
         .to_owned();
-    let result = state.db.run(&query).await.map_err(rectus_core::ApiError::from)?;
+    let result = state.services.db.run(&query).await?;
     let project = match result.rows.into_iter().next() {
         Some(row) => Value::Object(row),
         None => json!({

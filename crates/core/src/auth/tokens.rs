@@ -1,0 +1,83 @@
+//! Access tokens as Directus issues and checks them (spec §5.2): HS256 JWTs signed with `SECRET`
+//! carrying `{id}` with issuer `directus`, or static tokens stored in `directus_users.token`.
+
+use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Accountability;
+use crate::db::Database;
+use crate::ApiError;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    id: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+}
+
+pub fn sign_access_token(secret: &str, user_id: &str, ttl_ms: u64) -> Result<String, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims { id: user_id.to_string(), iat: now, exp: now + (ttl_ms / 1000) as i64, iss: "directus".into() };
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
+        .map_err(|e| ApiError::internal(format!("can't sign a token: {e}")))
+}
+
+fn looks_like_jwt(token: &str) -> bool {
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && parts[..2].iter().all(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p.trim_end_matches('='))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .is_some()
+        })
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::new(401, "INVALID_CREDENTIALS", message)
+}
+
+/// Resolves a bearer token to the accountability of an active user.
+pub async fn authenticate(db: &Database, secret: &str, token: &str, ip: Option<String>, user_agent: Option<String>) -> Result<Accountability, ApiError> {
+    let (u, r) = (Alias::new("u"), Alias::new("r"));
+    let mut query = Query::select();
+    query
+        .columns([(u.clone(), Alias::new("id")), (u.clone(), Alias::new("role"))])
+        .columns([(r.clone(), Alias::new("admin_access")), (r.clone(), Alias::new("app_access"))])
+        .from_as(Alias::new("directus_users"), u.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            Alias::new("directus_roles"),
+            r.clone(),
+            Expr::col((r.clone(), Alias::new("id"))).equals((u.clone(), Alias::new("role"))),
+        )
+        .and_where(Expr::col((u.clone(), Alias::new("status"))).eq("active"))
+        .limit(1);
+    if looks_like_jwt(token) {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&["directus"]);
+        validation.leeway = 0;
+        let claims = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => invalid("Token expired."),
+            _ => invalid("Token invalid."),
+        })?;
+        query.and_where(Expr::col((u, Alias::new("id"))).eq(claims.claims.id));
+    } else {
+        query.and_where(Expr::col((u, Alias::new("token"))).eq(token));
+    }
+    let row = db.run(&query).await?.rows.into_iter().next().ok_or_else(|| invalid("Invalid user credentials."))?;
+    let truthy = |v: Option<&Value>| matches!(v, Some(Value::Bool(true))) || v.and_then(Value::as_i64) == Some(1);
+    Ok(Accountability {
+        user: row.get("id").and_then(Value::as_str).map(str::to_string),
+        role: row.get("role").and_then(Value::as_str).map(str::to_string),
+        admin: truthy(row.get("admin_access")),
+        app: truthy(row.get("app_access")),
+        ip,
+        user_agent,
+    })
+}

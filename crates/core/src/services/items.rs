@@ -1,0 +1,495 @@
+//! `ItemsService` (spec §2.3, §4.3): CRUD on one collection with Directus's events, their
+//! arguments and order, the create transaction, and activity/revision rows.
+//!
+//! Order of a create: `create.before` (inside the transaction) → insert + activity + revision →
+//! commit → `create` (after, not awaited). Update: `update.before` → snapshot read (emits
+//! `read`) → update + activity + revisions → commit → `update`. Delete: `delete.before` →
+//! delete + activity → commit → `delete`. `readOne`/`readMany` emit `read`; `readByQuery` does
+//! not (rc.83).
+
+use sea_query::{Alias, Asterisk, Cond, Condition, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+use super::activity::{self, ActivityRecord};
+use super::payload::{self, Action};
+use super::{event_scope, MutationOptions, Services};
+use crate::auth::{accountability, Accountability};
+use crate::db::{DbError, Transaction};
+use crate::events::EventArgs;
+use crate::query::{compile_filter, compile_search, MetaKind, Query};
+use crate::schema::{CollectionOverview, SchemaOverview};
+use crate::ApiError;
+
+pub struct ItemsService {
+    pub collection: String,
+    services: Services,
+    schema: Arc<SchemaOverview>,
+    accountability: Option<Accountability>,
+}
+
+fn table(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// Turns a database failure on write into the Directus error a client should see.
+fn write_error(e: DbError) -> ApiError {
+    let message = e.message();
+    let lower = message.to_lowercase();
+    if lower.contains("unique") || lower.contains("duplicate") {
+        ApiError::new(400, "RECORD_NOT_UNIQUE", "Field has to be unique.")
+    } else if lower.contains("not null") || lower.contains("cannot be null") || lower.contains("null value") {
+        ApiError::new(400, "NOT_NULL_VIOLATION", "Value can't be null.")
+    } else if lower.contains("foreign key") {
+        ApiError::new(400, "INVALID_FOREIGN_KEY", "Invalid foreign key.")
+    } else if lower.contains("too long") || lower.contains("data too long") {
+        ApiError::new(400, "VALUE_TOO_LONG", "Value is too long.")
+    } else if lower.contains("invalid input syntax") || lower.contains("incorrect") {
+        ApiError::invalid_payload(message)
+    } else {
+        ApiError::internal(message)
+    }
+}
+
+impl ItemsService {
+    pub fn new(collection: &str, services: Services, schema: Arc<SchemaOverview>, accountability: Option<Accountability>) -> Self {
+        ItemsService { collection: collection.to_string(), services, schema, accountability }
+    }
+
+    fn overview(&self) -> Result<&CollectionOverview, ApiError> {
+        self.schema.collection(&self.collection).ok_or_else(ApiError::forbidden)
+    }
+
+    fn scope(&self) -> &str {
+        event_scope(&self.collection)
+    }
+
+    /// The context object hooks receive; `payload`, when the event has an input, is set to that
+    /// very object on the JS side.
+    fn context(&self, event: &str, action: &str, item: Value, payload: Option<Value>) -> Map<String, Value> {
+        let mut ctx = Map::new();
+        ctx.insert("event".into(), json!(event));
+        ctx.insert("accountability".into(), accountability::to_json(self.accountability.as_ref()));
+        ctx.insert("collection".into(), json!(self.collection));
+        ctx.insert("item".into(), item);
+        ctx.insert("action".into(), json!(action));
+        if let Some(p) = payload {
+            ctx.insert("payload".into(), p);
+        }
+        ctx
+    }
+
+    fn writes_activity(&self) -> bool {
+        self.accountability.is_some() && self.overview().map(|c| c.accountability.is_some()).unwrap_or(false)
+    }
+
+    fn writes_revisions(&self) -> bool {
+        self.accountability.is_some() && self.overview().map(|c| c.accountability.as_deref() == Some("all")).unwrap_or(false)
+    }
+
+    pub async fn create_one(&self, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        let mut tx = self.services.db.begin().await?;
+        let pk = self.create_in(&mut tx, data.clone(), opts).await?;
+        tx.commit().await?;
+        self.after_create(&pk, data, opts);
+        Ok(pk)
+    }
+
+    /// All items in one transaction; the after events fire once it committed.
+    pub async fn create_many(&self, items: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
+        let mut tx = self.services.db.begin().await?;
+        let mut keys = Vec::with_capacity(items.len());
+        for item in &items {
+            keys.push(self.create_in(&mut tx, item.clone(), opts).await?);
+        }
+        tx.commit().await?;
+        for (pk, item) in keys.iter().zip(items) {
+            self.after_create(pk, item, opts);
+        }
+        Ok(keys)
+    }
+
+    fn after_create(&self, pk: &Value, data: Value, opts: MutationOptions) {
+        if !opts.emit_events {
+            return;
+        }
+        let event = format!("{}.create", self.scope());
+        let mut payload = match data {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        if let Ok(c) = self.overview() {
+            payload.entry(c.primary.clone()).or_insert(pk.clone());
+        }
+        let ctx = self.context(&event, "create", pk.clone(), Some(Value::Object(payload)));
+        self.services.bus.emit_after(&event, EventArgs::context(ctx));
+    }
+
+    async fn create_in(&self, tx: &mut Transaction, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        let collection = self.overview()?.clone();
+        let mut data = match data {
+            Value::Object(_) => data,
+            _ => return Err(ApiError::invalid_payload("Payload must be an object.")),
+        };
+        if opts.emit_events {
+            let event = format!("{}.create.before", self.scope());
+            let ctx = self.context(&event, "create", Value::Null, None);
+            if let Some(replaced) = self.services.bus.emit_before(&event, EventArgs::with_input(data, ctx)).await? {
+                data = replaced;
+            } else {
+                data = Value::Object(Map::new());
+            }
+        }
+        let fields = match &data {
+            Value::Object(m) => payload::for_write(&collection, m, Action::Create, self.accountability.as_ref()),
+            _ => payload::for_write(&collection, &Map::new(), Action::Create, self.accountability.as_ref()),
+        };
+        let pk_field = collection.primary.clone();
+        let mut insert = SqlQuery::insert();
+        insert.into_table(table(&self.collection));
+        let given_pk = fields.get(&pk_field).filter(|v| !v.is_null()).cloned();
+        let columns: Vec<(&String, &Value)> = fields.iter().filter(|(k, v)| **k != pk_field || !v.is_null()).collect();
+        if columns.is_empty() {
+            insert.or_default_values();
+        } else {
+            insert.columns(columns.iter().map(|(k, _)| Alias::new(k.as_str())));
+            insert
+                .values(columns.iter().map(|(_, v)| sea_query::SimpleExpr::from(json_to_sea(v))))
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+        }
+        let pk = match given_pk {
+            Some(pk) => {
+                tx.run(&insert).await.map_err(write_error)?;
+                pk
+            }
+            None => activity::insert_returning_id(tx, insert, &pk_field).await.map_err(write_error)?.map(Value::from).unwrap_or(Value::Null),
+        };
+        if self.writes_activity() {
+            let accountability = self.accountability.clone().unwrap_or_default();
+            let record = ActivityRecord { action: "create", collection: &self.collection, item: &pk, accountability: &accountability, comment: None };
+            if let Some(activity_id) = activity::record(tx, record).await? {
+                if self.writes_revisions() {
+                    let mut snapshot = match &data {
+                        Value::Object(m) => m.clone(),
+                        _ => Map::new(),
+                    };
+                    snapshot.entry(pk_field.clone()).or_insert(pk.clone());
+                    activity::revision(tx, activity_id, &self.collection, &pk, &snapshot, &snapshot).await?;
+                }
+            }
+        }
+        Ok(pk)
+    }
+
+    /// Builds the SELECT for a query, with `extra` (e.g. a primary key filter) AND-ed in.
+    fn select(&self, query: &Query, extra: Option<Condition>) -> Result<SelectStatement, ApiError> {
+        let collection = self.overview()?;
+        let t = table(&self.collection);
+        let mut select = SqlQuery::select();
+        select.from(t.clone());
+        let wants_all = query.fields.is_empty() || query.fields.iter().any(|f| f == "*");
+        let mut any = false;
+        for field in collection.column_fields() {
+            let requested = wants_all || query.fields.iter().any(|f| f == &field.field || f.split('.').next() == Some(field.field.as_str()));
+            if requested {
+                select.column((t.clone(), Alias::new(field.field.as_str())));
+                any = true;
+            }
+        }
+        if !any {
+            // Unknown fields only: Directus answers with empty objects; select the key to count rows.
+            select.column((t.clone(), Alias::new(collection.primary.as_str())));
+        }
+        select.cond_where(self.where_condition(query, extra, true)?);
+        if query.sort.is_empty() {
+            let default = collection.sort_field.clone().filter(|s| collection.field(s).is_some()).unwrap_or_else(|| collection.primary.clone());
+            select.order_by((t.clone(), Alias::new(default.as_str())), Order::Asc);
+        }
+        for sort in &query.sort {
+            if collection.field(&sort.column).is_none_or(|f| f.alias) {
+                return Err(ApiError::invalid_query(format!("Field \"{}\" doesn't exist in collection \"{}\".", sort.column, self.collection)));
+            }
+            select.order_by((t.clone(), Alias::new(sort.column.as_str())), if sort.descending { Order::Desc } else { Order::Asc });
+        }
+        let limit = query.limit.unwrap_or(100);
+        if limit >= 0 {
+            select.limit(limit as u64);
+        }
+        let offset = match query.page {
+            Some(page) if page > 0 && limit >= 0 => limit * (page - 1),
+            _ => query.offset.unwrap_or(0),
+        };
+        if offset > 0 {
+            if limit < 0 && self.services.db.client() != crate::config::DbClient::Postgres {
+                // SQLite and MySQL need a LIMIT before OFFSET.
+                select.limit(i64::MAX as u64);
+            }
+            select.offset(offset as u64);
+        }
+        Ok(select)
+    }
+
+    fn where_condition(&self, query: &Query, extra: Option<Condition>, with_filter: bool) -> Result<Condition, ApiError> {
+        let collection = self.overview()?;
+        let mut cond = Cond::all();
+        if let Some(extra) = extra {
+            cond = cond.add(extra);
+        }
+        if with_filter {
+            if let Some(filter) = &query.filter {
+                cond = cond.add(compile_filter(filter, collection, &self.schema)?);
+            }
+            if let Some(term) = query.search.as_deref().filter(|s| !s.is_empty()) {
+                cond = cond.add(compile_search(term, collection));
+            }
+        }
+        Ok(cond)
+    }
+
+    async fn fetch(&self, select: &SelectStatement, query: &Query) -> Result<Vec<Value>, ApiError> {
+        let collection = self.overview()?;
+        let result = self.services.db.run(select).await.map_err(|e| ApiError::internal(e.message()))?;
+        let wants_all = query.fields.is_empty() || query.fields.iter().any(|f| f == "*");
+        Ok(result
+            .rows
+            .into_iter()
+            .map(|mut row| {
+                if !wants_all {
+                    row.retain(|k, _| query.fields.iter().any(|f| f == k || f.split('.').next() == Some(k.as_str())));
+                }
+                payload::for_read(collection, &mut row);
+                Value::Object(row)
+            })
+            .collect())
+    }
+
+    pub async fn read_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
+        let select = self.select(query, None)?;
+        self.fetch(&select, query).await
+    }
+
+    fn pk_condition(&self, keys: &[Value]) -> Result<Condition, ApiError> {
+        let collection = self.overview()?;
+        let column = Expr::col((table(&self.collection), Alias::new(collection.primary.as_str())));
+        Ok(Cond::all().add(column.is_in(keys.iter().map(json_to_sea))))
+    }
+
+    /// One item by key; 403 FORBIDDEN when it doesn't exist (Directus never answers 404).
+    pub async fn read_one(&self, key: &Value, query: &Query) -> Result<Value, ApiError> {
+        let mut q = query.clone();
+        q.limit = Some(1);
+        q.page = None;
+        q.offset = None;
+        let select = self.select(&q, Some(self.pk_condition(std::slice::from_ref(key))?))?;
+        let rows = self.fetch(&select, &q).await?;
+        self.emit_read(key.clone(), &rows);
+        rows.into_iter().next().ok_or_else(ApiError::forbidden)
+    }
+
+    pub async fn read_many(&self, keys: &[Value], query: &Query) -> Result<Vec<Value>, ApiError> {
+        let mut q = query.clone();
+        q.limit = Some(-1);
+        let select = self.select(&q, Some(self.pk_condition(keys)?))?;
+        let rows = self.fetch(&select, &q).await?;
+        self.emit_read(Value::Array(keys.to_vec()), &rows);
+        Ok(rows)
+    }
+
+    fn emit_read(&self, item: Value, rows: &[Value]) {
+        let event = format!("{}.read", self.scope());
+        if self.services.bus.has_listeners(&event) {
+            let ctx = self.context(&event, "read", item, Some(Value::Array(rows.to_vec())));
+            self.services.bus.emit_after(&event, EventArgs::context(ctx));
+        }
+    }
+
+    /// `meta=total_count,filter_count` for a list query.
+    pub async fn meta(&self, query: &Query) -> Result<Option<Value>, ApiError> {
+        if query.meta.is_empty() {
+            return Ok(None);
+        }
+        let mut meta = Map::new();
+        for kind in &query.meta {
+            let (key, cond) = match kind {
+                MetaKind::TotalCount => ("total_count", self.where_condition(query, None, false)?),
+                MetaKind::FilterCount => ("filter_count", self.where_condition(query, None, true)?),
+            };
+            let count = SqlQuery::select()
+                .expr_as(Expr::col(Asterisk).count(), Alias::new("count"))
+                .from(table(&self.collection))
+                .cond_where(cond)
+                .to_owned();
+            let result = self.services.db.run(&count).await?;
+            let n = result.rows.first().and_then(|r| r.get("count")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
+            meta.insert(key.into(), json!(n));
+        }
+        Ok(Some(Value::Object(meta)))
+    }
+
+    pub async fn update_one(&self, key: Value, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        self.update_many(vec![key.clone()], data, opts).await?;
+        Ok(key)
+    }
+
+    pub async fn update_many(&self, keys: Vec<Value>, data: Value, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
+        let collection = self.overview()?.clone();
+        if !data.is_object() {
+            return Err(ApiError::invalid_payload("Payload must be an object."));
+        }
+        let original = data.clone();
+        let mut data = data;
+        if opts.emit_events {
+            let event = format!("{}.update.before", self.scope());
+            let ctx = self.context(&event, "update", Value::Array(keys.clone()), None);
+            data = self.services.bus.emit_before(&event, EventArgs::with_input(data, ctx)).await?.unwrap_or(Value::Null);
+        }
+        let fields = match &data {
+            Value::Object(m) => payload::for_write(&collection, m, Action::Update, self.accountability.as_ref()),
+            _ => Map::new(),
+        };
+        let mut tx = self.services.db.begin().await?;
+        if !fields.is_empty() && !keys.is_empty() {
+            let update = SqlQuery::update()
+                .table(table(&self.collection))
+                .values(fields.iter().map(|(k, v)| (Alias::new(k.as_str()), sea_query::SimpleExpr::from(json_to_sea(v)))))
+                .cond_where(self.pk_condition(&keys)?)
+                .to_owned();
+            tx.run(&update).await.map_err(write_error)?;
+        }
+        if self.writes_activity() {
+            let accountability = self.accountability.clone().unwrap_or_default();
+            let snapshots = if self.writes_revisions() { self.snapshots(&mut tx, &keys).await? } else { vec![] };
+            for key in &keys {
+                let record = ActivityRecord { action: "update", collection: &self.collection, item: key, accountability: &accountability, comment: None };
+                let Some(activity_id) = activity::record(&mut tx, record).await? else { continue };
+                let key_text = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
+                let snapshot = snapshots.iter().find(|s| {
+                    s.get(&collection.primary).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) == Some(key_text.clone())
+                });
+                if let Some(snapshot) = snapshot {
+                    let delta = match &data {
+                        Value::Object(m) => m.clone(),
+                        _ => Map::new(),
+                    };
+                    activity::revision(&mut tx, activity_id, &self.collection, key, snapshot, &delta).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        if opts.emit_events {
+            let event = format!("{}.update", self.scope());
+            let ctx = self.context(&event, "update", Value::Array(keys.clone()), Some(original));
+            self.services.bus.emit_after(&event, EventArgs::context(ctx));
+        }
+        Ok(keys)
+    }
+
+    /// The rows after the update, read inside the transaction for the revisions. Emits `read`
+    /// like Directus's snapshot `readMany` does.
+    async fn snapshots(&self, tx: &mut Transaction, keys: &[Value]) -> Result<Vec<Map<String, Value>>, ApiError> {
+        let collection = self.overview()?;
+        let select = SqlQuery::select().column(Asterisk).from(table(&self.collection)).cond_where(self.pk_condition(keys)?).to_owned();
+        let rows: Vec<Map<String, Value>> = tx
+            .run(&select)
+            .await?
+            .rows
+            .into_iter()
+            .map(|mut r| {
+                payload::for_read(collection, &mut r);
+                r
+            })
+            .collect();
+        self.emit_read(Value::Array(keys.to_vec()), &rows.iter().cloned().map(Value::Object).collect::<Vec<_>>());
+        Ok(rows)
+    }
+
+    pub async fn delete_one(&self, key: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        self.delete_many(vec![key.clone()], opts).await?;
+        Ok(key)
+    }
+
+    pub async fn delete_many(&self, keys: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
+        self.overview()?;
+        if opts.emit_events {
+            let event = format!("{}.delete.before", self.scope());
+            let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));
+            self.services.bus.emit_before(&event, EventArgs::context(ctx)).await?;
+        }
+        let mut tx = self.services.db.begin().await?;
+        if !keys.is_empty() {
+            let delete = SqlQuery::delete().from_table(table(&self.collection)).cond_where(self.pk_condition(&keys)?).to_owned();
+            tx.run(&delete).await.map_err(write_error)?;
+        }
+        if self.writes_activity() {
+            let accountability = self.accountability.clone().unwrap_or_default();
+            for key in &keys {
+                let record = ActivityRecord { action: "delete", collection: &self.collection, item: key, accountability: &accountability, comment: None };
+                activity::record(&mut tx, record).await?;
+            }
+        }
+        tx.commit().await?;
+        if opts.emit_events {
+            let event = format!("{}.delete", self.scope());
+            let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));
+            self.services.bus.emit_after(&event, EventArgs::context(ctx));
+        }
+        Ok(keys)
+    }
+
+    /// Keys of the items a query matches (for batch updates and deletes by query).
+    pub async fn keys_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
+        let collection = self.overview()?;
+        let mut q = query.clone();
+        q.fields = vec![collection.primary.clone()];
+        if q.limit.is_none() {
+            q.limit = Some(-1);
+        }
+        let select = self.select(&q, None)?;
+        let result = self.services.db.run(&select).await?;
+        Ok(result.rows.into_iter().filter_map(|mut r| r.remove(&collection.primary)).collect())
+    }
+
+    /// A singleton's only row, or an object of the field defaults when there is none.
+    pub async fn read_singleton(&self, query: &Query) -> Result<Value, ApiError> {
+        let mut q = query.clone();
+        q.limit = Some(1);
+        let rows = self.read_by_query(&q).await?;
+        if let Some(row) = rows.into_iter().next() {
+            return Ok(row);
+        }
+        let collection = self.overview()?;
+        let defaults: Map<String, Value> = collection
+            .column_fields()
+            .map(|f| {
+                let v = if f.field == collection.primary || f.default_value == json!("AUTO_INCREMENT") { Value::Null } else { f.default_value.clone() };
+                (f.field.clone(), v)
+            })
+            .collect();
+        Ok(Value::Object(defaults))
+    }
+
+    /// Creates the singleton's row on first write, updates it afterwards.
+    pub async fn upsert_singleton(&self, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        let collection = self.overview()?.clone();
+        let select = SqlQuery::select().column(Alias::new(collection.primary.as_str())).from(table(&self.collection)).limit(1).to_owned();
+        let existing = self.services.db.run(&select).await?.rows.into_iter().next().and_then(|mut r| r.remove(&collection.primary));
+        match existing {
+            Some(pk) => self.update_one(pk, data, opts).await,
+            None => self.create_one(data, opts).await,
+        }
+    }
+}
+
+/// JSON values as sea-query parameters (bound, never inlined).
+pub fn json_to_sea(v: &Value) -> sea_query::Value {
+    match v {
+        Value::Null => sea_query::Value::String(None),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().unwrap_or_default().into(),
+        },
+        Value::String(s) => s.clone().into(),
+        other => other.to_string().into(),
+    }
+}

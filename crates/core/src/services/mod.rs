@@ -1,0 +1,38 @@
+//! The services HTTP routes and hooks both call. They emit the Directus events on the bus.
+
+pub mod activity;
+pub mod items;
+pub mod payload;
+
+use std::sync::Arc;
+
+use crate::db::Database;
+use crate::events::EventBus;
+use crate::schema::SchemaCache;
+
+/// What every service needs: the pool, the schema cache and the event bus.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Database,
+    pub schema: SchemaCache,
+    pub bus: Arc<dyn EventBus>,
+}
+
+/// Options of writes (Directus `MutationOptions`).
+#[derive(Debug, Clone, Copy)]
+pub struct MutationOptions {
+    /// `false` suppresses the before and after events of this call.
+    pub emit_events: bool,
+}
+
+impl Default for MutationOptions {
+    fn default() -> Self {
+        MutationOptions { emit_events: true }
+    }
+}
+
+/// The event scope of a collection: `items` for user collections, the table name without
+/// `directus_` for system collections (spec §2.3).
+pub fn event_scope(collection: &str) -> &str {
+    collection.strip_prefix("directus_").unwrap_or("items")
+}

@@ -1,0 +1,173 @@
+//! `/items/:collection` (spec §7.4): thin handlers over `ItemsService`.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use rectus_core::query::Query;
+use rectus_core::services::items::ItemsService;
+use rectus_core::services::MutationOptions;
+use rectus_core::ApiError;
+use serde_json::{json, Value};
+
+use crate::error::HttpError;
+use crate::extract::{Caller, DirectusQuery, JsonBody};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/items/{collection}", get(list).post(create).patch(update_batch).delete(delete_batch))
+        .route("/items/{collection}/{id}", get(read_one).patch(update_one).delete(delete_one))
+}
+
+/// The service for a user collection; system collections and unknown names are 403.
+async fn service(state: &AppState, collection: &str, caller: Caller) -> Result<(ItemsService, bool), HttpError> {
+    let schema = state.services.schema.get().await?;
+    if collection.starts_with("directus_") {
+        return Err(ApiError::forbidden().into());
+    }
+    let singleton = schema.collection(collection).ok_or_else(ApiError::forbidden)?.singleton;
+    Ok((ItemsService::new(collection, state.services.clone(), schema, Some(caller.0)), singleton))
+}
+
+/// An empty 200 (`res.json(undefined)`), as Directus answers deletes.
+fn empty() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
+}
+
+fn id_value(id: String) -> Value {
+    Value::String(id)
+}
+
+async fn list(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+    let (items, singleton) = service(&state, &collection, caller).await?;
+    if singleton {
+        return Ok(Json(json!({ "data": items.read_singleton(&query).await? })));
+    }
+    let data = items.read_by_query(&query).await?;
+    Ok(Json(match items.meta(&query).await? {
+        Some(meta) => json!({ "data": data, "meta": meta }),
+        None => json!({ "data": data }),
+    }))
+}
+
+async fn read_one(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+    let (items, singleton) = service(&state, &collection, caller).await?;
+    if singleton {
+        return Err(ApiError::route_not_found(&format!("/items/{collection}/{id}")).into());
+    }
+    Ok(Json(json!({ "data": items.read_one(&id_value(id), &query).await? })))
+}
+
+/// Reads created/updated items back; a Forbidden read-back answers an empty 200.
+async fn read_back(items: &ItemsService, keys: Vec<Value>, single: bool, query: &Query) -> Result<Response, HttpError> {
+    let result = if single {
+        items.read_one(&keys[0], query).await.map(|v| json!({ "data": v }))
+    } else {
+        items.read_many(&keys, query).await.map(|v| json!({ "data": v }))
+    };
+    match result {
+        Ok(body) => Ok(Json(body).into_response()),
+        Err(e) if e.code == "FORBIDDEN" => Ok(empty()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn create(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, singleton) = service(&state, &collection, caller).await?;
+    if singleton {
+        return Err(ApiError::route_not_found(&format!("/items/{collection}")).into());
+    }
+    match body {
+        Value::Array(list) => {
+            let keys = items.create_many(list, MutationOptions::default()).await?;
+            read_back(&items, keys, false, &query).await
+        }
+        Value::Object(_) => {
+            let key = items.create_one(body, MutationOptions::default()).await?;
+            read_back(&items, vec![key], true, &query).await
+        }
+        _ => Err(ApiError::invalid_payload("Payload must be an object or an array of objects.").into()),
+    }
+}
+
+async fn update_one(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, singleton) = service(&state, &collection, caller).await?;
+    if singleton {
+        return Err(ApiError::route_not_found(&format!("/items/{collection}/{id}")).into());
+    }
+    let key = items.update_one(id_value(id), body, MutationOptions::default()).await?;
+    read_back(&items, vec![key], true, &query).await
+}
+
+fn failed_validation(message: &str) -> HttpError {
+    ApiError::new(400, "FAILED_VALIDATION", message).into()
+}
+
+/// `PATCH /items/:c`: singleton upsert, `{keys, data}`, `{query, data}`, or an array of items
+/// that carry their primary keys.
+async fn update_batch(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, singleton) = service(&state, &collection, caller).await?;
+    if singleton {
+        items.upsert_singleton(body, MutationOptions::default()).await?;
+        return Ok(Json(json!({ "data": items.read_singleton(&query).await? })).into_response());
+    }
+    let keys = match body {
+        Value::Array(list) => {
+            let schema = state.services.schema.get().await?;
+            let pk = schema.collection(&collection).map(|c| c.primary.clone()).unwrap_or_default();
+            let mut keys = Vec::new();
+            for mut item in list {
+                let key = item.as_object_mut().and_then(|o| o.remove(&pk)).ok_or_else(|| ApiError::invalid_payload("Primary key is missing in update payload."))?;
+                items.update_one(key.clone(), item, MutationOptions::default()).await?;
+                keys.push(key);
+            }
+            keys
+        }
+        Value::Object(mut o) => {
+            let data = o.remove("data").filter(Value::is_object).ok_or_else(|| failed_validation("\"data\" is required"))?;
+            match (o.remove("keys"), o.remove("query")) {
+                (Some(Value::Array(keys)), None) => items.update_many(keys, data, MutationOptions::default()).await?,
+                (None, Some(q @ Value::Object(_))) => {
+                    let filter_query = sanitize_body_query(&q)?;
+                    let keys = items.keys_by_query(&filter_query).await?;
+                    if keys.is_empty() {
+                        return Ok(Json(json!({ "data": [] })).into_response());
+                    }
+                    items.update_many(keys, data, MutationOptions::default()).await?
+                }
+                _ => return Err(failed_validation("\"value\" must contain exactly one of [keys, query]")),
+            }
+        }
+        _ => return Err(failed_validation("\"value\" must be of type object")),
+    };
+    read_back(&items, keys, false, &query).await
+}
+
+/// A `{query}` batch body, sanitised like a query string.
+fn sanitize_body_query(q: &Value) -> Result<Query, HttpError> {
+    let params = q.as_object().cloned().unwrap_or_default();
+    Ok(rectus_core::query::sanitize(&params, &Default::default())?)
+}
+
+async fn delete_one(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, caller: Caller) -> Result<Response, HttpError> {
+    let (items, _) = service(&state, &collection, caller).await?;
+    items.delete_one(id_value(id), MutationOptions::default()).await?;
+    Ok(empty())
+}
+
+/// `DELETE /items/:c` with an array of keys, `{keys}` or `{query}`.
+async fn delete_batch(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, _) = service(&state, &collection, caller).await?;
+    let keys = match body {
+        Value::Array(keys) => keys,
+        Value::Object(mut o) => match (o.remove("keys"), o.remove("query")) {
+            (Some(Value::Array(keys)), None) => keys,
+            (None, Some(q @ Value::Object(_))) => items.keys_by_query(&sanitize_body_query(&q)?).await?,
+            _ => return Err(failed_validation("\"value\" must contain exactly one of [keys, query]")),
+        },
+        _ => return Err(failed_validation("\"value\" must be of type array")),
+    };
+    items.delete_many(keys, MutationOptions::default()).await?;
+    Ok(empty())
+}

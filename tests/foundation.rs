@@ -1,0 +1,105 @@
+//! The binary on each database engine: bootstrap (idempotent), start, ping/info, the 404
+//! envelope, graceful shutdown; and the refusals with one clear line.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+async fn bootstrap_and_serve(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let server = Server::start(&db, None, &[]).await;
+    assert_eq!(db.count("directus_users", "email = 'admin@example.com'").await, 1, "{engine:?}: admin user");
+    assert_eq!(db.count("directus_roles", "admin_access = true").await, 1, "{engine:?}: admin role");
+    for table in ["directus_activity", "directus_collections", "directus_fields", "directus_files", "directus_folders", "directus_migrations", "directus_permissions", "directus_presets", "directus_relations", "directus_revisions", "directus_roles", "directus_sessions", "directus_settings", "directus_users", "directus_webhooks"] {
+        assert_eq!(db.count(table, "1 = 0").await, 0, "{engine:?}: {table} exists");
+    }
+
+    // A second bootstrap changes nothing and says so.
+    let mut env = db.env();
+    env.push(("ADMIN_EMAIL".into(), "other@example.com".into()));
+    let again = run_cli(&db.dir, &env, &["bootstrap"]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to do"), "{engine:?}");
+    assert_eq!(db.count("directus_users", "1 = 1").await, 1, "{engine:?}: still one user");
+
+    let res = server.client.get(server.url("/server/ping")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(res.text().await.unwrap(), "pong");
+
+    let (status, body) = json(server.client.get(server.url("/server/info")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["project"]["project_name"], "Directus");
+
+    let (status, body) = json(server.client.get(server.url("/nope/nothing")).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    assert_eq!(body, json!({ "errors": [{ "message": "Route /nope/nothing doesn't exist.", "extensions": { "code": "ROUTE_NOT_FOUND" } }] }));
+
+    // Login works against the bootstrapped admin (argon2 hash written by bootstrap).
+    let token = server.admin_token().await;
+    assert!(token.split('.').count() == 3);
+
+    let status = server.stop();
+    assert!(status.success(), "{engine:?}: graceful shutdown exits 0, got {status:?}");
+}
+
+#[tokio::test]
+async fn bootstrap_and_serve_on_sqlite() {
+    bootstrap_and_serve(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn bootstrap_and_serve_on_postgres() {
+    bootstrap_and_serve(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn bootstrap_and_serve_on_mysql() {
+    bootstrap_and_serve(Engine::MySql).await;
+}
+
+#[tokio::test]
+async fn refuses_a_database_without_system_tables() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let out = run_cli(&db.dir, &db.env(), &["start"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("system tables"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn invalid_configuration_fails_with_one_line_naming_the_variable() {
+    let dir = std::env::temp_dir().join(format!("rectus-cfg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (var, value) in [("PORT", "http"), ("DB_CLIENT", "oracledb"), ("ACCESS_TOKEN_TTL", "soon")] {
+        let out = run_cli(&dir, &[(var.to_string(), value.to_string())], &["start"]);
+        assert_eq!(out.status.code(), Some(1), "{var}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{var}: {stderr}");
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+    // A Directus .env file is read from the working directory.
+    std::fs::write(dir.join(".env"), "DB_CLIENT=\"pg\"\nDB_DATABASE=test\n").unwrap();
+    let out = run_cli(&dir, &[], &["start"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DB_HOST"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn no_env_at_all_bootstraps_and_starts_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("rectus-noenv-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run_cli(&dir, &[], &["bootstrap"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("with password"), "a generated password is shown: {stderr}");
+    assert!(dir.join("data.db").exists());
+    let server = Server::spawn(&dir, &[("HOST".into(), "127.0.0.1".into()), ("PORT".into(), "0".into())]).await;
+    let res = server.client.get(server.url("/server/ping")).send().await.unwrap();
+    assert_eq!(res.text().await.unwrap(), "pong");
+    assert!(dir.join("extensions/hooks").is_dir(), "the extensions folder is created like Directus does");
+    assert!(server.stop().success());
+    std::fs::remove_dir_all(dir).unwrap();
+}
