@@ -34,9 +34,18 @@
 
   rectus.services = rectus.services || placeholderServices();
   rectus.database = rectus.database || placeholderDatabase();
-  rectus.getSchema = rectus.getSchema || (async () => {
-    throw unavailable('getSchema()');
-  });
+  // getSchema() returns a fresh object on every call (hooks may mutate it), like Directus.
+  rectus.getSchema = async () => JSON.parse(await ops.op_rectus_get_schema());
+
+  // ctx.schema is shared between events of the same schema version.
+  let schemaCache = { version: -1, value: undefined };
+  const schemaFor = (version) => {
+    if (schemaCache.version !== version) {
+      const text = ops.op_rectus_schema_json();
+      schemaCache = { version, value: text === null ? undefined : JSON.parse(text) };
+    }
+    return schemaCache.value;
+  };
 
   rectus.registerContext = () => ({
     services: rectus.services,
@@ -48,7 +57,14 @@
   });
 
   // Handler contexts arrive as JSON; give them the live objects JSON can't carry.
-  rectus.decorateContext = (ctx) => {
+  rectus.decorateContext = (ctx, schemaVersion) => {
+    if (!('schema' in ctx)) {
+      Object.defineProperty(ctx, 'schema', {
+        get: () => schemaFor(schemaVersion),
+        enumerable: true,
+        configurable: true,
+      });
+    }
     if (!('database' in ctx)) ctx.database = rectus.database;
   };
 })(globalThis);

@@ -6,6 +6,7 @@ use rectus_core::db::bootstrap::is_installed;
 use rectus_core::events::{EventBus, NoHooks};
 use rectus_core::schema::SchemaCache;
 use rectus_core::services::Services;
+use rectus_hooks::host::Host;
 use rectus_hooks::HookRuntime;
 use rectus_http::AppState;
 use std::sync::Arc;
@@ -18,11 +19,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if !is_installed(&db).await? {
         bail!("Database doesn't have the system tables installed. Run `rectus bootstrap` first.");
     }
-    let bus = load_hooks(&config).await?;
+    let schema = SchemaCache::new(db.clone());
+    let hooks = load_hooks(&config).await?;
+    if let Some(runtime) = &hooks {
+        runtime.attach(Host { db: db.clone(), schema: schema.clone(), runtime: tokio::runtime::Handle::current() });
+    }
+    let bus: Arc<dyn EventBus> = match hooks {
+        Some(runtime) => runtime,
+        None => Arc::new(NoHooks),
+    };
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus };
+    let services = Services { db: db.clone(), schema, bus };
     let state = AppState { config: Arc::new(config), services };
     tracing::info!("Server started at http://{local}");
     rectus_http::serve(listener, state, shutdown_signal()).await?;
@@ -32,21 +41,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 /// The hook runtime for `EXTENSIONS_PATH` (created with its `hooks/` folder if missing, like
-/// Directus does), or the free no-hooks bus when there is nothing to load.
-async fn load_hooks(config: &Config) -> anyhow::Result<Arc<dyn EventBus>> {
+/// Directus does), or none when there is nothing to load.
+async fn load_hooks(config: &Config) -> anyhow::Result<Option<Arc<HookRuntime>>> {
     let hooks_dir = config.extensions_path.join("hooks");
     if let Err(e) = std::fs::create_dir_all(&hooks_dir) {
         tracing::warn!("can't create {}: {e}", hooks_dir.display());
     }
     let found = rectus_hooks::loader::discover(&config.extensions_path).unwrap_or_default();
     if found.is_empty() {
-        return Ok(Arc::new(NoHooks));
+        return Ok(None);
     }
     let config = config.clone();
     let runtime = tokio::task::spawn_blocking(move || HookRuntime::start(&config))
         .await?
         .map_err(|e| anyhow::anyhow!("can't start the hook runtime: {e}"))?;
-    Ok(runtime)
+    Ok(Some(runtime))
 }
 
 async fn shutdown_signal() {

@@ -2,10 +2,16 @@
 //! every hook loaded into it. QuickJS-ng by default, V8 with the `v8` feature.
 
 use deno_core::{op2, v8, JsRuntime, OpState, RuntimeOptions};
+use deno_error::JsErrorBox;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
+
+use crate::host::Host;
 
 use crate::loader::HookEntry;
 use crate::registry::Listener;
@@ -45,6 +51,8 @@ pub struct JobSpec {
     pub ids: Vec<u32>,
     pub args: Vec<Value>,
     pub payload_is_input: bool,
+    /// Version of the schema the context's `schema` refers to (the JS side caches it by version).
+    pub schema_version: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -89,6 +97,7 @@ pub struct IsolateState {
     pub cwd: String,
     pub process_env: HashMap<String, String>,
     pub env: Value,
+    pub host: Arc<OnceLock<Host>>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +180,37 @@ fn op_rectus_set_load_report(state: &mut OpState, #[serde] report: LoadReport) {
     state.borrow_mut::<IsolateState>().load_report = Some(report);
 }
 
+fn host(state: &OpState) -> Result<Host, JsErrorBox> {
+    state
+        .borrow::<IsolateState>()
+        .host
+        .get()
+        .cloned()
+        .ok_or_else(|| JsErrorBox::generic("the schema is not available while hooks are being registered"))
+}
+
+/// The cached schema JSON (`null` before the first read), for `ctx.schema`.
+#[op2]
+#[string]
+fn op_rectus_schema_json(state: &mut OpState) -> Option<String> {
+    let host = host(state).ok()?;
+    host.schema.peek_json().map(|(_, text)| text.to_string())
+}
+
+/// `getSchema()`: the schema JSON, read from the database when the cache is cold.
+#[op2]
+#[string]
+async fn op_rectus_get_schema(state: Rc<RefCell<OpState>>) -> Result<String, JsErrorBox> {
+    let host = host(&state.borrow())?;
+    let schema = host.schema.clone();
+    host.runtime
+        .spawn(async move { schema.json().await })
+        .await
+        .map_err(|e| JsErrorBox::generic(e.to_string()))?
+        .map(|text| text.to_string())
+        .map_err(|e| JsErrorBox::generic(e.message()))
+}
+
 deno_core::extension!(
     rectus_hooks,
     ops = [
@@ -184,6 +224,8 @@ deno_core::extension!(
         op_rectus_job_done,
         op_rectus_set_dispatcher,
         op_rectus_set_load_report,
+        op_rectus_schema_json,
+        op_rectus_get_schema,
     ],
 );
 
@@ -195,6 +237,7 @@ pub struct EngineSetup {
     pub process_env: HashMap<String, String>,
     pub env: Value,
     pub max_heap_bytes: usize,
+    pub host: Arc<OnceLock<Host>>,
 }
 
 /// Builds a runtime, lets `configure` arm it (watchdog handle, heap callback), then loads every
@@ -216,6 +259,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
         cwd: setup.cwd.clone(),
         process_env: setup.process_env.clone(),
         env: setup.env.clone(),
+        host: setup.host.clone(),
     });
     for (name, source) in JS_FILES {
         runtime.execute_script(*name, *source).map_err(|e| format!("{name}: {e}"))?;

@@ -2,6 +2,7 @@
 //! deno_core isolates and dispatches the core's events to them with Directus semantics.
 
 pub mod engine;
+pub mod host;
 pub mod loader;
 pub mod pool;
 pub mod registry;
@@ -13,12 +14,13 @@ use rectus_core::ApiError;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deno_core;
 use engine::{EngineSetup, HookFailure, JobKind, JobResult, JobSpec, LoadReport};
+use host::Host;
 use pool::{InFlight, Job, Pool};
 use registry::Registry;
 
@@ -29,6 +31,7 @@ pub struct HookRuntime {
     report: LoadReport,
     timeout: Duration,
     next_job: AtomicU64,
+    host: Arc<OnceLock<Host>>,
 }
 
 impl HookRuntime {
@@ -49,12 +52,14 @@ impl HookRuntime {
                 other => other.to_string(),
             }))
             .collect();
+        let host = Arc::new(OnceLock::new());
         let setup = EngineSetup {
             hooks,
             cwd: config.cwd.to_string_lossy().into_owned(),
             process_env,
             env: config.env.to_json(),
             max_heap_bytes: config.hooks.max_heap_bytes,
+            host: host.clone(),
         };
         let (pool, report) = Pool::start(config.hooks.pool_size, setup, config.hooks.timeout)?;
         for failure in &report.failures {
@@ -66,7 +71,14 @@ impl HookRuntime {
             report,
             timeout: config.hooks.timeout,
             next_job: AtomicU64::new(1),
+            host,
         }))
+    }
+
+    /// Connects the hooks to the application's services once those exist (they need this
+    /// runtime as their event bus, so they are created after it).
+    pub fn attach(&self, host: Host) {
+        let _ = self.host.set(host);
     }
 
     pub fn report(&self) -> &LoadReport {
@@ -78,7 +90,8 @@ impl HookRuntime {
         let slot = self.pool.pick().clone();
         let guard = InFlight::new(slot.clone());
         let (tx, rx) = oneshot::channel();
-        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, payload_is_input };
+        let schema_version = self.host.get().map(|h| h.schema.version()).unwrap_or(0);
+        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, payload_is_input, schema_version };
         slot.sender.send(Job { spec, reply: Some(tx) }).ok()?;
         Some((rx, guard))
     }

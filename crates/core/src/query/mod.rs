@@ -2,6 +2,14 @@
 //! validating `fields`, `filter`, `sort`, `limit`, `offset`, `page`, `search`, `meta`, `deep`,
 //! and compiling filters and searches to parameterised SQL through sea-query.
 
+mod filter;
+mod filter_values;
+mod qs;
+mod sanitize;
+mod search;
+#[cfg(test)]
+pub(crate) mod tests;
+
 use serde_json::{Map, Value};
 
 use crate::schema::{CollectionOverview, SchemaOverview};
@@ -44,23 +52,29 @@ pub struct Query {
 /// Parses a raw query string the way Express's `qs` (depth 10) does:
 /// `filter[title][_eq]=x&fields=a,b&sort[]=-id` → nested JSON objects/arrays of strings.
 pub fn parse_query_string(raw: &str) -> Map<String, Value> {
-    todo!("query-language helper")
+    qs::parse(raw)
 }
 
 /// Sanitises and validates the parsed parameters into a [`Query`] (400 `INVALID_QUERY` with a
 /// message naming the problem on bad input).
 pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext) -> Result<Query, ApiError> {
-    todo!("query-language helper")
+    sanitize::sanitize(params, ctx, chrono::Utc::now())
+}
+
+/// Parses the values of a filter that did not come through [`sanitize`] (permission filters):
+/// `$CURRENT_USER`, `$NOW`, `"true"`, CSV lists, ...
+pub fn parse_filter_values(filter: &Value, ctx: &FilterContext) -> Result<Value, ApiError> {
+    filter_values::parse_filter(filter, ctx, chrono::Utc::now())
 }
 
 /// Compiles a (sanitised) filter on `collection` to a sea-query condition. Unknown fields and
 /// operators are 400 `INVALID_QUERY`; relational paths (m2o / o2m) use the schema's relations.
 pub fn compile_filter(filter: &Value, collection: &CollectionOverview, schema: &SchemaOverview) -> Result<sea_query::Condition, ApiError> {
-    todo!("query-language helper")
+    filter::compile(filter, collection, schema)
 }
 
 /// The `search` condition: case-insensitive LIKE over string/text fields, equality on numeric
 /// fields when the term is numeric, on uuid fields when it is a uuid.
 pub fn compile_search(term: &str, collection: &CollectionOverview) -> sea_query::Condition {
-    todo!("query-language helper")
+    search::compile(term, collection)
 }

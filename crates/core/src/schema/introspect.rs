@@ -47,7 +47,7 @@ pub async fn tables(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbEr
 
 async fn sqlite(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbError> {
     let mut out = BTreeMap::new();
-    let sql = "SELECT m.name AS table_name, p.name, p.type, p.\"notnull\" AS notnull, p.dflt_value, p.pk, \
+    let sql = "SELECT m.name AS table_name, p.name, p.type, p.\"notnull\" AS not_null, p.dflt_value, p.pk, \
                (SELECT count(*) FROM pragma_table_info(m.name) q WHERE q.pk > 0) AS pk_count, m.sql AS create_sql \
                FROM sqlite_master m JOIN pragma_table_info(m.name) p \
                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid";
@@ -59,7 +59,7 @@ async fn sqlite(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbError>
         let auto_increment = primary && int(&row, "pk_count") == Some(1) && db_type == "integer";
         out.entry(table).or_insert_with(Vec::new).push(Column {
             name: text(&row, "name").unwrap_or_default(),
-            nullable: int(&row, "notnull").unwrap_or(0) == 0 && !primary,
+            nullable: int(&row, "not_null").unwrap_or(0) == 0 && !primary,
             default: text(&row, "dflt_value"),
             primary,
             auto_increment,

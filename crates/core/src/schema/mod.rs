@@ -162,29 +162,65 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-/// The schema, read once and refreshed after schema changes (`CACHE_SCHEMA`).
+/// The schema, read once and refreshed after schema changes (`CACHE_SCHEMA`). Each change bumps
+/// a version so the hook runtime knows when its copy is stale.
 #[derive(Clone)]
 pub struct SchemaCache {
     db: Database,
-    current: Arc<tokio::sync::RwLock<Option<Arc<SchemaOverview>>>>,
+    current: Arc<std::sync::RwLock<Option<Arc<SchemaOverview>>>>,
+    json: Arc<std::sync::Mutex<Option<(u64, Arc<String>)>>>,
+    version: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SchemaCache {
     pub fn new(db: Database) -> Self {
-        SchemaCache { db, current: Arc::new(tokio::sync::RwLock::new(None)) }
+        SchemaCache { db, current: Default::default(), json: Default::default(), version: Default::default() }
     }
 
     pub async fn get(&self) -> Result<Arc<SchemaOverview>, DbError> {
-        if let Some(s) = self.current.read().await.as_ref() {
+        if let Some(s) = self.current.read().unwrap().as_ref() {
             return Ok(s.clone());
         }
+        let version = self.version();
         let fresh = Arc::new(SchemaOverview::read(&self.db).await?);
-        *self.current.write().await = Some(fresh.clone());
+        if self.version() == version {
+            *self.current.write().unwrap() = Some(fresh.clone());
+        }
         Ok(fresh)
     }
 
     /// Forgets the cached schema; the next `get` reads it again.
-    pub async fn invalidate(&self) {
-        *self.current.write().await = None;
+    pub fn invalidate(&self) {
+        self.version.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *self.current.write().unwrap() = None;
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The cached schema as JSON, without touching the database (`None` before the first read).
+    pub fn peek_json(&self) -> Option<(u64, Arc<String>)> {
+        let version = self.version();
+        let mut json = self.json.lock().unwrap();
+        if let Some((v, text)) = json.as_ref() {
+            if *v == version {
+                return Some((*v, text.clone()));
+            }
+        }
+        let schema = self.current.read().unwrap().clone()?;
+        let text = Arc::new(serde_json::to_string(&*schema).unwrap_or_else(|_| "null".into()));
+        *json = Some((version, text.clone()));
+        Some((version, text))
+    }
+
+    /// The schema as JSON, read from the database if needed.
+    pub async fn json(&self) -> Result<Arc<String>, DbError> {
+        loop {
+            self.get().await?;
+            if let Some((_, text)) = self.peek_json() {
+                return Ok(text);
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::activity::{self, ActivityRecord};
 use super::payload::{self, Action};
+use super::permissions::{self, Permission};
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
 use crate::db::{DbError, Transaction};
@@ -79,6 +80,45 @@ impl ItemsService {
         ctx
     }
 
+    async fn permission(&self, action: &str) -> Result<Option<Permission>, ApiError> {
+        permissions::for_action(&self.services.db, self.accountability.as_ref(), &self.collection, action).await
+    }
+
+    /// Presets under the payload, then 403 if it writes a field the role may not write.
+    async fn apply_permission(&self, data: Value, action: &str) -> Result<Value, ApiError> {
+        let Some(permission) = self.permission(action).await? else { return Ok(data) };
+        let mut merged = permission.presets.clone();
+        if let Value::Object(m) = data {
+            merged.extend(m);
+        }
+        if merged.keys().any(|k| !permission.allows_field(k)) {
+            return Err(ApiError::forbidden());
+        }
+        Ok(Value::Object(merged))
+    }
+
+    /// 403 unless every key is an existing item the role may act on.
+    async fn check_keys(&self, keys: &[Value], action: &str) -> Result<(), ApiError> {
+        let Some(permission) = self.permission(action).await? else { return Ok(()) };
+        let collection = self.overview()?;
+        let mut cond = Cond::all().add(self.pk_condition(keys)?);
+        if let Some(filter) = &permission.filter {
+            cond = cond.add(compile_filter(filter, collection, &self.schema)?);
+        }
+        let count = SqlQuery::select()
+            .expr_as(Expr::col(Asterisk).count(), Alias::new("count"))
+            .from(table(&self.collection))
+            .cond_where(cond)
+            .to_owned();
+        let result = self.services.db.run(&count).await?;
+        let n = result.rows.first().and_then(|r| r.get("count")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
+        let distinct: std::collections::HashSet<String> = keys.iter().map(|k| k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string())).collect();
+        if n as usize != distinct.len() {
+            return Err(ApiError::forbidden());
+        }
+        Ok(())
+    }
+
     fn writes_activity(&self) -> bool {
         self.accountability.is_some() && self.overview().map(|c| c.accountability.is_some()).unwrap_or(false)
     }
@@ -140,6 +180,7 @@ impl ItemsService {
                 data = Value::Object(Map::new());
             }
         }
+        let data = self.apply_permission(data, "create").await?;
         let fields = match &data {
             Value::Object(m) => payload::for_write(&collection, m, Action::Create, self.accountability.as_ref()),
             _ => payload::for_write(&collection, &Map::new(), Action::Create, self.accountability.as_ref()),
@@ -181,9 +222,14 @@ impl ItemsService {
         Ok(pk)
     }
 
-    /// Builds the SELECT for a query, with `extra` (e.g. a primary key filter) AND-ed in.
-    fn select(&self, query: &Query, extra: Option<Condition>) -> Result<SelectStatement, ApiError> {
+    /// Builds the SELECT for a query, with `extra` (e.g. a primary key filter) and the read
+    /// permission's filter AND-ed in, selecting only the fields the role may read.
+    fn select(&self, query: &Query, extra: Option<Condition>, permission: Option<&Permission>) -> Result<SelectStatement, ApiError> {
         let collection = self.overview()?;
+        let extra = match permission.and_then(|p| p.filter.as_ref()) {
+            Some(filter) => Some(Cond::all().add_option(extra).add(compile_filter(filter, collection, &self.schema)?)),
+            None => extra,
+        };
         let t = table(&self.collection);
         let mut select = SqlQuery::select();
         select.from(t.clone());
@@ -191,7 +237,7 @@ impl ItemsService {
         let mut any = false;
         for field in collection.column_fields() {
             let requested = wants_all || query.fields.iter().any(|f| f == &field.field || f.split('.').next() == Some(field.field.as_str()));
-            if requested {
+            if requested && permission.is_none_or(|p| p.allows_field(&field.field)) {
                 select.column((t.clone(), Alias::new(field.field.as_str())));
                 any = true;
             }
@@ -206,7 +252,7 @@ impl ItemsService {
             select.order_by((t.clone(), Alias::new(default.as_str())), Order::Asc);
         }
         for sort in &query.sort {
-            if collection.field(&sort.column).is_none_or(|f| f.alias) {
+            if collection.field(&sort.column).is_none_or(|f| f.alias) || permission.is_some_and(|p| !p.allows_field(&sort.column)) {
                 return Err(ApiError::invalid_query(format!("Field \"{}\" doesn't exist in collection \"{}\".", sort.column, self.collection)));
             }
             select.order_by((t.clone(), Alias::new(sort.column.as_str())), if sort.descending { Order::Desc } else { Order::Asc });
@@ -264,7 +310,8 @@ impl ItemsService {
     }
 
     pub async fn read_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
-        let select = self.select(query, None)?;
+        let permission = self.permission("read").await?;
+        let select = self.select(query, None, permission.as_ref())?;
         self.fetch(&select, query).await
     }
 
@@ -280,7 +327,8 @@ impl ItemsService {
         q.limit = Some(1);
         q.page = None;
         q.offset = None;
-        let select = self.select(&q, Some(self.pk_condition(std::slice::from_ref(key))?))?;
+        let permission = self.permission("read").await?;
+        let select = self.select(&q, Some(self.pk_condition(std::slice::from_ref(key))?), permission.as_ref())?;
         let rows = self.fetch(&select, &q).await?;
         self.emit_read(key.clone(), &rows);
         rows.into_iter().next().ok_or_else(ApiError::forbidden)
@@ -289,7 +337,8 @@ impl ItemsService {
     pub async fn read_many(&self, keys: &[Value], query: &Query) -> Result<Vec<Value>, ApiError> {
         let mut q = query.clone();
         q.limit = Some(-1);
-        let select = self.select(&q, Some(self.pk_condition(keys)?))?;
+        let permission = self.permission("read").await?;
+        let select = self.select(&q, Some(self.pk_condition(keys)?), permission.as_ref())?;
         let rows = self.fetch(&select, &q).await?;
         self.emit_read(Value::Array(keys.to_vec()), &rows);
         Ok(rows)
@@ -308,11 +357,17 @@ impl ItemsService {
         if query.meta.is_empty() {
             return Ok(None);
         }
+        let permission = self.permission("read").await?;
+        let collection = self.overview()?;
+        let allowed = match permission.as_ref().and_then(|p| p.filter.as_ref()) {
+            Some(filter) => Some(compile_filter(filter, collection, &self.schema)?),
+            None => None,
+        };
         let mut meta = Map::new();
         for kind in &query.meta {
             let (key, cond) = match kind {
-                MetaKind::TotalCount => ("total_count", self.where_condition(query, None, false)?),
-                MetaKind::FilterCount => ("filter_count", self.where_condition(query, None, true)?),
+                MetaKind::TotalCount => ("total_count", self.where_condition(query, allowed.clone(), false)?),
+                MetaKind::FilterCount => ("filter_count", self.where_condition(query, allowed.clone(), true)?),
             };
             let count = SqlQuery::select()
                 .expr_as(Expr::col(Asterisk).count(), Alias::new("count"))
@@ -343,6 +398,8 @@ impl ItemsService {
             let ctx = self.context(&event, "update", Value::Array(keys.clone()), None);
             data = self.services.bus.emit_before(&event, EventArgs::with_input(data, ctx)).await?.unwrap_or(Value::Null);
         }
+        self.check_keys(&keys, "update").await?;
+        let data = if data.is_object() { self.apply_permission(data, "update").await? } else { data };
         let fields = match &data {
             Value::Object(m) => payload::for_write(&collection, m, Action::Update, self.accountability.as_ref()),
             _ => Map::new(),
@@ -410,6 +467,7 @@ impl ItemsService {
 
     pub async fn delete_many(&self, keys: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
         self.overview()?;
+        self.check_keys(&keys, "delete").await?;
         if opts.emit_events {
             let event = format!("{}.delete.before", self.scope());
             let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));
@@ -444,7 +502,8 @@ impl ItemsService {
         if q.limit.is_none() {
             q.limit = Some(-1);
         }
-        let select = self.select(&q, None)?;
+        let permission = self.permission("read").await?;
+        let select = self.select(&q, None, permission.as_ref())?;
         let result = self.services.db.run(&select).await?;
         Ok(result.rows.into_iter().filter_map(|mut r| r.remove(&collection.primary)).collect())
     }

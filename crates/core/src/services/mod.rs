@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod items;
 pub mod payload;
+pub mod permissions;
 
 use std::sync::Arc;
 

@@ -1,0 +1,267 @@
+//! `/items` over HTTP on every engine: the envelope, the query language, error cases, activity
+//! and revisions, and the exact event sequence recorded by a real JS hook.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+struct App {
+    db: TestDb,
+    server: Server,
+    token: String,
+}
+
+async fn app(engine: Engine) -> App {
+    let db = TestDb::new(engine).await;
+    let pk = db.serial_pk();
+    let (json_type, bool_type) = match engine {
+        Engine::Sqlite => ("text", "boolean"),
+        Engine::Postgres => ("json", "boolean"),
+        Engine::MySql => ("json", "tinyint(1)"),
+    };
+    // Boot once so the system tables exist, then add the user collections.
+    let server = Server::start(&db, Some(&fixture("hooks/recorder")), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "1000")]).await;
+    server.stop();
+    db.execute(&format!(
+        "CREATE TABLE articles (id {pk}, title varchar(255), status varchar(20) DEFAULT 'draft', body text, views integer DEFAULT 0, published {bool_type} DEFAULT false, tags {json_type});"
+    ))
+    .await;
+    db.execute(&format!("CREATE TABLE probe (id {pk}, note varchar(20));")).await;
+    db.execute("INSERT INTO directus_fields (collection, field, special, readonly, hidden) VALUES ('articles', 'tags', 'json', false, false);").await;
+    let server = Server::start(&db, Some(&fixture("hooks/recorder")), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "1000")]).await;
+    let token = server.admin_token().await;
+    App { db, server, token }
+}
+
+impl App {
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.server.client.request(method.parse().unwrap(), self.server.url(path)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        json(req.send().await.unwrap()).await
+    }
+
+    /// The events the recorder hook saw since the last call (after-events settle first).
+    async fn events(&self) -> Vec<Value> {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let (status, body) = self.send("POST", "/items/probe", Some(json!({}))).await;
+        assert_eq!(status, 400);
+        body["errors"][0]["extensions"]["events"].as_array().cloned().unwrap()
+    }
+}
+
+fn names(events: &[Value]) -> Vec<String> {
+    events.iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
+}
+
+async fn crud_and_events(engine: Engine) {
+    let app = app(engine).await;
+    app.events().await;
+
+    // Create: envelope, defaults, json special.
+    let (status, body) = app.send("POST", "/items/articles", Some(json!({ "title": "Hello", "tags": ["a", "b"] }))).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    let data = &body["data"];
+    assert_eq!((data["id"].clone(), data["title"].clone(), data["status"].clone()), (json!(1), json!("Hello"), json!("draft")), "{engine:?}");
+    assert_eq!(data["tags"], json!(["a", "b"]), "{engine:?}");
+    assert_eq!(data["published"], json!(false), "{engine:?}");
+
+    let events = app.events().await;
+    assert_eq!(names(&events), ["items.create.before", "items.create", "items.read"], "{engine:?}");
+    let (before, after, read) = (&events[0], &events[1], &events[2]);
+    assert_eq!(before["argc"], 2);
+    assert_eq!(before["input"]["title"], "Hello");
+    assert_eq!(before["payload_is_input"], true);
+    assert_eq!(before["item"], Value::Null);
+    assert_eq!(before["action"], "create");
+    assert_eq!(before["collection"], "articles");
+    assert_eq!(before["accountability"]["admin"], true);
+    assert_eq!(before["schema_has_collection"], true, "ctx.schema is the SchemaOverview");
+    assert_eq!(after["argc"], 1);
+    assert_eq!(after["item"], json!(1));
+    assert_eq!(after["payload"]["title"], "Hello");
+    assert_eq!(read["item"], json!(1));
+    assert_eq!(read["payload"][0]["title"], "Hello");
+
+    // A before-hook's replacement is stored; the after-event still carries the original payload.
+    let (_, body) = app.send("POST", "/items/articles", Some(json!({ "title": "rewrite" }))).await;
+    assert_eq!(body["data"]["title"], "rewritten");
+    let events = app.events().await;
+    assert_eq!(events[1]["payload"]["title"], "rewrite");
+
+    // A Directus exception from a hook: its status/code/extensions, and nothing written.
+    let before_count = app.db.count("articles", "1 = 1").await;
+    let (status, body) = app.send("POST", "/items/articles", Some(json!([{ "title": "fine" }, { "title": "reject" }]))).await;
+    assert_eq!(status, 400);
+    assert_eq!(body, json!({ "errors": [{ "message": "rejected by hook", "extensions": { "code": "INVALID_PAYLOAD", "reason": "x" } }] }));
+    assert_eq!(app.db.count("articles", "1 = 1").await, before_count, "{engine:?}: the whole request rolled back");
+
+    // A plain Error: 500, message visible to the admin.
+    let (status, body) = app.send("POST", "/items/articles", Some(json!({ "title": "crash" }))).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+    assert_eq!(body["errors"][0]["message"], "hook crashed");
+
+    // A hook that never returns: 503, and the next request is served.
+    let (status, body) = app.send("POST", "/items/articles", Some(json!({ "title": "loop" }))).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE");
+    let mut served = false;
+    for _ in 0..40 {
+        let (status, _) = app.send("POST", "/items/articles", Some(json!({ "title": "after the loop" }))).await;
+        if status == 200 {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(served, "{engine:?}: served again after a runaway hook");
+    app.events().await;
+
+    // Update: before (keys as strings) → snapshot read → after → read-back.
+    let (status, body) = app.send("PATCH", "/items/articles/1", Some(json!({ "title": "Hello again" }))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["title"], "Hello again");
+    let events = app.events().await;
+    assert_eq!(names(&events), ["items.update.before", "items.read", "items.update", "items.read"], "{engine:?}");
+    assert_eq!(events[0]["item"], json!(["1"]));
+    assert_eq!(events[2]["payload"], json!({ "title": "Hello again" }));
+
+    // A before-hook returning a new object replaces the patch.
+    let (_, body) = app.send("PATCH", "/items/articles/1", Some(json!({ "title": "replace" }))).await;
+    assert_eq!((body["data"]["title"].clone(), body["data"]["body"].clone()), (json!("Hello again"), json!("replaced")));
+    app.events().await;
+
+    // Delete: 200 with an empty body; before/after with the keys.
+    let res = app.server.client.delete(app.server.url("/items/articles/1")).bearer_auth(&app.token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "");
+    let events = app.events().await;
+    assert_eq!(names(&events), ["items.delete.before", "items.delete"]);
+    assert_eq!(events[0]["argc"], 1);
+    assert_eq!(events[0]["item"], json!(["1"]));
+    assert_eq!(events[1]["payload"], Value::Null);
+
+    // Missing item, unknown collection, system collection: 403.
+    for path in ["/items/articles/1", "/items/nope", "/items/directus_users"] {
+        let (status, body) = app.send("GET", path, None).await;
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (403, json!("FORBIDDEN")), "{path}");
+    }
+    // No token: the public role has no permissions.
+    let (status, _) = json(app.server.client.get(app.server.url("/items/articles")).send().await.unwrap()).await;
+    assert_eq!(status, 403, "{engine:?}: public role");
+
+    // Malformed JSON.
+    let res = app
+        .server
+        .client
+        .post(app.server.url("/items/articles"))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(res).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("INVALID_PAYLOAD")));
+
+    // Activity and revisions were written with the writes.
+    assert!(app.db.count("directus_activity", "collection = 'articles' AND action = 'create'").await >= 3, "{engine:?}");
+    assert!(app.db.count("directus_activity", "collection = 'articles' AND action = 'delete'").await == 1, "{engine:?}");
+    assert!(app.db.count("directus_revisions", "collection = 'articles'").await >= 4, "{engine:?}");
+    assert!(app.server.stop().success());
+}
+
+#[tokio::test]
+async fn crud_and_events_on_sqlite() {
+    crud_and_events(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn crud_and_events_on_postgres() {
+    crud_and_events(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn crud_and_events_on_mysql() {
+    crud_and_events(Engine::MySql).await;
+}
+
+async fn query_language(engine: Engine) {
+    let app = app(engine).await;
+    let rows: Vec<Value> = (1..=12)
+        .map(|i| json!({ "title": format!("Article {i:02}"), "views": i * 10, "status": if i % 3 == 0 { "published" } else { "draft" }, "body": if i == 5 { Value::Null } else { json!(format!("body {i}")) } }))
+        .collect();
+    let (status, _) = app.send("POST", "/items/articles", Some(Value::Array(rows))).await;
+    assert_eq!(status, 200);
+
+    let ids = |body: &Value| -> Vec<i64> { body["data"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect() };
+    let cases: Vec<(&str, Vec<i64>)> = vec![
+        ("filter[views][_gt]=100", vec![11, 12]),
+        ("filter[views][_gte]=110&filter[views][_lt]=120", vec![11]),
+        ("filter[status][_eq]=published", vec![3, 6, 9, 12]),
+        ("filter[status][_neq]=draft&sort=-id", vec![12, 9, 6, 3]),
+        ("filter[id][_in]=2,4,6", vec![2, 4, 6]),
+        ("filter[id][_nin]=1,2,3,4,5,6,7,8,9,10", vec![11, 12]),
+        ("filter[body][_null]=true", vec![5]),
+        ("filter[title][_contains]=1&filter[id][_lte]=10", vec![1, 10]),
+        ("filter[title][_starts_with]=Article%200&limit=2", vec![1, 2]),
+        ("filter[title][_ends_with]=2", vec![2, 12]),
+        ("filter[views][_between]=30,50", vec![3, 4, 5]),
+        ("filter={\"_or\":[{\"id\":{\"_eq\":1}},{\"_and\":[{\"views\":{\"_gte\":120}},{\"status\":{\"_eq\":\"published\"}}]}]}", vec![1, 12]),
+        ("sort=-views&limit=3", vec![12, 11, 10]),
+        ("limit=2&page=3", vec![5, 6]),
+        ("limit=2&offset=10", vec![11, 12]),
+        ("search=article%2007", vec![7]),
+    ];
+    for (query, expected) in cases {
+        let (status, body) = app.send("GET", &format!("/items/articles?{query}"), None).await;
+        assert_eq!(status, 200, "{engine:?} {query}: {body}");
+        assert_eq!(ids(&body), expected, "{engine:?} {query}");
+    }
+
+    let (_, body) = app.send("GET", "/items/articles?fields=id,title&limit=1", None).await;
+    assert_eq!(body["data"], json!([{ "id": 1, "title": "Article 01" }]));
+    let (_, body) = app.send("GET", "/items/articles?limit=-1", None).await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 12);
+    let (_, body) = app.send("GET", "/items/articles?meta=*&filter[status][_eq]=published&limit=1", None).await;
+    assert_eq!(body["meta"], json!({ "total_count": 12, "filter_count": 4 }), "{engine:?}");
+    assert!(body.get("meta").is_some());
+    let (_, body) = app.send("GET", "/items/articles?limit=1", None).await;
+    assert!(body.get("meta").is_none(), "meta only when asked");
+
+    for bad in ["meta=bogus", "filter=not-json", "limit=abc", "filter[nope][_eq]=1", "filter[title][_bogus]=1", "filter[title][_eq]=", "sort=nope"] {
+        let (status, body) = app.send("GET", &format!("/items/articles?{bad}"), None).await;
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("INVALID_QUERY")), "{engine:?} {bad}: {body}");
+    }
+
+    // Batch update by keys and by query, batch delete.
+    let (status, body) = app.send("PATCH", "/items/articles", Some(json!({ "keys": [1, 2], "data": { "status": "archived" } }))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    let (_, body) = app.send("PATCH", "/items/articles", Some(json!({ "query": { "filter": { "status": { "_eq": "archived" } } }, "data": { "views": 0 } }))).await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    let (status, _) = app.send("PATCH", "/items/articles", Some(json!({ "data": { "views": 0 } }))).await;
+    assert_eq!(status, 400);
+    let (status, _) = app.send("DELETE", "/items/articles", Some(json!([1, 2]))).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.db.count("articles", "1 = 1").await, 10);
+    assert!(app.server.stop().success());
+}
+
+#[tokio::test]
+async fn query_language_on_sqlite() {
+    query_language(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn query_language_on_postgres() {
+    query_language(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn query_language_on_mysql() {
+    query_language(Engine::MySql).await;
+}
