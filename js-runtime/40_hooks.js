@@ -44,6 +44,7 @@
   };
 
   function callAll(job) {
+    rectus.currentDepth = job.depth;
     const results = [];
     for (const id of job.ids) {
       const l = listeners[id];

@@ -21,13 +21,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let schema = SchemaCache::new(db.clone());
     let hooks = load_hooks(&config).await?;
-    if let Some(runtime) = &hooks {
-        runtime.attach(Host { db: db.clone(), schema: schema.clone(), runtime: tokio::runtime::Handle::current() });
-    }
-    let bus: Arc<dyn EventBus> = match hooks {
-        Some(runtime) => runtime,
+    let bus: Arc<dyn EventBus> = match &hooks {
+        Some(runtime) => runtime.clone(),
         None => Arc::new(NoHooks),
     };
+    if let Some(runtime) = &hooks {
+        let services = Services { db: db.clone(), schema: schema.clone(), bus: runtime.weak_bus() };
+        runtime.attach(Host { services, runtime: tokio::runtime::Handle::current() });
+    }
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;

@@ -15,15 +15,22 @@ use crate::ApiError;
 pub struct EventArgs {
     pub input: Option<Value>,
     pub context: Map<String, Value>,
+    /// How many hook → service → hook calls led here (0 for a request); bounded by the runtime.
+    pub depth: u32,
 }
 
 impl EventArgs {
     pub fn context(context: Map<String, Value>) -> Self {
-        EventArgs { input: None, context }
+        EventArgs { input: None, context, depth: 0 }
     }
 
     pub fn with_input(input: Value, context: Map<String, Value>) -> Self {
-        EventArgs { input: Some(input), context }
+        EventArgs { input: Some(input), context, depth: 0 }
+    }
+
+    pub fn at_depth(mut self, depth: u32) -> Self {
+        self.depth = depth;
+        self
     }
 }
 

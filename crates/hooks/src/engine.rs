@@ -25,6 +25,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:30_merge.js", include_str!("../../../js-runtime/30_merge.js")),
     ("rectus:40_hooks.js", include_str!("../../../js-runtime/40_hooks.js")),
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
+    ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
 ];
 
 /// What a hook threw, normalised by the JS side (`normalizeError`).
@@ -53,6 +54,8 @@ pub struct JobSpec {
     pub payload_is_input: bool,
     /// Version of the schema the context's `schema` refers to (the JS side caches it by version).
     pub schema_version: u64,
+    /// Hook → service → hook nesting of this job; services created by its handlers go one deeper.
+    pub depth: u32,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -194,7 +197,7 @@ fn host(state: &OpState) -> Result<Host, JsErrorBox> {
 #[string]
 fn op_rectus_schema_json(state: &mut OpState) -> Option<String> {
     let host = host(state).ok()?;
-    host.schema.peek_json().map(|(_, text)| text.to_string())
+    host.services.schema.peek_json().map(|(_, text)| text.to_string())
 }
 
 /// `getSchema()`: the schema JSON, read from the database when the cache is cold.
@@ -202,13 +205,41 @@ fn op_rectus_schema_json(state: &mut OpState) -> Option<String> {
 #[string]
 async fn op_rectus_get_schema(state: Rc<RefCell<OpState>>) -> Result<String, JsErrorBox> {
     let host = host(&state.borrow())?;
-    let schema = host.schema.clone();
+    let schema = host.services.schema.clone();
     host.runtime
         .spawn(async move { schema.json().await })
         .await
         .map_err(|e| JsErrorBox::generic(e.to_string()))?
         .map(|text| text.to_string())
         .map_err(|e| JsErrorBox::generic(e.message()))
+}
+
+/// One `ItemsService` method call from JS (`js-runtime/60_services.js`).
+#[derive(Deserialize)]
+struct ItemsCall {
+    collection: String,
+    accountability: Option<rectus_core::auth::Accountability>,
+    method: String,
+    #[serde(default)]
+    args: Vec<Value>,
+    depth: u32,
+}
+
+/// Runs an `ItemsService` method on the application's services. Failures come back as
+/// `{error}` so the JS side can throw the matching exception class.
+#[op2]
+#[serde]
+async fn op_rectus_items(state: Rc<RefCell<OpState>>, #[serde] call: ItemsCall) -> Result<serde_json::Value, JsErrorBox> {
+    let host = host(&state.borrow())?;
+    let result = host
+        .runtime
+        .spawn(crate::services::items_call(host.services.clone(), call.collection, call.accountability, call.method, call.args, call.depth))
+        .await
+        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
+    Ok(match result {
+        Ok(value) => serde_json::json!({ "ok": value }),
+        Err(e) => serde_json::json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } }),
+    })
 }
 
 deno_core::extension!(
@@ -226,6 +257,7 @@ deno_core::extension!(
         op_rectus_set_load_report,
         op_rectus_schema_json,
         op_rectus_get_schema,
+        op_rectus_items,
     ],
 );
 

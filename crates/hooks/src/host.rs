@@ -1,13 +1,12 @@
-//! What hooks may reach in the application: the schema (and, with the services issue, the
-//! services and the database), plus the tokio runtime their futures run on — the isolates'
-//! own current-thread runtimes must not own database connections.
+//! What hooks may reach in the application: the services (and through them the schema and the
+//! database), plus the tokio runtime their futures run on — the isolates' own current-thread
+//! runtimes must not own database connections.
 
-use rectus_core::db::Database;
-use rectus_core::schema::SchemaCache;
+use rectus_core::services::Services;
 
 #[derive(Clone)]
 pub struct Host {
-    pub db: Database,
-    pub schema: SchemaCache,
+    /// Services whose event bus points back at the hook runtime (weakly, so no cycle).
+    pub services: Services,
     pub runtime: tokio::runtime::Handle,
 }

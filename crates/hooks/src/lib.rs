@@ -6,6 +6,7 @@ pub mod host;
 pub mod loader;
 pub mod pool;
 pub mod registry;
+mod services;
 
 use async_trait::async_trait;
 use rectus_core::config::Config;
@@ -30,6 +31,7 @@ pub struct HookRuntime {
     registry: Registry,
     report: LoadReport,
     timeout: Duration,
+    max_depth: u32,
     next_job: AtomicU64,
     host: Arc<OnceLock<Host>>,
 }
@@ -70,6 +72,7 @@ impl HookRuntime {
             registry: Registry::new(report.registered.clone()),
             report,
             timeout: config.hooks.timeout,
+            max_depth: config.hooks.max_depth,
             next_job: AtomicU64::new(1),
             host,
         }))
@@ -81,24 +84,39 @@ impl HookRuntime {
         let _ = self.host.set(host);
     }
 
+    /// This runtime as the bus of the services hooks call, held weakly so the runtime and the
+    /// services it reaches don't keep each other alive.
+    pub fn weak_bus(self: &Arc<Self>) -> Arc<dyn EventBus> {
+        Arc::new(WeakBus(Arc::downgrade(self)))
+    }
+
+    fn too_deep(&self, event: &str, depth: u32) -> Option<ApiError> {
+        (depth > self.max_depth).then(|| {
+            ApiError::service_unavailable(
+                format!("Hooks called services more than HOOKS_MAX_DEPTH ({}) levels deep at \"{event}\"; stopped what looks like infinite recursion.", self.max_depth),
+                "hooks",
+            )
+        })
+    }
+
     pub fn report(&self) -> &LoadReport {
         &self.report
     }
 
     /// Sends a job to the least busy isolate; `None` reply for fire-and-forget jobs.
-    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
+    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool, depth: u32) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
         let slot = self.pool.pick().clone();
         let guard = InFlight::new(slot.clone());
         let (tx, rx) = oneshot::channel();
-        let schema_version = self.host.get().map(|h| h.schema.version()).unwrap_or(0);
-        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, payload_is_input, schema_version };
+        let schema_version = self.host.get().map(|h| h.services.schema.version()).unwrap_or(0);
+        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, payload_is_input, schema_version, depth };
         slot.sender.send(Job { spec, reply: Some(tx) }).ok()?;
         Some((rx, guard))
     }
 
     /// Runs a job and waits for its outcome, bounded by `HOOKS_TIMEOUT`.
-    async fn run(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool) -> Result<Value, ApiError> {
-        let Some((rx, _guard)) = self.send(kind, event, ids, args, payload_is_input) else {
+    async fn run(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool, depth: u32) -> Result<Value, ApiError> {
+        let Some((rx, _guard)) = self.send(kind, event, ids, args, payload_is_input, depth) else {
             return Err(ApiError::service_unavailable("The hook runtime is not running.", "hooks"));
         };
         match tokio::time::timeout(self.timeout, rx).await {
@@ -114,7 +132,7 @@ impl HookRuntime {
 
     /// Calls the listeners of a cron key with the tick's time (rc.83 passes one `Date`).
     pub async fn run_cron(&self, id: u32, key: &str, tick: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
-        self.run(JobKind::Cron, key, vec![id], vec![Value::String(tick.to_rfc3339())], false).await.map(|_| ())
+        self.run(JobKind::Cron, key, vec![id], vec![Value::String(tick.to_rfc3339())], false, 0).await.map(|_| ())
     }
 }
 
@@ -122,10 +140,10 @@ fn to_api_error(f: HookFailure) -> ApiError {
     ApiError { status: f.status, code: f.code, message: f.message, extensions: f.extensions, internal: f.internal }
 }
 
-fn job_args(args: EventArgs) -> (Vec<Value>, bool) {
+fn job_args(args: EventArgs) -> (Vec<Value>, bool, u32) {
     match args.input {
-        Some(input) => (vec![input, Value::Object(args.context)], true),
-        None => (vec![Value::Object(args.context)], false),
+        Some(input) => (vec![input, Value::Object(args.context)], true, args.depth),
+        None => (vec![Value::Object(args.context)], false, args.depth),
     }
 }
 
@@ -140,9 +158,12 @@ impl EventBus for HookRuntime {
         if ids.is_empty() {
             return Ok(args.input);
         }
+        if let Some(e) = self.too_deep(event, args.depth) {
+            return Err(e);
+        }
         let had_input = args.input.is_some();
-        let (values, payload_is_input) = job_args(args);
-        let result = self.run(JobKind::Before, event, ids.to_vec(), values, payload_is_input).await?;
+        let (values, payload_is_input, depth) = job_args(args);
+        let result = self.run(JobKind::Before, event, ids.to_vec(), values, payload_is_input, depth).await?;
         Ok(had_input.then_some(result))
     }
 
@@ -151,8 +172,12 @@ impl EventBus for HookRuntime {
         if ids.is_empty() {
             return;
         }
-        let (values, payload_is_input) = job_args(args);
-        if let Some((rx, guard)) = self.send(JobKind::After, event, ids.to_vec(), values, payload_is_input) {
+        if let Some(e) = self.too_deep(event, args.depth) {
+            tracing::warn!("{}", e.message);
+            return;
+        }
+        let (values, payload_is_input, depth) = job_args(args);
+        if let Some((rx, guard)) = self.send(JobKind::After, event, ids.to_vec(), values, payload_is_input, depth) {
             // Keep the in-flight count honest until the after-hook settles; never awaited by callers.
             let timeout = self.timeout;
             tokio::spawn(async move {
@@ -167,9 +192,38 @@ impl EventBus for HookRuntime {
         if ids.is_empty() {
             return;
         }
-        let (values, payload_is_input) = job_args(args);
-        if let Err(e) = self.run(JobKind::Call, event, ids.to_vec(), values, payload_is_input).await {
+        let (values, payload_is_input, depth) = job_args(args);
+        if let Err(e) = self.run(JobKind::Call, event, ids.to_vec(), values, payload_is_input, depth).await {
             tracing::warn!("An error was thrown while executing hook \"{event}\": {}", e.message);
+        }
+    }
+}
+
+/// The hook runtime as seen by the services hooks call; a dropped runtime emits nothing.
+struct WeakBus(std::sync::Weak<HookRuntime>);
+
+#[async_trait]
+impl EventBus for WeakBus {
+    fn has_listeners(&self, event: &str) -> bool {
+        self.0.upgrade().is_some_and(|r| r.has_listeners(event))
+    }
+
+    async fn emit_before(&self, event: &str, args: EventArgs) -> Result<Option<Value>, ApiError> {
+        match self.0.upgrade() {
+            Some(r) => r.emit_before(event, args).await,
+            None => Ok(args.input),
+        }
+    }
+
+    fn emit_after(&self, event: &str, args: EventArgs) {
+        if let Some(r) = self.0.upgrade() {
+            r.emit_after(event, args);
+        }
+    }
+
+    async fn emit_awaited(&self, event: &str, args: EventArgs) {
+        if let Some(r) = self.0.upgrade() {
+            r.emit_awaited(event, args).await;
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Who is making a request (spec §5.2). `None` where a service runs without accountability
 //! ("sudo"): no permission checks, no activity rows.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Accountability {
     pub user: Option<String>,
     pub role: Option<String>,

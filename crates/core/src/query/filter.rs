@@ -60,10 +60,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn members(&self, key: &str, value: &Value, collection: &CollectionOverview) -> Result<Vec<Option<Condition>>, ApiError> {
-        logical_items(key, value)?
-            .into_iter()
-            .map(|item| self.object(item.as_object().expect("logical_items returns objects"), collection))
-            .collect()
+        logical_items(key, value)?.into_iter().map(|item| self.object(item.as_object().expect("logical_items returns objects"), collection)).collect()
     }
 
     /// `{key: value}`: operators on the column `key`, and nested filters through its relation.
@@ -106,7 +103,13 @@ impl<'a> Compiler<'a> {
         Ok(all(parts))
     }
 
-    fn relational(&self, key: &str, relation: Relation<'a>, nested: &Map<String, Value>, collection: &CollectionOverview) -> Result<Condition, ApiError> {
+    fn relational(
+        &self,
+        key: &str,
+        relation: Relation<'a>,
+        nested: &Map<String, Value>,
+        collection: &CollectionOverview,
+    ) -> Result<Condition, ApiError> {
         let (outer_column, inner, inner_column) = match relation {
             Relation::ManyToOne { related } => {
                 column_field(key, collection)?;
@@ -126,7 +129,8 @@ impl<'a> Compiler<'a> {
     }
 
     /// The relation `key` of `collection` takes part in, as Directus finds it: the first whose
-    /// many side is `collection.key`, or whose one side lists its rows as `key`.
+    /// many side is `collection.key`, or whose one side lists its rows as `key`. Many-to-any
+    /// relations (no related collection) are not followed.
     fn relation(&self, collection: &str, key: &str) -> Option<Relation<'a>> {
         self.schema.relations.iter().find_map(|r| {
             let text = |v: &'a Value| v.as_str();
@@ -207,10 +211,13 @@ fn operator(column: impl Fn() -> Expr, field: &FieldOverview, op: &str, value: &
             _ => return Ok(None),
         },
         // Only `false` inverts, as in Directus.
-        "_null" | "_nnull" => match (op == "_null") == (*value != Value::Bool(false)) {
-            true => column().is_null(),
-            false => column().is_not_null(),
-        },
+        "_null" | "_nnull" => {
+            if (op == "_null") == (*value != Value::Bool(false)) {
+                column().is_null()
+            } else {
+                column().is_not_null()
+            }
+        }
         "_empty" | "_nempty" => return Ok(Some(empty(column, field, (op == "_empty") == (*value != Value::Bool(false))))),
         "_contains" => column().like(format!("%{}%", like_text(value))),
         "_ncontains" => column().not_like(format!("%{}%", like_text(value))),
@@ -266,7 +273,6 @@ pub fn sql_value(value: &Value) -> sea_query::Value {
         other => other.to_string().into(),
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -358,7 +364,12 @@ mod tests {
             (json!({"id": {"_in": [1, "2"]}}), r#""articles"."id" IN (1, '2')"#, r#""articles"."id" IN ($1, $2)"#, vec![i(1), s("2")]),
             (json!({"id": {"_in": "3,4"}}), r#""articles"."id" IN ('3', '4')"#, r#""articles"."id" IN ($1, $2)"#, vec![s("3"), s("4")]),
             (json!({"id": {"_nin": [1]}}), r#""articles"."id" NOT IN (1)"#, r#""articles"."id" NOT IN ($1)"#, vec![i(1)]),
-            (json!({"views": {"_between": [1, 9]}}), r#""articles"."views" BETWEEN 1 AND 9"#, r#""articles"."views" BETWEEN $1 AND $2"#, vec![i(1), i(9)]),
+            (
+                json!({"views": {"_between": [1, 9]}}),
+                r#""articles"."views" BETWEEN 1 AND 9"#,
+                r#""articles"."views" BETWEEN $1 AND $2"#,
+                vec![i(1), i(9)],
+            ),
             (
                 json!({"title": {"_nbetween": ["a", "m"]}}),
                 r#""articles"."title" NOT BETWEEN 'a' AND 'm'"#,
@@ -505,7 +516,12 @@ mod tests {
                 vec![s("p")],
             ),
             (json!({"author": {"_eq": 3}}), r#""articles"."author" = 3"#, r#""articles"."author" = $1"#, vec![i(3)]),
-            (json!({"author": {"name": {}}}), r#""articles"."author" IN (SELECT "authors"."id" FROM "authors")"#, r#""articles"."author" IN (SELECT "authors"."id" FROM "authors")"#, vec![]),
+            (
+                json!({"author": {"name": {}}}),
+                r#""articles"."author" IN (SELECT "authors"."id" FROM "authors")"#,
+                r#""articles"."author" IN (SELECT "authors"."id" FROM "authors")"#,
+                vec![],
+            ),
         ]);
     }
 

@@ -12,20 +12,8 @@ pub const LIST_OPERATORS: [&str; 4] = ["_in", "_nin", "_between", "_nbetween"];
 /// Operators whose value is a boolean (`false` inverts them).
 pub const BOOLEAN_OPERATORS: [&str; 4] = ["_null", "_nnull", "_empty", "_nempty"];
 /// Operators comparing with one value.
-pub const VALUE_OPERATORS: [&str; 12] = [
-    "_eq",
-    "_neq",
-    "_lt",
-    "_lte",
-    "_gt",
-    "_gte",
-    "_contains",
-    "_ncontains",
-    "_starts_with",
-    "_nstarts_with",
-    "_ends_with",
-    "_nends_with",
-];
+pub const VALUE_OPERATORS: [&str; 12] =
+    ["_eq", "_neq", "_lt", "_lte", "_gt", "_gte", "_contains", "_ncontains", "_starts_with", "_nstarts_with", "_ends_with", "_nends_with"];
 
 pub fn is_operator(key: &str) -> bool {
     LIST_OPERATORS.contains(&key) || BOOLEAN_OPERATORS.contains(&key) || VALUE_OPERATORS.contains(&key)
@@ -71,8 +59,9 @@ fn parse_string(s: &str, ctx: &FilterContext, now: DateTime<Utc>) -> Result<Valu
         "$CURRENT_ROLE" => ctx.role.clone().map(Value::String).unwrap_or(Value::Null),
         s if s.starts_with("$NOW") => {
             let date = match parenthesised(s) {
-                Some(adjustment) => adjust_date(now, adjustment)
-                    .ok_or_else(|| ApiError::invalid_query(format!("\"{s}\" isn't a valid date adjustment.")))?,
+                Some(adjustment) => {
+                    adjust_date(now, adjustment).ok_or_else(|| ApiError::invalid_query(format!("\"{s}\" isn't a valid date adjustment.")))?
+                }
                 None => now,
             };
             Value::String(date.to_rfc3339_opts(SecondsFormat::Millis, true))
@@ -253,7 +242,10 @@ mod tests {
             parse(json!({"a": {"_eq": "true"}, "b": "false", "c": {"_eq": "null"}, "d": {"_neq": "NULL"}, "e": {"_eq": "Null"}})).unwrap(),
             json!({"a": {"_eq": true}, "b": false, "c": {"_eq": null}, "d": {"_neq": null}, "e": {"_eq": "Null"}})
         );
-        assert_eq!(parse(json!({"a": {"_null": "true"}, "b": {"_nempty": "false"}})).unwrap(), json!({"a": {"_null": true}, "b": {"_nempty": false}}));
+        assert_eq!(
+            parse(json!({"a": {"_null": "true"}, "b": {"_nempty": "false"}})).unwrap(),
+            json!({"a": {"_null": true}, "b": {"_nempty": false}})
+        );
     }
 
     #[test]
@@ -350,15 +342,15 @@ mod tests {
     fn logical_operators_need_filter_lists() {
         assert_eq!(message(json!({"_and": "x"})), "\"_and\" has to be an array of filters");
         assert_eq!(message(json!({"_or": [1]})), "\"_or\" has to be an array of filters");
-        assert_eq!(
-            parse(json!({"_or": {"0": {"a": "1"}, "21": {"b": "true"}}})).unwrap(),
-            json!({"_or": {"0": {"a": "1"}, "21": {"b": true}}})
-        );
+        assert_eq!(parse(json!({"_or": {"0": {"a": "1"}, "21": {"b": "true"}}})).unwrap(), json!({"_or": {"0": {"a": "1"}, "21": {"b": true}}}));
     }
 
     #[test]
     fn nested_relational_values_are_parsed_and_validated() {
         assert_eq!(parse(json!({"author": {"active": {"_eq": "true"}}})).unwrap(), json!({"author": {"active": {"_eq": true}}}));
-        assert_eq!(message(json!({"author": {"name": {"_eq": ""}}})), "You can't filter for an empty string in \"_eq\". Use \"_empty\" or \"_nempty\" instead");
+        assert_eq!(
+            message(json!({"author": {"name": {"_eq": ""}}})),
+            "You can't filter for an empty string in \"_eq\". Use \"_empty\" or \"_nempty\" instead"
+        );
     }
 }

@@ -244,9 +244,9 @@ fn deep_param(param: &str, raw: &Value, ctx: &FilterContext, now: DateTime<Utc>)
     let raw = Some(raw);
     Ok(match param {
         "fields" => fields(raw)?.map(|f| json!(f)),
-        "sort" => Some(sort(raw)?).filter(|s| !s.is_empty()).map(|s| {
-            Value::Array(s.into_iter().map(|s| json!({"column": s.column, "order": if s.descending { "desc" } else { "asc" }})).collect())
-        }),
+        "sort" => Some(sort(raw)?)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::Array(s.into_iter().map(|s| json!({"column": s.column, "order": if s.descending { "desc" } else { "asc" }})).collect())),
         "filter" => match raw.filter(|v| truthy(v)) {
             Some(v) => match filter_object(v) {
                 Some(f) => Some(parse_filter(&f, ctx, now)?),
@@ -256,9 +256,9 @@ fn deep_param(param: &str, raw: &Value, ctx: &FilterContext, now: DateTime<Utc>)
         },
         "limit" => limit(raw)?.map(Value::from),
         "offset" | "page" => truthy_number(raw, param)?.map(Value::from),
-        "meta" => Some(meta(raw)?).filter(|m| !m.is_empty()).map(|m| {
-            Value::Array(m.into_iter().map(|k| json!(if k == MetaKind::TotalCount { "total_count" } else { "filter_count" })).collect())
-        }),
+        "meta" => Some(meta(raw)?)
+            .filter(|m| !m.is_empty())
+            .map(|m| Value::Array(m.into_iter().map(|k| json!(if k == MetaKind::TotalCount { "total_count" } else { "filter_count" })).collect())),
         "search" => search(raw).map(Value::String),
         _ => None,
     })
@@ -352,7 +352,10 @@ mod tests {
 
     #[test]
     fn filter_errors_come_before_schema_errors() {
-        assert_eq!(message("limit=abc&filter[title][_eq]="), "You can't filter for an empty string in \"_eq\". Use \"_empty\" or \"_nempty\" instead");
+        assert_eq!(
+            message("limit=abc&filter[title][_eq]="),
+            "You can't filter for an empty string in \"_eq\". Use \"_empty\" or \"_nempty\" instead"
+        );
         assert_eq!(message("limit=abc&meta=x"), "\"limit\" must be a number");
         assert_eq!(message("meta=x&filter=bad"), "\"filter\" must be of type object");
     }
@@ -417,7 +420,8 @@ mod tests {
 
     #[test]
     fn deep_queries() {
-        let q = from_qs("deep[translations][_filter][lang][_eq]=en&deep[translations][_limit]=1&deep[author][avatar][_sort]=-id&deep[a][_unknown]=1").unwrap();
+        let q = from_qs("deep[translations][_filter][lang][_eq]=en&deep[translations][_limit]=1&deep[author][avatar][_sort]=-id&deep[a][_unknown]=1")
+            .unwrap();
         assert_eq!(
             Value::Object(q.deep.unwrap()),
             json!({

@@ -54,7 +54,11 @@ mod tests {
 
     fn where_clause(term: &str, collection: &str) -> (String, String, Vec<V>) {
         let schema = schema();
-        let select = Query::select().column(Alias::new("id")).from(Alias::new(collection)).cond_where(compile(term, schema.collection(collection).unwrap())).to_owned();
+        let select = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(collection))
+            .cond_where(compile(term, schema.collection(collection).unwrap()))
+            .to_owned();
         let prefix = format!(r#"SELECT "id" FROM "{collection}" WHERE "#);
         let lite = select.to_string(SqliteQueryBuilder);
         let (pg, values) = select.build(PostgresQueryBuilder);

@@ -27,6 +27,8 @@ pub struct ItemsService {
     services: Services,
     schema: Arc<SchemaOverview>,
     accountability: Option<Accountability>,
+    /// Nesting of hook → service calls this service was created at (see `EventArgs::depth`).
+    depth: u32,
 }
 
 fn table(name: &str) -> Alias {
@@ -54,7 +56,21 @@ fn write_error(e: DbError) -> ApiError {
 
 impl ItemsService {
     pub fn new(collection: &str, services: Services, schema: Arc<SchemaOverview>, accountability: Option<Accountability>) -> Self {
-        ItemsService { collection: collection.to_string(), services, schema, accountability }
+        ItemsService { collection: collection.to_string(), services, schema, accountability, depth: 0 }
+    }
+
+    /// A service called from a hook that was itself `depth` calls deep.
+    pub fn at_depth(mut self, depth: u32) -> Self {
+        self.depth = depth;
+        self
+    }
+
+    fn args(&self, input: Option<Value>, ctx: Map<String, Value>) -> EventArgs {
+        match input {
+            Some(i) => EventArgs::with_input(i, ctx),
+            None => EventArgs::context(ctx),
+        }
+        .at_depth(self.depth)
     }
 
     fn overview(&self) -> Result<&CollectionOverview, ApiError> {
@@ -162,7 +178,7 @@ impl ItemsService {
             payload.entry(c.primary.clone()).or_insert(pk.clone());
         }
         let ctx = self.context(&event, "create", pk.clone(), Some(Value::Object(payload)));
-        self.services.bus.emit_after(&event, EventArgs::context(ctx));
+        self.services.bus.emit_after(&event, self.args(None, ctx));
     }
 
     async fn create_in(&self, tx: &mut Transaction, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
@@ -174,7 +190,7 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.create.before", self.scope());
             let ctx = self.context(&event, "create", Value::Null, None);
-            if let Some(replaced) = self.services.bus.emit_before(&event, EventArgs::with_input(data, ctx)).await? {
+            if let Some(replaced) = self.services.bus.emit_before(&event, self.args(Some(data), ctx)).await? {
                 data = replaced;
             } else {
                 data = Value::Object(Map::new());
@@ -348,7 +364,7 @@ impl ItemsService {
         let event = format!("{}.read", self.scope());
         if self.services.bus.has_listeners(&event) {
             let ctx = self.context(&event, "read", item, Some(Value::Array(rows.to_vec())));
-            self.services.bus.emit_after(&event, EventArgs::context(ctx));
+            self.services.bus.emit_after(&event, self.args(None, ctx));
         }
     }
 
@@ -396,7 +412,7 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.update.before", self.scope());
             let ctx = self.context(&event, "update", Value::Array(keys.clone()), None);
-            data = self.services.bus.emit_before(&event, EventArgs::with_input(data, ctx)).await?.unwrap_or(Value::Null);
+            data = self.services.bus.emit_before(&event, self.args(Some(data), ctx)).await?.unwrap_or(Value::Null);
         }
         self.check_keys(&keys, "update").await?;
         let data = if data.is_object() { self.apply_permission(data, "update").await? } else { data };
@@ -436,7 +452,7 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.update", self.scope());
             let ctx = self.context(&event, "update", Value::Array(keys.clone()), Some(original));
-            self.services.bus.emit_after(&event, EventArgs::context(ctx));
+            self.services.bus.emit_after(&event, self.args(None, ctx));
         }
         Ok(keys)
     }
@@ -471,7 +487,7 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.delete.before", self.scope());
             let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));
-            self.services.bus.emit_before(&event, EventArgs::context(ctx)).await?;
+            self.services.bus.emit_before(&event, self.args(None, ctx)).await?;
         }
         let mut tx = self.services.db.begin().await?;
         if !keys.is_empty() {
@@ -489,7 +505,7 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.delete", self.scope());
             let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));
-            self.services.bus.emit_after(&event, EventArgs::context(ctx));
+            self.services.bus.emit_after(&event, self.args(None, ctx));
         }
         Ok(keys)
     }

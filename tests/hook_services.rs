@@ -1,0 +1,70 @@
+//! Hooks calling `services.ItemsService`, `UsersService` and `getSchema()` over the real server:
+//! the same Rust services as HTTP, exceptions a hook can catch, and a recursion limit.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+async fn services_from_hooks(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let pk = db.serial_pk();
+    let ext = fixture("hooks/services");
+    let extra = [("HOOKS_POOL_SIZE", "1"), ("HOOKS_MAX_DEPTH", "4")];
+    Server::start(&db, Some(&ext), &extra).await.stop();
+    for table in ["articles (id PK, title varchar(255))", "audit (id PK, article integer, note varchar(50))", "chain (id PK, note varchar(50))", "catcher (id PK, note varchar(50), has_schema boolean, caught_forbidden boolean, found integer, admin_email varchar(128), caller_admin boolean, caller_count integer)"] {
+        db.execute(&format!("CREATE TABLE {};", table.replace("PK", pk))).await;
+    }
+    let server = Server::start(&db, Some(&ext), &extra).await;
+    let token = server.admin_token().await;
+    let post = |path: &'static str, body: serde_json::Value| {
+        let req = server.client.post(server.url(path)).bearer_auth(&token).json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+
+    let (status, body) = post("/items/articles", json!({ "title": "first" })).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    let mut audited = 0;
+    for _ in 0..50 {
+        audited = db.count("audit", "article = 1 AND note = 'created'").await;
+        if audited == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(audited, 1, "{engine:?}: the after-hook's ItemsService.createOne wrote the audit row");
+
+    let (status, body) = post("/items/catcher", json!({ "note": "x" })).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    let d = &body["data"];
+    assert_eq!(d["has_schema"], true, "{engine:?}");
+    assert_eq!(d["caught_forbidden"], true, "{engine:?}");
+    assert_eq!(d["found"], 1, "{engine:?}");
+    assert_eq!(d["admin_email"], ADMIN_EMAIL, "{engine:?}");
+    assert_eq!(d["caller_admin"], true);
+    assert_eq!(d["caller_count"], 1);
+    assert_eq!(db.count("articles", "title = 'first (seen)'").await, 1, "{engine:?}: updateByQuery");
+
+    let (status, body) = post("/items/chain", json!({ "note": "top" })).await;
+    assert_eq!(status, 503, "{engine:?} {body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("HOOKS_MAX_DEPTH"), "{body}");
+    assert_eq!(db.count("chain", "1 = 1").await, 0, "{engine:?}: every level rolled back");
+    let (status, _) = post("/items/articles", json!({ "title": "still serving" })).await;
+    assert_eq!(status, 200);
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn services_from_hooks_on_sqlite() {
+    services_from_hooks(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn services_from_hooks_on_postgres() {
+    services_from_hooks(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn services_from_hooks_on_mysql() {
+    services_from_hooks(Engine::MySql).await;
+}
