@@ -49,7 +49,7 @@
     for (const id of job.ids) {
       const l = listeners[id];
       emitter.event = job.event;
-      results.push(l.fn.apply(job.cron ? undefined : emitter, job.args));
+      results.push(l.fn.apply(job.kind === 'cron' ? undefined : emitter, job.args));
     }
     return results;
   }

@@ -28,6 +28,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(runtime) = &hooks {
         let services = Services { db: db.clone(), schema: schema.clone(), bus: runtime.weak_bus() };
         runtime.attach(Host { services, runtime: tokio::runtime::Handle::current() });
+        rectus_hooks::cron::schedule(runtime);
     }
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;

@@ -1,6 +1,7 @@
 //! Rectus's JS hook runtime: loads `extensions/hooks/*/index.js` unmodified into a pool of
 //! deno_core isolates and dispatches the core's events to them with Directus semantics.
 
+pub mod cron;
 pub mod engine;
 pub mod host;
 pub mod loader;

@@ -260,7 +260,7 @@ fn like_text(value: &Value) -> String {
     }
 }
 
-pub fn sql_value(value: &Value) -> sea_query::Value {
+fn sql_value(value: &Value) -> sea_query::Value {
     match value {
         Value::Null => sea_query::Value::String(None),
         Value::Bool(b) => (*b).into(),

@@ -8,11 +8,11 @@ use super::FilterContext;
 use crate::ApiError;
 
 /// Operators whose value is a list (a CSV string is split).
-pub const LIST_OPERATORS: [&str; 4] = ["_in", "_nin", "_between", "_nbetween"];
+const LIST_OPERATORS: [&str; 4] = ["_in", "_nin", "_between", "_nbetween"];
 /// Operators whose value is a boolean (`false` inverts them).
-pub const BOOLEAN_OPERATORS: [&str; 4] = ["_null", "_nnull", "_empty", "_nempty"];
+const BOOLEAN_OPERATORS: [&str; 4] = ["_null", "_nnull", "_empty", "_nempty"];
 /// Operators comparing with one value.
-pub const VALUE_OPERATORS: [&str; 12] =
+const VALUE_OPERATORS: [&str; 12] =
     ["_eq", "_neq", "_lt", "_lte", "_gt", "_gte", "_contains", "_ncontains", "_starts_with", "_nstarts_with", "_ends_with", "_nends_with"];
 
 pub fn is_operator(key: &str) -> bool {
@@ -85,7 +85,7 @@ fn parenthesised(s: &str) -> Option<&str> {
 
 /// `adjust-date.ts`: `[+|-]<amount>[ ]<unit>` with the units of Vercel's `ms` (default days);
 /// amounts are truncated to integers as date-fns does. `None` when the text doesn't match.
-pub fn adjust_date(date: DateTime<Utc>, adjustment: &str) -> Option<DateTime<Utc>> {
+fn adjust_date(date: DateTime<Utc>, adjustment: &str) -> Option<DateTime<Utc>> {
     let (subtract, rest) = match adjustment.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, adjustment.strip_prefix('+').unwrap_or(adjustment)),

@@ -140,7 +140,7 @@ async fn ids(db: &Database, schema: &SchemaOverview, raw: &str) -> Vec<i64> {
 /// engines (LIKE is case-sensitive on PostgreSQL only).
 const CHECKS: &[(&str, &[i64])] = &[
     ("", &[1, 2, 3, 4]),
-    ("filter[title][_eq]=Second", &[3]),
+    ("filter[title][_eq]=Second", &[2]),
     ("filter[title]=Second", &[2]),
     ("filter[title]=Second&filter[title]=third%20thing", &[2, 3]),
     ("filter[status][_neq]=published", &[2, 4]),
