@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use rectus_core::config::Config;
 use rectus_core::db::bootstrap::is_installed;
-use rectus_core::events::{EventBus, NoHooks};
+use rectus_core::events::{EventArgs, EventBus, NoHooks};
 use rectus_core::schema::SchemaCache;
 use rectus_core::services::Services;
 use rectus_hooks::host::Host;
@@ -33,10 +33,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema, bus };
+    let services = Services { db: db.clone(), schema, bus: bus.clone() };
     let state = AppState { config: Arc::new(config), services };
+    bus.emit_after("init", EventArgs::none());
     tracing::info!("Server started at http://{local}");
+    bus.emit_after("server.start", EventArgs::none());
     rectus_http::serve(listener, state, shutdown_signal()).await?;
+    // Unlike Directus's fire-and-forget, wait (up to HOOKS_TIMEOUT) so the hook runs before exit.
+    bus.emit_awaited("server.stop", EventArgs::none()).await;
     db.close().await;
     tracing::info!("Server stopped");
     Ok(())

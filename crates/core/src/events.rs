@@ -14,18 +14,29 @@ use crate::ApiError;
 #[derive(Debug, Clone, Default)]
 pub struct EventArgs {
     pub input: Option<Value>,
-    pub context: Map<String, Value>,
+    /// `None` for events Directus emits without arguments (`init`, `server.start`, ...).
+    pub context: Option<Map<String, Value>>,
     /// How many hook → service → hook calls led here (0 for a request); bounded by the runtime.
     pub depth: u32,
 }
 
 impl EventArgs {
     pub fn context(context: Map<String, Value>) -> Self {
-        EventArgs { input: None, context, depth: 0 }
+        EventArgs { input: None, context: Some(context), depth: 0 }
     }
 
     pub fn with_input(input: Value, context: Map<String, Value>) -> Self {
-        EventArgs { input: Some(input), context, depth: 0 }
+        EventArgs { input: Some(input), context: Some(context), depth: 0 }
+    }
+
+    /// An event with no arguments at all.
+    pub fn none() -> Self {
+        EventArgs::default()
+    }
+
+    /// A single argument that is not a context object (`error` gets the errors array).
+    pub fn value(input: Value) -> Self {
+        EventArgs { input: Some(input), context: None, depth: 0 }
     }
 
     pub fn at_depth(mut self, depth: u32) -> Self {

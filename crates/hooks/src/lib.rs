@@ -143,8 +143,11 @@ fn to_api_error(f: HookFailure) -> ApiError {
 
 fn job_args(args: EventArgs) -> (Vec<Value>, bool, u32) {
     match args.input {
-        Some(input) => (vec![input, Value::Object(args.context)], true, args.depth),
-        None => (vec![Value::Object(args.context)], false, args.depth),
+        Some(input) => match args.context {
+            Some(ctx) => (vec![input, Value::Object(ctx)], true, args.depth),
+            None => (vec![input], false, args.depth),
+        },
+        None => (args.context.map(|c| vec![Value::Object(c)]).unwrap_or_default(), false, args.depth),
     }
 }
 

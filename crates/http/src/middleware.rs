@@ -8,6 +8,10 @@ use rectus_core::auth::{tokens, Accountability};
 use rectus_core::ApiError;
 use std::net::SocketAddr;
 
+use axum::response::IntoResponse;
+use rectus_core::events::EventArgs;
+use serde_json::{json, Map, Value};
+
 use crate::error::render;
 use crate::state::AppState;
 
@@ -40,21 +44,92 @@ fn client_ip(req: &Request) -> Option<String> {
     })
 }
 
+fn headers_json(headers: &axum::http::HeaderMap) -> Value {
+    let mut out = Map::new();
+    for (name, value) in headers {
+        out.insert(name.as_str().to_string(), json!(value.to_str().unwrap_or_default()));
+    }
+    Value::Object(out)
+}
+
+/// The `response` event's argument (spec §2.1), from what is known without buffering bodies.
+fn response_event(req: &RequestSummary, response: &Response, duration: std::time::Duration) -> Value {
+    let size = |h: &axum::http::HeaderMap| h.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).unwrap_or(0);
+    json!({
+        "finished": true,
+        "request": {
+            "aborted": false,
+            "completed": true,
+            "method": req.method,
+            "url": req.url,
+            "path": req.path,
+            "protocol": "http",
+            "host": req.host,
+            "size": req.size,
+            "query": req.query,
+            "headers": req.headers,
+        },
+        "response": { "status": response.status().as_u16(), "size": size(response.headers()), "headers": headers_json(response.headers()) },
+        "ip": req.ip,
+        "duration": format!("{}", duration.as_millis()),
+    })
+}
+
+struct RequestSummary {
+    method: String,
+    url: String,
+    path: String,
+    host: Value,
+    size: u64,
+    query: Value,
+    headers: Value,
+    ip: Value,
+}
+
+/// Renders an error, letting `error` listeners change the `errors` array first (they are
+/// awaited before the response is sent, as in Directus).
+async fn render_error(state: &AppState, error: &ApiError, admin: bool) -> Response {
+    let response = render(error, admin);
+    if !state.services.bus.has_listeners("error") {
+        return response;
+    }
+    let body = crate::error::envelope(error, admin);
+    let errors = body["errors"].clone();
+    match state.services.bus.emit_before("error", EventArgs::value(errors.clone())).await {
+        Ok(Some(changed @ Value::Array(_))) => (response.status(), axum::Json(json!({ "errors": changed }))).into_response(),
+        _ => response,
+    }
+}
+
 pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let ip = client_ip(&req);
     let user_agent = req.headers().get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let accountability = match token(&req) {
-        None => Accountability::public(ip, user_agent),
-        Some(t) => match tokens::authenticate(&state.services.db, &state.config.secret, &t, ip, user_agent).await {
+        None => Accountability::public(ip.clone(), user_agent.clone()),
+        Some(t) => match tokens::authenticate(&state.services.db, &state.config.secret, &t, ip.clone(), user_agent.clone()).await {
             Ok(a) => a,
-            Err(e) => return render(&e, false),
+            Err(e) => return render_error(&state, &e, false).await,
         },
     };
+    let summary = state.services.bus.has_listeners("response").then(|| RequestSummary {
+        method: req.method().to_string(),
+        url: req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+        path: req.uri().path().to_string(),
+        host: req.headers().get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).map(|h| json!(h)).unwrap_or(Value::Null),
+        size: req.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0),
+        query: Value::Object(rectus_core::query::parse_query_string(req.uri().query().unwrap_or(""))),
+        headers: headers_json(req.headers()),
+        ip: ip.clone().map(Value::String).unwrap_or(Value::Null),
+    });
     let admin = accountability.admin;
     req.extensions_mut().insert(accountability);
     let mut response = next.run(req).await;
-    match response.extensions_mut().remove::<ApiError>() {
-        Some(error) => render(&error, admin),
-        None => response,
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        response = render_error(&state, &error, admin).await;
     }
+    if let Some(summary) = summary {
+        state.services.bus.emit_after("response", EventArgs::value(response_event(&summary, &response, started.elapsed())));
+    }
+    response
 }
