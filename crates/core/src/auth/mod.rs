@@ -2,6 +2,7 @@
 
 pub mod accountability;
 pub mod password;
+pub mod service;
 pub mod tokens;
 
 pub use accountability::Accountability;

@@ -262,13 +262,16 @@ impl ItemsService {
             // Unknown fields only: Directus answers with empty objects; select the key to count rows.
             select.column((t.clone(), Alias::new(collection.primary.as_str())));
         }
-        select.cond_where(self.where_condition(query, extra, true)?);
+        select.cond_where(self.where_condition(query, extra, true, permission)?);
         if query.sort.is_empty() {
             let default = collection.sort_field.clone().filter(|s| collection.field(s).is_some()).unwrap_or_else(|| collection.primary.clone());
             select.order_by((t.clone(), Alias::new(default.as_str())), Order::Asc);
         }
         for sort in &query.sort {
-            if collection.field(&sort.column).is_none_or(|f| f.alias) || permission.is_some_and(|p| !p.allows_field(&sort.column)) {
+            if permission.is_some_and(|p| !p.allows_field(&sort.column)) {
+                return Err(ApiError::forbidden());
+            }
+            if collection.field(&sort.column).is_none_or(|f| f.alias) {
                 return Err(ApiError::invalid_query(format!("Field \"{}\" doesn't exist in collection \"{}\".", sort.column, self.collection)));
             }
             select.order_by((t.clone(), Alias::new(sort.column.as_str())), if sort.descending { Order::Desc } else { Order::Asc });
@@ -291,7 +294,9 @@ impl ItemsService {
         Ok(select)
     }
 
-    fn where_condition(&self, query: &Query, extra: Option<Condition>, with_filter: bool) -> Result<Condition, ApiError> {
+    /// The user's filter and search AND-ed to `extra`. A role limited to some fields may neither
+    /// filter on nor search in the others (that would reveal their values).
+    fn where_condition(&self, query: &Query, extra: Option<Condition>, with_filter: bool, permission: Option<&Permission>) -> Result<Condition, ApiError> {
         let collection = self.overview()?;
         let mut cond = Cond::all();
         if let Some(extra) = extra {
@@ -299,10 +304,22 @@ impl ItemsService {
         }
         if with_filter {
             if let Some(filter) = &query.filter {
+                if let Some(p) = permission {
+                    if filter_fields(filter).iter().any(|f| !p.allows_field(f)) {
+                        return Err(ApiError::forbidden());
+                    }
+                }
                 cond = cond.add(compile_filter(filter, collection, &self.schema)?);
             }
             if let Some(term) = query.search.as_deref().filter(|s| !s.is_empty()) {
-                cond = cond.add(compile_search(term, collection));
+                match permission.filter(|p| p.fields.is_some()) {
+                    Some(p) => {
+                        let mut visible = collection.clone();
+                        visible.fields.retain(|name, _| p.allows_field(name));
+                        cond = cond.add(compile_search(term, &visible));
+                    }
+                    None => cond = cond.add(compile_search(term, collection)),
+                }
             }
         }
         Ok(cond)
@@ -382,8 +399,8 @@ impl ItemsService {
         let mut meta = Map::new();
         for kind in &query.meta {
             let (key, cond) = match kind {
-                MetaKind::TotalCount => ("total_count", self.where_condition(query, allowed.clone(), false)?),
-                MetaKind::FilterCount => ("filter_count", self.where_condition(query, allowed.clone(), true)?),
+                MetaKind::TotalCount => ("total_count", self.where_condition(query, allowed.clone(), false, permission.as_ref())?),
+                MetaKind::FilterCount => ("filter_count", self.where_condition(query, allowed.clone(), true, permission.as_ref())?),
             };
             let count = SqlQuery::select()
                 .expr_as(Expr::col(Asterisk).count(), Alias::new("count"))
@@ -553,6 +570,27 @@ impl ItemsService {
             None => self.create_one(data, opts).await,
         }
     }
+}
+
+/// The fields of this collection a filter refers to (through `_and`/`_or`, not into relations).
+fn filter_fields(filter: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match filter {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "_and" || key == "_or" {
+                    if let Value::Array(items) = value {
+                        items.iter().for_each(|i| out.extend(filter_fields(i)));
+                    }
+                } else if !key.starts_with('_') {
+                    out.push(key.clone());
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| out.extend(filter_fields(i))),
+        _ => {}
+    }
+    out
 }
 
 /// JSON values as sea-query parameters (bound, never inlined).

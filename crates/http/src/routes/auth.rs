@@ -1,53 +1,94 @@
-//! `/auth/login`: email and password to an access token (spec §7.4). Sessions, refresh and the
-//! auth events arrive with the authentication issue.
+//! `/auth/login`, `/auth/refresh`, `/auth/logout` (spec §7.4): thin handlers over the
+//! authentication service; `mode: "cookie"` keeps the refresh token in an httpOnly cookie.
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use rectus_core::auth::{password, tokens};
+use rectus_core::auth::service::{AuthenticationService, LoginResult};
+use rectus_core::auth::Accountability;
 use rectus_core::ApiError;
-use sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use serde_json::{json, Value};
 
 use crate::error::HttpError;
-use crate::extract::JsonBody;
+use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
 
+const COOKIE: &str = "directus_refresh_token";
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login))
+    Router::new().route("/auth/login", post(login)).route("/auth/refresh", post(refresh)).route("/auth/logout", post(logout))
 }
 
-fn invalid_credentials() -> HttpError {
-    ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials.").into()
+fn service<'a>(state: &'a AppState, caller: &Accountability) -> AuthenticationService<'a> {
+    let accountability = Accountability { ip: caller.ip.clone(), user_agent: caller.user_agent.clone(), ..Default::default() };
+    AuthenticationService { services: &state.services, config: &state.config, accountability }
 }
 
-async fn login(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError> {
-    let email = body.get("email").and_then(Value::as_str).filter(|e| e.contains('@'));
-    let pass = body.get("password").and_then(Value::as_str);
-    let (Some(email), Some(pass)) = (email, pass) else {
-        return Err(ApiError::invalid_payload("\"email\" must be a valid email and \"password\" is required").into());
-    };
-    let query = Query::select()
-        .columns(["id", "password", "status"].map(Alias::new))
-        .from(Alias::new("directus_users"))
-        .and_where(Expr::expr(Func::lower(Expr::col(Alias::new("email")))).eq(email.to_lowercase()))
-        .limit(1)
-        .to_owned();
-    let user = state.services.db.run(&query).await?.rows.into_iter().next();
-    let Some(user) = user else {
-        // Spend the same time as a real check so the response doesn't reveal which emails exist.
-        password::verify(pass, "$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$wS5w2QgBtEu1nJ8CKIFKbBB2GeVKS4kfMSX5lbE5TuM");
-        return Err(invalid_credentials());
-    };
-    let hash = user.get("password").and_then(Value::as_str).unwrap_or_default();
-    if !password::verify(pass, hash) {
-        return Err(invalid_credentials());
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == COOKIE).then(|| value.to_string())
+    })
+}
+
+fn set_cookie(state: &AppState, token: &str, max_age_ms: u64) -> String {
+    let env = &state.config.env;
+    let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; Max-Age={}", max_age_ms / 1000);
+    if let Some(domain) = env.string("REFRESH_TOKEN_COOKIE_DOMAIN").filter(|d| !d.is_empty()) {
+        cookie.push_str(&format!("; Domain={domain}"));
     }
-    if user.get("status").and_then(Value::as_str) != Some("active") {
-        return Err(ApiError::new(401, "USER_SUSPENDED", "User suspended.").into());
+    if env.bool("REFRESH_TOKEN_COOKIE_SECURE") == Some(true) {
+        cookie.push_str("; Secure");
     }
-    let id = user.get("id").and_then(Value::as_str).unwrap_or_default();
-    let ttl = state.config.access_token_ttl_ms;
-    let access_token = tokens::sign_access_token(&state.config.secret, id, ttl)?;
-    Ok(Json(json!({ "data": { "access_token": access_token, "expires": ttl } })))
+    let same_site = env.string("REFRESH_TOKEN_COOKIE_SAME_SITE").unwrap_or_else(|| "lax".into());
+    cookie.push_str(&format!("; SameSite={}", capitalize(&same_site)));
+    cookie
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// `{data: {access_token, expires, refresh_token}}`, or the cookie and no refresh token in the body.
+fn tokens_response(state: &AppState, result: LoginResult, cookie_mode: bool) -> Response {
+    if cookie_mode {
+        let cookie = set_cookie(state, &result.refresh_token, state.config.refresh_token_ttl_ms);
+        let body = json!({ "data": { "access_token": result.access_token, "expires": result.expires_ms } });
+        return ([(header::SET_COOKIE, cookie)], Json(body)).into_response();
+    }
+    Json(json!({ "data": { "access_token": result.access_token, "expires": result.expires_ms, "refresh_token": result.refresh_token } })).into_response()
+}
+
+fn is_cookie_mode(body: &Value) -> bool {
+    body.get("mode").and_then(Value::as_str) == Some("cookie")
+}
+
+async fn login(State(state): State<AppState>, Caller(caller): Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let result = service(&state, &caller).login(&body).await?;
+    Ok(tokens_response(&state, result, is_cookie_mode(&body)))
+}
+
+async fn refresh(State(state): State<AppState>, Caller(caller): Caller, headers: HeaderMap, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let from_body = body.get("refresh_token").and_then(Value::as_str).map(str::to_string);
+    let cookie_mode = is_cookie_mode(&body) || (from_body.is_none() && cookie_value(&headers).is_some());
+    let token = from_body
+        .or_else(|| cookie_value(&headers))
+        .ok_or_else(|| ApiError::invalid_payload("The refresh token is required in either the JSON payload or Cookie"))?;
+    let result = service(&state, &caller).refresh(&token).await?;
+    Ok(tokens_response(&state, result, cookie_mode))
+}
+
+async fn logout(State(state): State<AppState>, Caller(caller): Caller, headers: HeaderMap, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let token = body
+        .get("refresh_token")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| cookie_value(&headers))
+        .ok_or_else(|| ApiError::invalid_payload("The refresh token is required in either the JSON payload or Cookie"))?;
+    service(&state, &caller).logout(&token).await?;
+    let clear = format!("{COOKIE}=; Path=/; HttpOnly; Max-Age=0");
+    Ok(([(header::SET_COOKIE, clear), (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string())], "").into_response())
 }

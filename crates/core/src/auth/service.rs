@@ -1,0 +1,168 @@
+//! `AuthenticationService`: login, refresh and logout with sessions in `directus_sessions`, and
+//! the `auth.login` events (spec §2.5).
+//!
+//! Decision on `auth.login.before` (spec §9 item 6): listeners get `(payload, ctx)` as in rc.83
+//! (the payload is the request body plus `ip` and `userAgent`), a throw cancels the login with its
+//! error, and return values are ignored as in rc.64 — rc.83 replaced the user record with them,
+//! which broke every login as soon as any listener existed.
+
+use sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use serde_json::{json, Map, Value};
+
+use super::{password, tokens, Accountability};
+use crate::config::Config;
+use crate::events::EventArgs;
+use crate::services::items::ItemsService;
+use crate::services::{MutationOptions, Services};
+use crate::ApiError;
+
+pub struct LoginResult {
+    pub access_token: String,
+    pub expires_ms: u64,
+    pub refresh_token: String,
+    pub user: String,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials.")
+}
+
+fn refresh_token() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 64)
+}
+
+pub struct AuthenticationService<'a> {
+    pub services: &'a Services,
+    pub config: &'a Config,
+    /// What `/auth/*` routes build: `{ip, userAgent, role: null}` (spec §5.2).
+    pub accountability: Accountability,
+}
+
+impl AuthenticationService<'_> {
+    fn accountability_json(&self) -> Value {
+        json!({ "ip": self.accountability.ip, "userAgent": self.accountability.user_agent, "role": null })
+    }
+
+    fn context(&self, event: &str, status: &str, payload: &Value, user: &Value) -> Map<String, Value> {
+        let mut ctx = Map::new();
+        ctx.insert("event".into(), json!(event));
+        ctx.insert("action".into(), json!("login"));
+        ctx.insert("payload".into(), payload.clone());
+        ctx.insert("accountability".into(), self.accountability_json());
+        ctx.insert("status".into(), json!(status));
+        ctx.insert("user".into(), user.clone());
+        ctx
+    }
+
+    fn after(&self, status: &str, payload: &Value, user: &Value) {
+        let ctx = self.context("auth.login", status, payload, user);
+        self.services.bus.emit_after("auth.login", EventArgs::with_input(payload.clone(), ctx));
+    }
+
+    pub async fn login(&self, body: &Value) -> Result<LoginResult, ApiError> {
+        let email = body.get("email").and_then(Value::as_str).filter(|e| e.contains('@'));
+        let pass = body.get("password").and_then(Value::as_str);
+        let (Some(email), Some(pass)) = (email, pass) else {
+            return Err(ApiError::invalid_payload("\"email\" must be a valid email and \"password\" is required"));
+        };
+        let query = Query::select()
+            .columns(["id", "password", "status"].map(Alias::new))
+            .from(Alias::new("directus_users"))
+            .and_where(Expr::expr(Func::lower(Expr::col(Alias::new("email")))).eq(email.to_lowercase()))
+            .limit(1)
+            .to_owned();
+        let user = self.services.db.run(&query).await?.rows.into_iter().next();
+        let user_id = user.as_ref().and_then(|u| u.get("id")).cloned().unwrap_or(Value::Null);
+
+        let mut payload = body.as_object().cloned().unwrap_or_default();
+        payload.insert("ip".into(), json!(self.accountability.ip));
+        payload.insert("userAgent".into(), json!(self.accountability.user_agent));
+        let payload = Value::Object(payload);
+        let ctx = self.context("auth.login.before", "pending", &payload, &user_id);
+        self.services.bus.emit_before("auth.login.before", EventArgs::with_input(payload.clone(), ctx)).await?;
+
+        let Some(user) = user else {
+            // Spend the time of a real check so response times don't reveal which emails exist.
+            password::verify(pass, "$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$wS5w2QgBtEu1nJ8CKIFKbBB2GeVKS4kfMSX5lbE5TuM");
+            self.after("fail", &payload, &user_id);
+            return Err(invalid_credentials());
+        };
+        let hash = user.get("password").and_then(Value::as_str).unwrap_or_default();
+        if !password::verify(pass, hash) {
+            self.after("fail", &payload, &user_id);
+            return Err(invalid_credentials());
+        }
+        if user.get("status").and_then(Value::as_str) != Some("active") {
+            self.after("fail", &payload, &user_id);
+            return Err(ApiError::new(401, "USER_SUSPENDED", "User suspended."));
+        }
+        let id = user_id.as_str().unwrap_or_default().to_string();
+        let result = self.issue(&id).await?;
+
+        let schema = self.services.schema.get().await?;
+        let activity = ItemsService::new("directus_activity", self.services.clone(), schema, None);
+        activity
+            .create_one(
+                json!({ "action": "authenticate", "user": id, "ip": self.accountability.ip.clone().unwrap_or_default(), "user_agent": self.accountability.user_agent, "collection": "directus_users", "item": id }),
+                MutationOptions::default(),
+            )
+            .await?;
+        let touch = Query::update()
+            .table(Alias::new("directus_users"))
+            .value(Alias::new("last_access"), chrono::Utc::now().naive_utc())
+            .and_where(Expr::col(Alias::new("id")).eq(id.as_str()))
+            .to_owned();
+        self.services.db.run(&touch).await?;
+        self.after("success", &payload, &user_id);
+        Ok(result)
+    }
+
+    /// A new session row and the tokens for it.
+    async fn issue(&self, user: &str) -> Result<LoginResult, ApiError> {
+        let refresh = refresh_token();
+        let expires = chrono::Utc::now() + chrono::Duration::milliseconds(self.config.refresh_token_ttl_ms as i64);
+        let insert = Query::insert()
+            .into_table(Alias::new("directus_sessions"))
+            .columns(["token", "user", "expires", "ip", "user_agent"].map(Alias::new))
+            .values_panic([
+                refresh.clone().into(),
+                user.into(),
+                expires.naive_utc().into(),
+                self.accountability.ip.clone().into(),
+                self.accountability.user_agent.clone().into(),
+            ])
+            .to_owned();
+        self.services.db.run(&insert).await?;
+        let ttl = self.config.access_token_ttl_ms;
+        Ok(LoginResult { access_token: tokens::sign_access_token(&self.config.secret, user, ttl)?, expires_ms: ttl, refresh_token: refresh, user: user.to_string() })
+    }
+
+    /// Exchanges a refresh token for new tokens, rotating the refresh token.
+    pub async fn refresh(&self, token: &str) -> Result<LoginResult, ApiError> {
+        let (s, u) = (Alias::new("s"), Alias::new("u"));
+        let query = Query::select()
+            .column((s.clone(), Alias::new("user")))
+            .column((s.clone(), Alias::new("expires")))
+            .from_as(Alias::new("directus_sessions"), s.clone())
+            .join_as(sea_query::JoinType::InnerJoin, Alias::new("directus_users"), u.clone(), Expr::col((u.clone(), Alias::new("id"))).equals((s.clone(), Alias::new("user"))))
+            .and_where(Expr::col((s.clone(), Alias::new("token"))).eq(token))
+            .and_where(Expr::col((u, Alias::new("status"))).eq("active"))
+            .limit(1)
+            .to_owned();
+        let row = self.services.db.run(&query).await?.rows.into_iter().next().ok_or_else(invalid_credentials)?;
+        let expired = row.get("expires").and_then(|e| crate::db::bind::parse_datetime(e)).is_none_or(|e| e < chrono::Utc::now());
+        self.logout(token).await?;
+        if expired {
+            return Err(invalid_credentials());
+        }
+        let user = row.get("user").and_then(Value::as_str).unwrap_or_default().to_string();
+        self.issue(&user).await
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
+        let delete = Query::delete().from_table(Alias::new("directus_sessions")).and_where(Expr::col(Alias::new("token")).eq(token)).to_owned();
+        self.services.db.run(&delete).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! Authentication (login, refresh rotation, logout, cookie mode, static and expired tokens, the
+//! auth events) and role permissions over HTTP.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+async fn post(server: &Server, path: &str, body: Value) -> (u16, Value) {
+    json(server.client.post(server.url(path)).json(&body).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn login_refresh_logout_and_tokens() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let server = Server::start(&db, Some(&fixture("hooks/recorder")), &[("HOOKS_POOL_SIZE", "1"), ("ACCESS_TOKEN_TTL", "1s")]).await;
+    server.stop();
+    db.execute(&format!("CREATE TABLE probe (id {}, note varchar(20));", db.serial_pk())).await;
+    let server = Server::start(&db, Some(&fixture("hooks/recorder")), &[("HOOKS_POOL_SIZE", "1"), ("ACCESS_TOKEN_TTL", "1s")]).await;
+
+    let (status, body) = post(&server, "/auth/login", json!({ "email": "ADMIN@example.com", "password": "wrong" })).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (401, json!("INVALID_CREDENTIALS")));
+    assert_eq!(body["errors"][0]["message"], "Invalid user credentials.");
+    let (status, _) = post(&server, "/auth/login", json!({ "email": "nobody@example.com", "password": "x" })).await;
+    assert_eq!(status, 401);
+
+    // Email matching is case-insensitive; a listener on auth.login.before does not break login.
+    let (status, body) = post(&server, "/auth/login", json!({ "email": "Admin@Example.com", "password": ADMIN_PASSWORD })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["expires"], 1000);
+    let access = body["data"]["access_token"].as_str().unwrap().to_string();
+    let refresh = body["data"]["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(refresh.len(), 64);
+    assert_eq!(db.count("directus_sessions", &format!("token = '{refresh}'")).await, 1);
+    assert_eq!(db.count("directus_activity", "action = 'authenticate'").await, 1);
+
+    // The token works, then expires.
+    let res = server.client.get(server.url("/items/probe")).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = json(server.client.get(server.url("/items/probe")).bearer_auth(&access).send().await.unwrap()).await;
+    assert_eq!((status, body["errors"][0]["message"].clone()), (401, json!("Token expired.")));
+    let forged = format!("{}x", &access[..access.len() - 1]);
+    let (status, body) = json(server.client.get(server.url("/items/probe")).bearer_auth(&forged).send().await.unwrap()).await;
+    assert_eq!((status, body["errors"][0]["message"].clone()), (401, json!("Token invalid.")));
+
+    // Refresh rotates the refresh token; the old one stops working; logout ends the session.
+    let (status, body) = post(&server, "/auth/refresh", json!({ "refresh_token": refresh })).await;
+    assert_eq!(status, 200, "{body}");
+    let rotated = body["data"]["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rotated, refresh);
+    let (status, _) = post(&server, "/auth/refresh", json!({ "refresh_token": refresh })).await;
+    assert_eq!(status, 401);
+    let res = server.client.post(server.url("/auth/logout")).json(&json!({ "refresh_token": rotated })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(db.count("directus_sessions", "1 = 1").await, 0);
+    let (status, body) = post(&server, "/auth/refresh", json!({})).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("INVALID_PAYLOAD")));
+
+    // Cookie mode: the refresh token lives in an httpOnly cookie only.
+    let res = server.client.post(server.url("/auth/login")).json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "mode": "cookie" })).send().await.unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("directus_refresh_token=") && cookie.contains("HttpOnly"), "{cookie}");
+    let body: Value = res.json().await.unwrap();
+    assert!(body["data"].get("refresh_token").is_none());
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let res = server.client.post(server.url("/auth/refresh")).header("cookie", pair).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Static tokens, by header and by query parameter; suspended users are refused.
+    db.execute("UPDATE directus_users SET token = 'static-admin-token';").await;
+    let res = server.client.get(server.url("/items/probe")).bearer_auth("static-admin-token").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = server.client.get(server.url("/items/probe?access_token=static-admin-token")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, body) = json(server.client.get(server.url("/items/probe")).bearer_auth("nope").send().await.unwrap()).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (401, json!("INVALID_CREDENTIALS")));
+
+    // The auth events, in order, with their statuses.
+    let (_, body) = json(server.client.post(server.url("/items/probe")).bearer_auth("static-admin-token").json(&json!({})).send().await.unwrap()).await;
+    let events = body["errors"][0]["extensions"]["events"].as_array().cloned().unwrap();
+    let auth: Vec<(String, Value)> = events
+        .iter()
+        .filter(|e| e["event"].as_str().unwrap().starts_with("auth.") || e["event"].as_str().unwrap().starts_with("activity.create"))
+        .map(|e| (e["event"].as_str().unwrap().to_string(), e["status"].clone()))
+        .collect();
+    let names: Vec<&str> = auth.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(&names[..4], ["auth.login.before", "auth.login", "auth.login.before", "auth.login"], "two failed logins first: {names:?}");
+    assert_eq!(&names[4..8], ["auth.login.before", "activity.create.before", "activity.create", "auth.login"]);
+    db.execute("UPDATE directus_users SET status = 'suspended';").await;
+    let (status, body) = post(&server, "/auth/login", json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD })).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (401, json!("USER_SUSPENDED")));
+    assert!(server.stop().success());
+}
+
+/// A role that may read published articles' id and title only, create drafts, and nothing else;
+/// the public role may read nothing.
+async fn permissions(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    Server::start(&db, None, &[]).await.stop();
+    db.execute(&format!("CREATE TABLE articles (id {}, title varchar(255), status varchar(20), secret varchar(50));", db.serial_pk())).await;
+    db.execute("INSERT INTO articles (title, status, secret) VALUES ('one', 'published', 's1'), ('two', 'draft', 's2'), ('three', 'published', 's3');").await;
+    let role = "1f0e8f0c-0000-4000-8000-000000000001";
+    db.execute(&format!("INSERT INTO directus_roles (id, name, icon, admin_access, app_access, enforce_tfa) VALUES ('{role}', 'Editor', 'edit', false, false, false);")).await;
+    db.execute(&format!("INSERT INTO directus_users (id, email, status, role, token) VALUES ('1f0e8f0c-0000-4000-8000-000000000002', 'editor@example.com', 'active', '{role}', 'editor-token');")).await;
+    db.execute(&format!(
+        "INSERT INTO directus_permissions (role, collection, action, permissions, fields) VALUES ('{role}', 'articles', 'read', '{{\"status\":{{\"_eq\":\"published\"}}}}', 'id,title');"
+    ))
+    .await;
+    db.execute(&format!("INSERT INTO directus_permissions (role, collection, action, presets, fields) VALUES ('{role}', 'articles', 'create', '{{\"status\":\"draft\"}}', 'title,status');")).await;
+    let server = Server::start(&db, None, &[]).await;
+    let get = |path: String| {
+        let req = server.client.get(server.url(&path)).bearer_auth("editor-token");
+        async move { json(req.send().await.unwrap()).await }
+    };
+
+    let (status, body) = get("/items/articles?meta=*".into()).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    assert_eq!(body["data"], json!([{ "id": 1, "title": "one" }, { "id": 3, "title": "three" }]), "{engine:?}: rows and fields limited");
+    assert_eq!(body["meta"], json!({ "total_count": 2, "filter_count": 2 }), "{engine:?}: counts limited too");
+    let (_, body) = get("/items/articles?fields=*,secret".into()).await;
+    assert!(body["data"].as_array().unwrap().iter().all(|r| r.get("secret").is_none()), "{engine:?}: fields=* never leaks");
+    for leak in ["/items/articles?filter[secret][_eq]=s1", "/items/articles?filter[_or][0][secret][_starts_with]=s", "/items/articles?sort=secret", "/items/articles/2"] {
+        let (status, _) = get(leak.into()).await;
+        assert_eq!(status, 403, "{engine:?} {leak}");
+    }
+    let (_, body) = get("/items/articles?search=s1".into()).await;
+    assert_eq!(body["data"], json!([]), "{engine:?}: search skips forbidden fields");
+
+    let send = |method: &str, path: &str, body: Value| {
+        let req = server.client.request(method.parse().unwrap(), server.url(path)).bearer_auth("editor-token").json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let (status, _) = send("POST", "/items/articles", json!({ "title": "four" })).await;
+    assert_eq!(status, 200, "{engine:?}: create allowed (read-back forbidden for a draft: empty 200)");
+    assert_eq!(db.count("articles", "title = 'four' AND status = 'draft'").await, 1, "{engine:?}: preset applied");
+    let (status, _) = send("POST", "/items/articles", json!({ "title": "five", "secret": "x" })).await;
+    assert_eq!(status, 403, "{engine:?}: forbidden field on create");
+    let (status, _) = send("PATCH", "/items/articles/1", json!({ "title": "changed" })).await;
+    assert_eq!(status, 403, "{engine:?}: no update permission");
+    let (status, _) = send("PATCH", "/items/articles", json!({ "keys": [1, 3], "data": { "title": "changed" } })).await;
+    assert_eq!(status, 403, "{engine:?}: batch update");
+    let (status, _) = send("DELETE", "/items/articles", json!([1])).await;
+    assert_eq!(status, 403, "{engine:?}: no delete permission");
+    assert_eq!(db.count("articles", "title = 'changed'").await, 0);
+    assert_eq!(db.count("articles", "1 = 1").await, 4);
+
+    let (status, _) = json(server.client.get(server.url("/items/articles")).send().await.unwrap()).await;
+    assert_eq!(status, 403, "{engine:?}: public role");
+    db.execute("INSERT INTO directus_permissions (role, collection, action, fields) VALUES (NULL, 'articles', 'read', 'title');").await;
+    let (status, body) = json(server.client.get(server.url("/items/articles?limit=1")).send().await.unwrap()).await;
+    assert_eq!((status, body["data"].clone()), (200, json!([{ "title": "one" }])), "{engine:?}: public read permission");
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn permissions_on_sqlite() {
+    permissions(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn permissions_on_postgres() {
+    permissions(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn permissions_on_mysql() {
+    permissions(Engine::MySql).await;
+}
