@@ -42,7 +42,9 @@
   const schemaFor = (version) => {
     if (schemaCache.version !== version) {
       const text = ops.op_rectus_schema_json();
-      schemaCache = { version, value: text === null ? undefined : JSON.parse(text) };
+      // Not read yet (e.g. a login before any item request): try again next time.
+      if (text === null) return undefined;
+      schemaCache = { version, value: JSON.parse(text) };
     }
     return schemaCache.value;
   };

@@ -74,6 +74,8 @@ impl AuthenticationService<'_> {
             .to_owned();
         let user = self.services.db.run(&query).await?.rows.into_iter().next();
         let user_id = user.as_ref().and_then(|u| u.get("id")).cloned().unwrap_or(Value::Null);
+        // Hooks read `ctx.schema`: make sure it is loaded before the first event.
+        let schema = self.services.schema.get().await?;
 
         let mut payload = body.as_object().cloned().unwrap_or_default();
         payload.insert("ip".into(), json!(self.accountability.ip));
@@ -100,7 +102,6 @@ impl AuthenticationService<'_> {
         let id = user_id.as_str().unwrap_or_default().to_string();
         let result = self.issue(&id).await?;
 
-        let schema = self.services.schema.get().await?;
         let activity = ItemsService::new("directus_activity", self.services.clone(), schema, None);
         activity
             .create_one(

@@ -8,9 +8,9 @@
 //! machine variables is a bug nobody relies on.
 
 use serde_json::{Map, Number, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::ConfigError;
+use super::{resolve, ConfigError};
 
 /// Built-in defaults of rc.83 (spec §6.3), plus the Rectus embedded-database default.
 /// They keep their JSON types unless overridden by a string.
@@ -176,14 +176,6 @@ impl Env {
     }
 }
 
-fn resolve(cwd: &Path, path: &str) -> PathBuf {
-    let p = Path::new(path);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    }
-}
 
 fn read_config_file(path: &Path) -> Result<Vec<(String, Value)>, ConfigError> {
     let text = match std::fs::read_to_string(path) {

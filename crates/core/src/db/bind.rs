@@ -46,28 +46,18 @@ fn as_text(v: &Value) -> String {
     }
 }
 
-pub fn sqlite<'q>(
-    mut q: Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+/// SQLite and MySQL coerce parameters themselves: bind each value as its JSON type.
+pub fn loose<'q, DB: sqlx::Database>(
+    mut q: Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     params: &[Param],
-) -> Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    for p in params {
-        q = match p {
-            Value::Null => q.bind(None::<String>),
-            Value::Bool(b) => q.bind(*b),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => q.bind(i),
-                None => q.bind(n.as_f64()),
-            },
-            other => q.bind(as_text(other)),
-        };
-    }
-    q
-}
-
-pub fn mysql<'q>(
-    mut q: Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>,
-    params: &[Param],
-) -> Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments> {
+) -> Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     for p in params {
         q = match p {
             Value::Null => q.bind(None::<String>),

@@ -258,7 +258,7 @@ async fn pg_prepare_types<'e>(ex: impl Executor<'e, Database = sqlx::Postgres>, 
 
 #[allow(deprecated)]
 async fn run_sqlite<'e>(ex: impl Executor<'e, Database = sqlx::Sqlite>, sql: &'e str, params: &[Param]) -> Result<QueryResult, DbError> {
-    let query = bind::sqlite(sqlx::query(sql), params);
+    let query = bind::loose(sqlx::query(sql), params);
     let mut out = QueryResult::default();
     let mut stream = ex.fetch_many(query);
     while let Some(item) = stream.try_next().await? {
@@ -294,7 +294,7 @@ async fn run_postgres<'e>(
 
 #[allow(deprecated)]
 async fn run_mysql<'e>(ex: impl Executor<'e, Database = sqlx::MySql>, sql: &'e str, params: &[Param]) -> Result<QueryResult, DbError> {
-    let query = bind::mysql(sqlx::query(sql), params);
+    let query = bind::loose(sqlx::query(sql), params);
     let mut out = QueryResult::default();
     let mut stream = ex.fetch_many(query);
     while let Some(item) = stream.try_next().await? {

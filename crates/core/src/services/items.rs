@@ -121,18 +121,24 @@ impl ItemsService {
         if let Some(filter) = &permission.filter {
             cond = cond.add(compile_filter(filter, collection, &self.schema)?);
         }
+        let n = self.count(cond).await?;
+        let distinct: std::collections::HashSet<String> = keys.iter().map(|k| k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string())).collect();
+        if n as usize != distinct.len() {
+            return Err(ApiError::forbidden());
+        }
+        Ok(())
+    }
+
+    /// Rows of the collection matching `cond`.
+    async fn count(&self, cond: Condition) -> Result<i64, ApiError> {
         let count = SqlQuery::select()
             .expr_as(Expr::col(Asterisk).count(), Alias::new("count"))
             .from(table(&self.collection))
             .cond_where(cond)
             .to_owned();
         let result = self.services.db.run(&count).await?;
-        let n = result.rows.first().and_then(|r| r.get("count")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
-        let distinct: std::collections::HashSet<String> = keys.iter().map(|k| k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string())).collect();
-        if n as usize != distinct.len() {
-            return Err(ApiError::forbidden());
-        }
-        Ok(())
+        // PostgreSQL's count is a bigint; some drivers hand it over as text.
+        Ok(result.rows.first().and_then(|r| r.get("count")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0))
     }
 
     fn writes_activity(&self) -> bool {
@@ -402,14 +408,7 @@ impl ItemsService {
                 MetaKind::TotalCount => ("total_count", self.where_condition(query, allowed.clone(), false, permission.as_ref())?),
                 MetaKind::FilterCount => ("filter_count", self.where_condition(query, allowed.clone(), true, permission.as_ref())?),
             };
-            let count = SqlQuery::select()
-                .expr_as(Expr::col(Asterisk).count(), Alias::new("count"))
-                .from(table(&self.collection))
-                .cond_where(cond)
-                .to_owned();
-            let result = self.services.db.run(&count).await?;
-            let n = result.rows.first().and_then(|r| r.get("count")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0);
-            meta.insert(key.into(), json!(n));
+            meta.insert(key.into(), json!(self.count(cond).await?));
         }
         Ok(Some(Value::Object(meta)))
     }
