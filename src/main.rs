@@ -19,6 +19,17 @@ enum Command {
     Bootstrap,
     /// Serve the API.
     Start,
+    /// Inspect the hooks of EXTENSIONS_PATH.
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HooksCommand {
+    /// Print every hook with its events, cron schedules (next tick) and load failures.
+    List,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +61,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Bootstrap => commands::bootstrap::run(config).await,
             Command::Start => commands::start::run(config).await,
+            Command::Hooks { command: HooksCommand::List } => commands::hooks::list(config).await,
         }
     });
     match result {

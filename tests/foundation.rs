@@ -103,3 +103,22 @@ async fn no_env_at_all_bootstraps_and_starts_on_sqlite() {
     assert!(server.stop().success());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn hooks_list_prints_events_crons_and_failures() {
+    let dir = std::env::temp_dir();
+    let run = |ext: &str| {
+        let env = [("EXTENSIONS_PATH".to_string(), fixture(ext).to_string_lossy().into_owned()), ("LOG_LEVEL".to_string(), "silent".to_string())];
+        let out = run_cli(&dir, &env, &["hooks", "list"]);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let loading = run("hooks/loading");
+    assert!(loading.contains("a-ok\n  event  items.create.before"), "{loading}");
+    assert!(loading.contains("b-syntax-error\n  FAILED SyntaxError"), "{loading}");
+    assert!(loading.contains("c-missing-require\n  FAILED Error: Cannot find module 'this-package-does-not-exist'"), "{loading}");
+    assert!(loading.contains("e-async-register\n  (registers nothing)"), "{loading}");
+    let cron = run("hooks/cron");
+    assert!(cron.contains("cron   cron(* * * * * *)  (next "), "{cron}");
+    assert!(cron.contains("cron   cron(bogus)  (INVALID"), "{cron}");
+}

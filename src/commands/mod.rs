@@ -1,4 +1,5 @@
 pub mod bootstrap;
+pub mod hooks;
 pub mod start;
 
 use anyhow::Context;
