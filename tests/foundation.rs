@@ -122,3 +122,25 @@ async fn hooks_list_prints_events_crons_and_failures() {
     assert!(cron.contains("cron   cron(* * * * * *)  (next "), "{cron}");
     assert!(cron.contains("cron   cron(bogus)  (INVALID"), "{cron}");
 }
+
+/// Rectus on a database created the way Directus rc.83 creates it (tables of spec §8 with knex's
+/// PostgreSQL types, a password hash from another argon2 implementation): start, log in, read
+/// and write items; `bootstrap` sees it as installed.
+#[tokio::test]
+async fn starts_on_a_directus_bootstrapped_postgres_database() {
+    let db = TestDb::new(Engine::Postgres).await;
+    db.execute(include_str!("../fixtures/databases/directus-rc83-postgres.sql")).await;
+    let mut env = db.env();
+    env.extend([("HOST".into(), "127.0.0.1".into()), ("PORT".into(), "0".into()), ("SECRET".into(), "s".into()), ("KEY".into(), "k".into())]);
+    let out = run_cli(&db.dir, &env, &["bootstrap"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to do"));
+    let server = Server::spawn(&db.dir, &env).await;
+    let token = server.admin_token().await;
+    let (status, body) = json(server.client.get(server.url("/items/articles")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"][0]["title"], "Written by Directus");
+    let (status, body) = json(server.client.post(server.url("/items/articles")).bearer_auth(&token).json(&json!({ "title": "Written by Rectus" })).send().await.unwrap()).await;
+    assert_eq!((status, body["data"]["id"].clone(), body["data"]["status"].clone()), (200, json!(2), json!("draft")));
+    assert_eq!(db.count("directus_activity", "collection = 'articles' AND action = 'create'").await, 1);
+    assert!(server.stop().success());
+}
