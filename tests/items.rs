@@ -265,3 +265,42 @@ async fn query_language_on_postgres() {
 async fn query_language_on_mysql() {
     query_language(Engine::MySql).await;
 }
+
+/// A singleton: `GET` answers the object (field defaults while empty), the first `PATCH`
+/// creates the row (create events), later ones update it; item routes with a key are 404.
+async fn singleton(engine: Engine) {
+    let mut app = app(engine).await;
+    app.server.stop_ref();
+    app.db.execute(&format!("CREATE TABLE home (id {}, headline varchar(100) DEFAULT 'Welcome', visits integer DEFAULT 0);", app.db.serial_pk())).await;
+    app.db.execute("INSERT INTO directus_collections (collection, singleton, hidden, archive_app_filter) VALUES ('home', true, false, true);").await;
+    let server = Server::start(&app.db, Some(&fixture("hooks/recorder")), &[("HOOKS_POOL_SIZE", "1")]).await;
+    let app = App { token: server.admin_token().await, server, db: app.db };
+    let (status, body) = app.send("GET", "/items/home", None).await;
+    assert_eq!((status, body["data"].clone()), (200, json!({ "id": null, "headline": "Welcome", "visits": 0 })), "{engine:?}");
+    app.events().await;
+    let (status, body) = app.send("PATCH", "/items/home", Some(json!({ "headline": "Hello" }))).await;
+    assert_eq!((status, body["data"]["headline"].clone(), body["data"]["id"].clone()), (200, json!("Hello"), json!(1)), "{engine:?}");
+    assert_eq!(names(&app.events().await)[..2], ["items.create.before", "items.create"]);
+    let (_, body) = app.send("PATCH", "/items/home", Some(json!({ "visits": 5 }))).await;
+    assert_eq!(body["data"], json!({ "id": 1, "headline": "Hello", "visits": 5 }));
+    assert_eq!(names(&app.events().await)[0], "items.update.before");
+    assert_eq!(app.db.count("home", "1 = 1").await, 1);
+    let (status, _) = app.send("GET", "/items/home/1", None).await;
+    assert_eq!(status, 404);
+    assert!(app.server.stop().success());
+}
+
+#[tokio::test]
+async fn singleton_on_sqlite() {
+    singleton(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn singleton_on_postgres() {
+    singleton(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn singleton_on_mysql() {
+    singleton(Engine::MySql).await;
+}

@@ -267,6 +267,11 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
+        self.stop_ref()
+    }
+
+    /// [`Server::stop`] for a server still borrowed elsewhere.
+    pub fn stop_ref(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id() as i32;
         // SAFETY: sending a signal to our own child process.
         unsafe { libc::kill(pid, libc::SIGTERM) };
