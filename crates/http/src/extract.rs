@@ -1,7 +1,7 @@
 //! Extractors that turn request parts into domain inputs with Directus errors on bad input.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use rectus_core::auth::Accountability;
 use rectus_core::query::{parse_query_string, sanitize, FilterContext, Query};
@@ -50,5 +50,42 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             return Ok(JsonBody(Value::Null));
         }
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::invalid_payload(e.to_string()).into())
+    }
+}
+
+/// Set on a system collection's router: the table its routes serve.
+#[derive(Clone, Copy)]
+pub struct SystemCollection(pub &'static str);
+
+/// The collection (and item key) a route addresses: `/items/{collection}/{id}`, or a system
+/// collection's own prefix (`/users/{id}`).
+pub struct Target {
+    pub collection: String,
+    pub system: bool,
+    pub key: Option<String>,
+    pub path: String,
+}
+
+impl Target {
+    pub fn id(&self) -> Result<Value, HttpError> {
+        self.key.clone().map(Value::String).ok_or_else(|| ApiError::route_not_found(&self.path).into())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Target {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::route_not_found(parts.uri.path()))?;
+        let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        let path = parts.uri.path().to_string();
+        let key = param("id");
+        match parts.extensions.get::<SystemCollection>() {
+            Some(SystemCollection(table)) => Ok(Target { collection: table.to_string(), system: true, key, path }),
+            None => {
+                let collection = param("collection").ok_or_else(|| ApiError::route_not_found(&path))?;
+                Ok(Target { collection, system: false, key, path })
+            }
+        }
     }
 }

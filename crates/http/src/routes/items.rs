@@ -1,6 +1,7 @@
-//! `/items/:collection` (spec §7.4): thin handlers over `ItemsService`.
+//! `/items/:collection` and the system collections' own routes (`/users`, `/roles`, ...,
+//! spec §7.4): thin handlers over `ItemsService`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,7 +12,7 @@ use rectus_core::ApiError;
 use serde_json::{json, Value};
 
 use crate::error::HttpError;
-use crate::extract::{Caller, DirectusQuery, JsonBody};
+use crate::extract::{Caller, DirectusQuery, JsonBody, Target};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -20,10 +21,20 @@ pub fn router() -> Router<AppState> {
         .route("/items/{collection}/{id}", get(read_one).patch(update_one).delete(delete_one))
 }
 
-/// The service for a user collection; system collections and unknown names are 403.
-async fn service(state: &AppState, collection: &str, caller: Caller) -> Result<(ItemsService, bool), HttpError> {
+/// Routes of one system collection at its own prefix (`/users` → `directus_users`).
+pub fn system_router(prefix: &str, table: &'static str) -> Router<AppState> {
+    Router::new()
+        .route(prefix, get(list).post(create).patch(update_batch).delete(delete_batch))
+        .route(&format!("{prefix}/{{id}}"), get(read_one).patch(update_one).delete(delete_one))
+        .layer(axum::Extension(crate::extract::SystemCollection(table)))
+}
+
+/// The service for the target collection; under `/items`, system collections and unknown names
+/// are 403.
+async fn service(state: &AppState, target: &Target, caller: Caller) -> Result<(ItemsService, bool), HttpError> {
     let schema = state.services.schema.get().await?;
-    if collection.starts_with("directus_") {
+    let collection = target.collection.as_str();
+    if !target.system && collection.starts_with("directus_") {
         return Err(ApiError::forbidden().into());
     }
     let singleton = schema.collection(collection).ok_or_else(ApiError::forbidden)?.singleton;
@@ -35,12 +46,8 @@ fn empty() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
 }
 
-fn id_value(id: String) -> Value {
-    Value::String(id)
-}
-
-async fn list(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
-    let (items, singleton) = service(&state, &collection, caller).await?;
+async fn list(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+    let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
         return Ok(Json(json!({ "data": items.read_singleton(&query).await? })));
     }
@@ -51,12 +58,12 @@ async fn list(State(state): State<AppState>, Path(collection): Path<String>, cal
     }))
 }
 
-async fn read_one(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
-    let (items, singleton) = service(&state, &collection, caller).await?;
+async fn read_one(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+    let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
-        return Err(ApiError::route_not_found(&format!("/items/{collection}/{id}")).into());
+        return Err(ApiError::route_not_found(&target.path).into());
     }
-    Ok(Json(json!({ "data": items.read_one(&id_value(id), &query).await? })))
+    Ok(Json(json!({ "data": items.read_one(&target.id()?, &query).await? })))
 }
 
 /// Reads created/updated items back; a Forbidden read-back answers an empty 200.
@@ -73,10 +80,10 @@ async fn read_back(items: &ItemsService, keys: Vec<Value>, single: bool, query: 
     }
 }
 
-async fn create(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
-    let (items, singleton) = service(&state, &collection, caller).await?;
+async fn create(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
-        return Err(ApiError::route_not_found(&format!("/items/{collection}")).into());
+        return Err(ApiError::route_not_found(&target.path).into());
     }
     match body {
         Value::Array(list) => {
@@ -91,12 +98,12 @@ async fn create(State(state): State<AppState>, Path(collection): Path<String>, c
     }
 }
 
-async fn update_one(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
-    let (items, singleton) = service(&state, &collection, caller).await?;
+async fn update_one(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
-        return Err(ApiError::route_not_found(&format!("/items/{collection}/{id}")).into());
+        return Err(ApiError::route_not_found(&target.path).into());
     }
-    let key = items.update_one(id_value(id), body, MutationOptions::default()).await?;
+    let key = items.update_one(target.id()?, body, MutationOptions::default()).await?;
     read_back(&items, vec![key], true, &query).await
 }
 
@@ -106,8 +113,8 @@ fn failed_validation(message: &str) -> HttpError {
 
 /// `PATCH /items/:c`: singleton upsert, `{keys, data}`, `{query, data}`, or an array of items
 /// that carry their primary keys.
-async fn update_batch(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
-    let (items, singleton) = service(&state, &collection, caller).await?;
+async fn update_batch(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
         items.upsert_singleton(body, MutationOptions::default()).await?;
         return Ok(Json(json!({ "data": items.read_singleton(&query).await? })).into_response());
@@ -115,7 +122,7 @@ async fn update_batch(State(state): State<AppState>, Path(collection): Path<Stri
     let keys = match body {
         Value::Array(list) => {
             let schema = state.services.schema.get().await?;
-            let pk = schema.collection(&collection).map(|c| c.primary.clone()).unwrap_or_default();
+            let pk = schema.collection(&target.collection).map(|c| c.primary.clone()).unwrap_or_default();
             let mut keys = Vec::new();
             for mut item in list {
                 let key = item.as_object_mut().and_then(|o| o.remove(&pk)).ok_or_else(|| ApiError::invalid_payload("Primary key is missing in update payload."))?;
@@ -150,15 +157,15 @@ fn sanitize_body_query(q: &Value) -> Result<Query, HttpError> {
     Ok(rectus_core::query::sanitize(&params, &Default::default())?)
 }
 
-async fn delete_one(State(state): State<AppState>, Path((collection, id)): Path<(String, String)>, caller: Caller) -> Result<Response, HttpError> {
-    let (items, _) = service(&state, &collection, caller).await?;
-    items.delete_one(id_value(id), MutationOptions::default()).await?;
+async fn delete_one(State(state): State<AppState>, target: Target, caller: Caller) -> Result<Response, HttpError> {
+    let (items, _) = service(&state, &target, caller).await?;
+    items.delete_one(target.id()?, MutationOptions::default()).await?;
     Ok(empty())
 }
 
 /// `DELETE /items/:c` with an array of keys, `{keys}` or `{query}`.
-async fn delete_batch(State(state): State<AppState>, Path(collection): Path<String>, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
-    let (items, _) = service(&state, &collection, caller).await?;
+async fn delete_batch(State(state): State<AppState>, target: Target, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let (items, _) = service(&state, &target, caller).await?;
     let keys = match body {
         Value::Array(keys) => keys,
         Value::Object(mut o) => match (o.remove("keys"), o.remove("query")) {

@@ -4,3 +4,4 @@ pub mod auth;
 pub mod items;
 pub mod not_found;
 pub mod server;
+pub mod system;

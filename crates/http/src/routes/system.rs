@@ -1,0 +1,69 @@
+//! The system collections' REST routes: each is the items routes at its own prefix, on the same
+//! `ItemsService`, so permissions and the `<scope>.*` events (`users.create`, ...) apply.
+//! `/users/me` reads and updates the caller. Activity and revisions are served read-only.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use rectus_core::services::items::ItemsService;
+use rectus_core::services::MutationOptions;
+use rectus_core::ApiError;
+use serde_json::{json, Value};
+
+use super::items::system_router;
+use crate::error::HttpError;
+use crate::extract::{Caller, DirectusQuery, JsonBody};
+use crate::state::AppState;
+
+const WRITABLE: &[(&str, &str)] = &[
+    ("/users", "directus_users"),
+    ("/roles", "directus_roles"),
+    ("/permissions", "directus_permissions"),
+    ("/presets", "directus_presets"),
+    ("/folders", "directus_folders"),
+    ("/webhooks", "directus_webhooks"),
+    ("/settings", "directus_settings"),
+];
+
+pub fn router() -> Router<AppState> {
+    let mut router = Router::new().route("/users/me", get(me).patch(update_me));
+    for (prefix, table) in WRITABLE {
+        router = router.merge(system_router(prefix, table));
+    }
+    router.merge(read_only("/activity", "directus_activity")).merge(read_only("/revisions", "directus_revisions"))
+}
+
+fn read_only(prefix: &'static str, table: &'static str) -> Router<AppState> {
+    system_router(prefix, table).route_layer(axum::middleware::from_fn(only_reads))
+}
+
+async fn only_reads(req: axum::extract::Request, next: axum::middleware::Next) -> Result<axum::response::Response, HttpError> {
+    if req.method() == axum::http::Method::GET {
+        return Ok(next.run(req).await);
+    }
+    let mut extensions = serde_json::Map::new();
+    extensions.insert("allow".into(), json!(["GET"]));
+    Err(ApiError::new(405, "METHOD_NOT_ALLOWED", "Method not allowed.").with_extensions(extensions).into())
+}
+
+async fn users_service(state: &AppState, caller: &Caller) -> Result<(ItemsService, Value), HttpError> {
+    let user = caller.0.user.clone().ok_or_else(|| ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials."))?;
+    let schema = state.services.schema.get().await?;
+    Ok((ItemsService::new("directus_users", state.services.clone(), schema, Some(caller.0.clone())), Value::String(user)))
+}
+
+/// The caller's own user; a user who may not read it still gets `{id}` (as Directus).
+async fn me(State(state): State<AppState>, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+    let (users, id) = users_service(&state, &caller).await?;
+    match users.read_one(&id, &query).await {
+        Ok(user) => Ok(Json(json!({ "data": user }))),
+        Err(e) if e.code == "FORBIDDEN" => Ok(Json(json!({ "data": { "id": id } }))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn update_me(State(state): State<AppState>, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError> {
+    let (users, id) = users_service(&state, &caller).await?;
+    users.update_one(id.clone(), body, MutationOptions::default()).await?;
+    Ok(Json(json!({ "data": users.read_one(&id, &query).await? })))
+}

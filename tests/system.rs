@@ -1,0 +1,71 @@
+//! The system collections' routes: roles, users (hashing, concealing, `/users/me`), settings as
+//! a singleton, read-only activity, and their `<scope>.*` events.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn roles_users_settings_and_activity() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let ext = fixture("hooks/recorder");
+    Server::start(&db, Some(&ext), &[]).await.stop();
+    db.execute(&format!("CREATE TABLE probe (id {}, note varchar(20));", db.serial_pk())).await;
+    let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1")]).await;
+    let token = server.admin_token().await;
+    let send = |method: &str, path: &str, body: Option<Value>, token: &str| {
+        let mut req = server.client.request(method.parse().unwrap(), server.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move { json(req.send().await.unwrap()).await }
+    };
+
+    let (status, body) = send("POST", "/roles", Some(json!({ "name": "Editor", "icon": "edit" })), &token).await;
+    assert_eq!(status, 200, "{body}");
+    let role = body["data"]["id"].as_str().unwrap().to_string();
+    assert_eq!(role.len(), 36, "uuid primary key generated");
+    let (_, body) = send("GET", "/roles?sort=name", None, &token).await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+
+    let (status, body) = send("POST", "/users", Some(json!({ "email": "editor@example.com", "password": "s3cret!", "role": role })), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["password"], "**********", "password is concealed");
+    assert_eq!(db.count("directus_users", "email = 'editor@example.com' AND password LIKE '$argon2id$%'").await, 1, "and hashed");
+    let (status, body) = json(server.client.post(server.url("/auth/login")).json(&json!({ "email": "editor@example.com", "password": "s3cret!" })).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let editor = body["data"]["access_token"].as_str().unwrap().to_string();
+    let (status, body) = send("GET", "/users/me", None, &editor).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_object().unwrap().keys().collect::<Vec<_>>(), ["id"], "no read permission: only the id");
+    let (_, body) = send("GET", "/users/me?fields=email", None, &token).await;
+    assert_eq!(body["data"]["email"], ADMIN_EMAIL);
+    let (status, _) = send("GET", "/users", None, &editor).await;
+    assert_eq!(status, 403);
+    let (status, _) = json(server.client.get(server.url("/users/me")).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+
+    let (status, body) = send("PATCH", "/settings", Some(json!({ "project_name": "Rectus Test" })), &token).await;
+    assert_eq!((status, body["data"]["project_name"].clone()), (200, json!("Rectus Test")));
+    let (_, body) = json(server.client.get(server.url("/server/info")).send().await.unwrap()).await;
+    assert_eq!(body["data"]["project"]["project_name"], "Rectus Test");
+
+    let (status, body) = send("GET", "/activity?filter[action][_eq]=authenticate", None, &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    let (status, body) = send("POST", "/activity", Some(json!({ "action": "x" })), &token).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (405, json!("METHOD_NOT_ALLOWED")));
+
+    let res = server.client.delete(server.url(&format!("/roles/{role}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(db.count("directus_roles", "1 = 1").await, 1);
+
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (_, body) = send("POST", "/items/probe", Some(json!({})), &token).await;
+    let events: Vec<String> = body["errors"][0]["extensions"]["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
+    for expected in ["roles.create.before", "roles.create", "users.create.before", "users.create", "users.read", "settings.create.before", "settings.create", "roles.delete.before", "roles.delete"] {
+        assert!(events.iter().any(|e| e == expected), "{expected} in {events:?}");
+    }
+    assert!(server.stop().success());
+}
