@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::activity::{self, ActivityRecord};
 use super::payload::{self, Action};
 use super::permissions::{self, Permission};
+use super::relations::{self, Relation};
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
 use crate::db::{DbError, Transaction};
@@ -255,18 +256,12 @@ impl ItemsService {
         let t = table(&self.collection);
         let mut select = SqlQuery::select();
         select.from(t.clone());
-        let wants_all = query.fields.is_empty() || query.fields.iter().any(|f| f == "*");
-        let mut any = false;
         for field in collection.column_fields() {
-            let requested = wants_all || query.fields.iter().any(|f| f == &field.field || f.split('.').next() == Some(field.field.as_str()));
-            if requested && permission.is_none_or(|p| p.allows_field(&field.field)) {
+            // The key is always read: relational reads group by it; `fetch` drops it if unasked.
+            let wanted = field.field == collection.primary || requested(&query.fields, &field.field);
+            if wanted && permission.is_none_or(|p| p.allows_field(&field.field)) {
                 select.column((t.clone(), Alias::new(field.field.as_str())));
-                any = true;
             }
-        }
-        if !any {
-            // Unknown fields only: Directus answers with empty objects; select the key to count rows.
-            select.column((t.clone(), Alias::new(collection.primary.as_str())));
         }
         select.cond_where(self.where_condition(query, extra, true, permission)?);
         if query.sort.is_empty() {
@@ -331,19 +326,121 @@ impl ItemsService {
         Ok(cond)
     }
 
-    async fn fetch(&self, select: &SelectStatement, query: &Query) -> Result<Vec<Value>, ApiError> {
+    async fn fetch(&self, select: &SelectStatement, query: &Query, permission: Option<&Permission>) -> Result<Vec<Value>, ApiError> {
         let collection = self.overview()?;
         let result = self.services.db.run(select).await.map_err(|e| ApiError::internal(e.message()))?;
-        let wants_all = query.fields.is_empty() || query.fields.iter().any(|f| f == "*");
-        Ok(result
-            .rows
+        let mut rows = result.rows;
+        for row in rows.iter_mut() {
+            payload::for_read(collection, row);
+        }
+        self.expand(&mut rows, query).await?;
+        Ok(rows
             .into_iter()
             .map(|mut row| {
-                if !wants_all {
-                    row.retain(|k, _| query.fields.iter().any(|f| f == k || f.split('.').next() == Some(k.as_str())));
-                }
-                payload::for_read(collection, &mut row);
+                row.retain(|k, _| requested(&query.fields, k) && permission.is_none_or(|p| p.allows_field(k)));
                 Value::Object(row)
+            })
+            .collect())
+    }
+
+    /// Replaces relational fields the query asks into (`author.name`, `comments.*`, `*.*`)
+    /// with the related items, read through their own service so their permissions apply.
+    fn expand<'a>(&'a self, rows: &'a mut [Map<String, Value>], query: &'a Query) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            let collection = self.overview()?;
+            for (field, nested) in relations::nested(&query.fields, collection, &self.schema) {
+                let deep = relations::deep_for(query.deep.as_ref(), &field);
+                match relations::relation_of(&self.schema, &self.collection, &field) {
+                    Some(Relation::ManyToOne { related }) => {
+                        let keys = distinct(rows.iter().filter_map(|r| r.get(&field)).filter(|v| !v.is_null()));
+                        if keys.is_empty() {
+                            continue;
+                        }
+                        let pk = self.schema.collection(&related).ok_or_else(ApiError::forbidden)?.primary.clone();
+                        let found = self.related(&related, &nested.fields, &pk, keys, deep).await?;
+                        for row in rows.iter_mut() {
+                            if let Some(value) = row.get_mut(&field) {
+                                if !Value::is_null(value) {
+                                    let key = key_text(value);
+                                    *value = found.iter().find(|(k, _)| *k == key).map(|(_, item)| strip(item, &pk, &nested.fields)).unwrap_or(Value::Null);
+                                }
+                            }
+                        }
+                    }
+                    Some(Relation::OneToMany { child, fk }) => {
+                        let keys = distinct(rows.iter().filter_map(|r| r.get(&collection.primary)));
+                        let found = if keys.is_empty() { vec![] } else { self.related(&child, &nested.fields, &fk, keys, deep).await? };
+                        let child_pk = self.schema.collection(&child).map(|c| c.primary.clone()).unwrap_or_default();
+                        let limit = deep.and_then(|d| d.get("_limit")).and_then(Value::as_i64).filter(|l| *l >= 0);
+                        for row in rows.iter_mut() {
+                            let key = row.get(&collection.primary).map(key_text).unwrap_or_default();
+                            let mut items: Vec<Value> = found
+                                .iter()
+                                .filter(|(k, _)| *k == key)
+                                .map(|(_, item)| if nested.keys_only { item.get(&child_pk).cloned().unwrap_or(Value::Null) } else { strip(item, &fk, &nested.fields) })
+                                .collect();
+                            if let Some(l) = limit {
+                                items.truncate(l as usize);
+                            }
+                            row.insert(field.clone(), Value::Array(items));
+                        }
+                    }
+                    None => {}
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Items of `collection` whose `by` is one of `keys`, with `fields` (and `by`), keyed by
+    /// `by`'s value. `deep` adds its `_filter` and `_sort`.
+    async fn related(&self, collection: &str, fields: &[String], by: &str, keys: Vec<Value>, deep: Option<&Map<String, Value>>) -> Result<Vec<(String, Value)>, ApiError> {
+        let mut fields = fields.to_vec();
+        fields.push(by.to_string());
+        let mut filter = json!({ by: { "_in": keys } });
+        if let Some(extra) = deep.and_then(|d| d.get("_filter")).filter(|f| f.as_object().is_some_and(|o| !o.is_empty())) {
+            filter = json!({ "_and": [filter, extra] });
+        }
+        let sort = deep
+            .and_then(|d| d.get("_sort"))
+            .and_then(Value::as_array)
+            .map(|s| {
+                s.iter()
+                    .filter_map(|o| Some(crate::query::Sort { column: o.get("column")?.as_str()?.to_string(), descending: o.get("order").and_then(Value::as_str) == Some("desc") }))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let nested_deep = deep.map(|d| d.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect());
+        let service = ItemsService::new(collection, self.services.clone(), self.schema.clone(), self.accountability.clone()).at_depth(self.depth);
+        let expands_by = fields.iter().any(|f| f.strip_prefix(by).is_some_and(|rest| rest.starts_with('.')));
+        if !expands_by {
+            let query = Query { fields, filter: Some(filter), sort, limit: Some(-1), deep: nested_deep, ..Default::default() };
+            let rows = service.read_by_query(&query).await?;
+            return Ok(rows.into_iter().map(|row| (row.get(by).map(key_text).unwrap_or_default(), row)).collect());
+        }
+        // `by` itself is expanded into an object: match rows to parents by their own key instead.
+        let pk = self.schema.collection(collection).ok_or_else(ApiError::forbidden)?.primary.clone();
+        let plain = Query { fields: vec![pk.clone(), by.to_string()], filter: Some(filter.clone()), limit: Some(-1), ..Default::default() };
+        let parent_of: std::collections::HashMap<String, String> = service
+            .read_by_query(&plain)
+            .await?
+            .iter()
+            .map(|r| (r.get(&pk).map(key_text).unwrap_or_default(), r.get(by).map(key_text).unwrap_or_default()))
+            .collect();
+        let wanted_pk = requested(&fields, &pk);
+        fields.push(pk.clone());
+        let query = Query { fields, filter: Some(filter), sort, limit: Some(-1), deep: nested_deep, ..Default::default() };
+        let rows = service.read_by_query(&query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|mut row| {
+                let parent = row.get(&pk).map(key_text).and_then(|k| parent_of.get(&k).cloned()).unwrap_or_default();
+                if !wanted_pk {
+                    if let Some(o) = row.as_object_mut() {
+                        o.remove(&pk);
+                    }
+                }
+                (parent, row)
             })
             .collect())
     }
@@ -351,7 +448,7 @@ impl ItemsService {
     pub async fn read_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
         let permission = self.permission("read").await?;
         let select = self.select(query, None, permission.as_ref())?;
-        self.fetch(&select, query).await
+        self.fetch(&select, query, permission.as_ref()).await
     }
 
     fn pk_condition(&self, keys: &[Value]) -> Result<Condition, ApiError> {
@@ -368,7 +465,7 @@ impl ItemsService {
         q.offset = None;
         let permission = self.permission("read").await?;
         let select = self.select(&q, Some(self.pk_condition(std::slice::from_ref(key))?), permission.as_ref())?;
-        let rows = self.fetch(&select, &q).await?;
+        let rows = self.fetch(&select, &q, permission.as_ref()).await?;
         self.emit_read(key.clone(), &rows);
         rows.into_iter().next().ok_or_else(ApiError::forbidden)
     }
@@ -378,7 +475,7 @@ impl ItemsService {
         q.limit = Some(-1);
         let permission = self.permission("read").await?;
         let select = self.select(&q, Some(self.pk_condition(keys)?), permission.as_ref())?;
-        let rows = self.fetch(&select, &q).await?;
+        let rows = self.fetch(&select, &q, permission.as_ref()).await?;
         self.emit_read(Value::Array(keys.to_vec()), &rows);
         Ok(rows)
     }
@@ -569,6 +666,33 @@ impl ItemsService {
             None => self.create_one(data, opts).await,
         }
     }
+}
+
+/// Whether `field` is among the requested `fields` (`*`, `*.x`, itself, or `field.x`).
+fn requested(fields: &[String], field: &str) -> bool {
+    fields.is_empty()
+        || fields.iter().any(|f| f == "*" || f.starts_with("*.") || f == field || f.split_once('.').is_some_and(|(head, _)| head == field))
+}
+
+/// A key as text, so keys of different JSON types (1 and "1") compare equal.
+fn key_text(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+fn distinct<'a>(values: impl Iterator<Item = &'a Value>) -> Vec<Value> {
+    let mut seen = std::collections::HashSet::new();
+    values.filter(|v| seen.insert(key_text(v))).cloned().collect()
+}
+
+/// A related item without the key column that was only read to match it to its parent.
+fn strip(item: &Value, key: &str, fields: &[String]) -> Value {
+    let mut item = item.clone();
+    if !requested(fields, key) {
+        if let Some(o) = item.as_object_mut() {
+            o.remove(key);
+        }
+    }
+    item
 }
 
 /// The fields of this collection a filter refers to (through `_and`/`_or`, not into relations).

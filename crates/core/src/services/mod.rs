@@ -4,6 +4,7 @@ pub mod activity;
 pub mod items;
 pub mod payload;
 pub mod permissions;
+pub mod relations;
 
 use std::sync::Arc;
 
