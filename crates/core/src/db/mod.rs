@@ -62,12 +62,18 @@ pub struct Database {
     pool: Pool,
     client: DbClient,
     pg_params: Arc<Mutex<HashMap<String, Arc<Vec<String>>>>>,
+    /// SQLite allows one writer at a time; concurrent writers would otherwise poll the file lock
+    /// with growing sleeps. Transactions queue here instead, from their first write on.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// An open transaction; dropped without `commit` it rolls back.
 pub struct Transaction {
     inner: TxInner,
     db: Database,
+    /// Held from the first write of a SQLite transaction until it ends. Taken lazily so that
+    /// hooks running before the first write (`create.before`) can still write on their own.
+    writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 enum TxInner {
@@ -86,6 +92,8 @@ impl Database {
                 let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)?
                     .foreign_keys(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    // WAL with NORMAL sync: no fsync per commit, still safe against process crashes.
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(std::time::Duration::from_secs(10));
                 // An in-memory database exists per connection: keep exactly one.
                 let max = if config.url.contains(":memory:") { 1 } else { config.pool_max.max(1) };
@@ -98,7 +106,7 @@ impl Database {
                 PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).connect(&config.url).await?,
             ),
         };
-        Ok(Database { pool, client: config.client, pg_params: Default::default() })
+        Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default() })
     }
 
     pub fn client(&self) -> DbClient {
@@ -146,7 +154,7 @@ impl Database {
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
             Pool::MySql(p) => TxInner::MySql(p.begin().await?),
         };
-        Ok(Transaction { inner, db: self.clone() })
+        Ok(Transaction { inner, db: self.clone(), writer: None })
     }
 
     /// Names of the tables in the current database/schema.
@@ -203,7 +211,12 @@ impl Transaction {
 
     pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
         match &mut self.inner {
-            TxInner::Sqlite(tx) => run_sqlite(&mut **tx, sql, params).await,
+            TxInner::Sqlite(tx) => {
+                if self.writer.is_none() && !is_read(sql) {
+                    self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
+                }
+                run_sqlite(&mut **tx, sql, params).await
+            }
             TxInner::Postgres(tx) => {
                 let types = match self.db.pg_params.lock().unwrap().get(sql).cloned() {
                     Some(t) => t,
@@ -244,6 +257,11 @@ impl Transaction {
         }
         Ok(())
     }
+}
+
+fn is_read(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or("");
+    head.eq_ignore_ascii_case("select") || head.eq_ignore_ascii_case("pragma")
 }
 
 async fn pg_prepare_types<'e>(ex: impl Executor<'e, Database = sqlx::Postgres>, sql: &'e str) -> Result<Arc<Vec<String>>, DbError> {
