@@ -73,14 +73,21 @@
   }
 
   function finish(id, ok, value) {
-    ops.op_rectus_job_done(id, ok ? { ok: value === undefined ? null : value } : { error: rectus.normalizeError(value) });
+    let text;
+    try {
+      text = JSON.stringify(ok ? { ok: value === undefined ? null : value } : { error: rectus.normalizeError(value) });
+    } catch (e) {
+      text = JSON.stringify({ error: rectus.normalizeError(e) });
+    }
+    ops.op_rectus_job_done(id, text);
   }
 
   // Called by Rust after it queued jobs; starts each one without waiting for it.
   rectus.dispatch = () => {
     for (;;) {
-      const job = ops.op_rectus_next_job();
-      if (job === null) return;
+      const text = ops.op_rectus_next_job();
+      if (text === null) return;
+      const job = JSON.parse(text);
       if (job.kind === 'cron') job.args = [new Date(job.args[0])];
       if (job.payloadIsInput && job.args[1]) job.args[1].payload = job.args[0];
       const ctx = job.args[job.args.length - 1];
