@@ -58,6 +58,8 @@
   // the rest are deep-merged with the first-registered listener winning; that replaces the payload.
   async function runBefore(job) {
     const settled = await Promise.all(callAll(job));
+    // Events without an input (delete.before gets only the context) have nothing to replace.
+    if (!job.hasInput) return null;
     const truthy = settled.filter(Boolean);
     if (truthy.length === 0) return job.args[0];
     return truthy.reduce((acc, next) => rectus.merge(next, acc));

@@ -27,7 +27,8 @@
         throw unavailable('database (Knex)');
       },
       get: (_t, key) => {
-        if (key === 'then' || typeof key === 'symbol') return undefined;
+        // Probes by promises, JSON.stringify and inspectors must not throw.
+        if (key === 'then' || key === 'toJSON' || key === 'inspect' || typeof key === 'symbol') return undefined;
         throw unavailable(`database.${String(key)}`);
       },
     });

@@ -51,6 +51,8 @@ pub struct JobSpec {
     pub event: String,
     pub ids: Vec<u32>,
     pub args: Vec<Value>,
+    /// The first argument is an input a before-event may replace (not just a context).
+    pub has_input: bool,
     pub payload_is_input: bool,
     /// Version of the schema the context's `schema` refers to (the JS side caches it by version).
     pub schema_version: u64,

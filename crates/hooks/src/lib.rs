@@ -105,19 +105,20 @@ impl HookRuntime {
     }
 
     /// Sends a job to the least busy isolate; `None` reply for fire-and-forget jobs.
-    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool, depth: u32) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
+    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
+        let JobArgs { values: args, has_input, payload_is_input, depth } = job;
         let slot = self.pool.pick().clone();
         let guard = InFlight::new(slot.clone());
         let (tx, rx) = oneshot::channel();
         let schema_version = self.host.get().map(|h| h.services.schema.version()).unwrap_or(0);
-        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, payload_is_input, schema_version, depth };
+        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth };
         slot.sender.send(Job { spec, reply: Some(tx) }).ok()?;
         Some((rx, guard))
     }
 
     /// Runs a job and waits for its outcome, bounded by `HOOKS_TIMEOUT`.
-    async fn run(&self, kind: JobKind, event: &str, ids: Vec<u32>, args: Vec<Value>, payload_is_input: bool, depth: u32) -> Result<Value, ApiError> {
-        let Some((rx, _guard)) = self.send(kind, event, ids, args, payload_is_input, depth) else {
+    async fn run(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs) -> Result<Value, ApiError> {
+        let Some((rx, _guard)) = self.send(kind, event, ids, job) else {
             return Err(ApiError::service_unavailable("The hook runtime is not running.", "hooks"));
         };
         match tokio::time::timeout(self.timeout, rx).await {
@@ -133,7 +134,8 @@ impl HookRuntime {
 
     /// Calls the listeners of a cron key with the tick's time (rc.83 passes one `Date`).
     pub async fn run_cron(&self, id: u32, key: &str, tick: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
-        self.run(JobKind::Cron, key, vec![id], vec![Value::String(tick.to_rfc3339())], false, 0).await.map(|_| ())
+        let job = JobArgs { values: vec![Value::String(tick.to_rfc3339())], has_input: false, payload_is_input: false, depth: 0 };
+        self.run(JobKind::Cron, key, vec![id], job).await.map(|_| ())
     }
 }
 
@@ -141,14 +143,23 @@ fn to_api_error(f: HookFailure) -> ApiError {
     ApiError { status: f.status, code: f.code, message: f.message, extensions: f.extensions, internal: f.internal }
 }
 
-fn job_args(args: EventArgs) -> (Vec<Value>, bool, u32) {
-    match args.input {
+/// The JS arguments of an emit, with what the JS side needs to know about them.
+struct JobArgs {
+    values: Vec<Value>,
+    has_input: bool,
+    payload_is_input: bool,
+    depth: u32,
+}
+
+fn job_args(args: EventArgs) -> JobArgs {
+    let (values, has_input, payload_is_input) = match args.input {
         Some(input) => match args.context {
-            Some(ctx) => (vec![input, Value::Object(ctx)], true, args.depth),
-            None => (vec![input], false, args.depth),
+            Some(ctx) => (vec![input, Value::Object(ctx)], true, true),
+            None => (vec![input], true, false),
         },
-        None => (args.context.map(|c| vec![Value::Object(c)]).unwrap_or_default(), false, args.depth),
-    }
+        None => (args.context.map(|c| vec![Value::Object(c)]).unwrap_or_default(), false, false),
+    };
+    JobArgs { values, has_input, payload_is_input, depth: args.depth }
 }
 
 #[async_trait]
@@ -166,8 +177,7 @@ impl EventBus for HookRuntime {
             return Err(e);
         }
         let had_input = args.input.is_some();
-        let (values, payload_is_input, depth) = job_args(args);
-        let result = self.run(JobKind::Before, event, ids.to_vec(), values, payload_is_input, depth).await?;
+        let result = self.run(JobKind::Before, event, ids.to_vec(), job_args(args)).await?;
         Ok(had_input.then_some(result))
     }
 
@@ -180,8 +190,7 @@ impl EventBus for HookRuntime {
             tracing::warn!("{}", e.message);
             return;
         }
-        let (values, payload_is_input, depth) = job_args(args);
-        if let Some((rx, guard)) = self.send(JobKind::After, event, ids.to_vec(), values, payload_is_input, depth) {
+        if let Some((rx, guard)) = self.send(JobKind::After, event, ids.to_vec(), job_args(args)) {
             // Keep the in-flight count honest until the after-hook settles; never awaited by callers.
             let timeout = self.timeout;
             tokio::spawn(async move {
@@ -196,8 +205,7 @@ impl EventBus for HookRuntime {
         if ids.is_empty() {
             return;
         }
-        let (values, payload_is_input, depth) = job_args(args);
-        if let Err(e) = self.run(JobKind::Call, event, ids.to_vec(), values, payload_is_input, depth).await {
+        if let Err(e) = self.run(JobKind::Call, event, ids.to_vec(), job_args(args)).await {
             tracing::warn!("An error was thrown while executing hook \"{event}\": {}", e.message);
         }
     }
