@@ -40,7 +40,6 @@ impl IsolateSlot {
 
 pub struct Pool {
     pub slots: Vec<Arc<IsolateSlot>>,
-    epoch: Instant,
     stop: Arc<AtomicBool>,
 }
 
@@ -86,7 +85,7 @@ impl Pool {
             .name("rectus-watchdog".into())
             .spawn(move || watchdog(watched, epoch, limit, watch_stop))
             .map_err(|e| e.to_string())?;
-        Ok((Pool { slots, epoch, stop }, first_report.unwrap_or_default()))
+        Ok((Pool { slots, stop }, first_report.unwrap_or_default()))
     }
 
     /// The isolate with the fewest jobs in flight.
@@ -94,9 +93,6 @@ impl Pool {
         self.slots.iter().min_by_key(|s| s.in_flight()).expect("a pool has at least one isolate")
     }
 
-    pub fn epoch(&self) -> Instant {
-        self.epoch
-    }
 }
 
 impl Drop for Pool {

@@ -38,7 +38,6 @@ impl Node {
 
 /// The listeners of one hook generation, with a cache of resolved event names.
 pub struct Registry {
-    listeners: Vec<Listener>,
     tree: Node,
     cache: RwLock<HashMap<String, Arc<[u32]>>>,
 }
@@ -53,11 +52,7 @@ impl Registry {
             }
             node.listeners.push(l.id);
         }
-        Registry { listeners, tree, cache: RwLock::new(HashMap::new()) }
-    }
-
-    pub fn listeners(&self) -> &[Listener] {
-        &self.listeners
+        Registry { tree, cache: RwLock::new(HashMap::new()) }
     }
 
     /// Listener ids for `event`, in call order. Empty when nothing listens.
@@ -78,9 +73,6 @@ impl Registry {
         ids
     }
 
-    pub fn hook_of(&self, id: u32) -> Option<&str> {
-        self.listeners.get(id as usize).map(|l| l.hook.as_str())
-    }
 }
 
 fn collect(node: &Node, rest: &[&str], out: &mut Vec<u32>) {

@@ -205,10 +205,6 @@ impl Transaction {
         self.db.client
     }
 
-    pub fn database(&self) -> &Database {
-        &self.db
-    }
-
     pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
         match &mut self.inner {
             TxInner::Sqlite(tx) => {

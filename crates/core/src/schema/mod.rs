@@ -61,9 +61,6 @@ impl CollectionOverview {
         pk.into_iter().chain(self.fields.values().filter(move |f| !f.alias && f.field != self.primary))
     }
 
-    pub fn is_auto_increment(&self) -> bool {
-        self.fields.get(&self.primary).is_some_and(|f| f.default_value == Value::String("AUTO_INCREMENT".into()))
-    }
 }
 
 impl FieldOverview {
@@ -148,9 +145,6 @@ impl SchemaOverview {
         self.collections.get(name)
     }
 
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
 }
 
 fn truthy(v: &Value) -> bool {
