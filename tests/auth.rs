@@ -167,3 +167,21 @@ async fn permissions_on_postgres() {
 async fn permissions_on_mysql() {
     permissions(Engine::MySql).await;
 }
+
+#[tokio::test]
+async fn rate_limiter_stops_brute_force() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let server = Server::start(&db, None, &[("RATE_LIMITER_ENABLED", "true"), ("RATE_LIMITER_POINTS", "3"), ("RATE_LIMITER_DURATION", "30")]).await;
+    for _ in 0..3 {
+        let (status, _) = post(&server, "/auth/login", json!({ "email": ADMIN_EMAIL, "password": "guess" })).await;
+        assert_eq!(status, 401);
+    }
+    let res = server.client.post(server.url("/auth/login")).json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD })).send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry), "{retry}");
+    let (_, body) = json(res).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "REQUESTS_EXCEEDED");
+    assert_eq!(body["errors"][0]["extensions"]["limit"], 3);
+    assert!(server.stop().success());
+}

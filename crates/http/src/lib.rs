@@ -4,6 +4,7 @@
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 
@@ -15,15 +16,24 @@ use tokio::net::TcpListener;
 pub use state::AppState;
 
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(routes::server::router())
         .merge(routes::auth::router())
         .merge(routes::items::router())
         .merge(routes::system::router())
         .fallback(routes::not_found::handler)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_payload_bytes))
-        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_payload_bytes));
+    let env = &state.config.env;
+    let router = if env.bool("RATE_LIMITER_ENABLED") == Some(true) {
+        let points = env.string("RATE_LIMITER_POINTS").and_then(|p| p.parse().ok()).unwrap_or(25);
+        let seconds = env.string("RATE_LIMITER_DURATION").and_then(|d| d.parse().ok()).unwrap_or(1.0_f64);
+        let limiter = rate_limit::RateLimiter::new(points, std::time::Duration::from_secs_f64(seconds));
+        router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Serves until `shutdown` resolves; in-flight requests finish before this returns.
