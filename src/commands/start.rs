@@ -5,6 +5,7 @@ use rectus_core::config::Config;
 use rectus_core::db::bootstrap::is_installed;
 use rectus_core::events::{EventArgs, EventBus, NoHooks};
 use rectus_core::schema::SchemaCache;
+use rectus_core::services::webhooks::WebhookBus;
 use rectus_core::services::Services;
 use rectus_hooks::host::Host;
 use rectus_hooks::HookRuntime;
@@ -21,12 +22,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let schema = SchemaCache::new(db.clone());
     let hooks = load_hooks(&config).await?;
-    let bus: Arc<dyn EventBus> = match &hooks {
+    let hook_bus: Arc<dyn EventBus> = match &hooks {
         Some(runtime) => runtime.clone(),
         None => Arc::new(NoHooks),
     };
+    // Webhooks listen after the hooks, as Directus registers them after the hooks.
+    let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
+    let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(runtime) = &hooks {
-        let services = Services { db: db.clone(), schema: schema.clone(), bus: runtime.weak_bus() };
+        let services = Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()) };
         runtime.attach(Host { services, runtime: tokio::runtime::Handle::current() });
         rectus_hooks::cron::schedule(runtime);
     }
