@@ -107,7 +107,10 @@ async fn permissions(engine: Engine) {
         "INSERT INTO directus_permissions (role, collection, action, permissions, fields) VALUES ('{role}', 'articles', 'read', '{{\"status\":{{\"_eq\":\"published\"}}}}', 'id,title');"
     ))
     .await;
-    db.execute(&format!("INSERT INTO directus_permissions (role, collection, action, presets, fields) VALUES ('{role}', 'articles', 'create', '{{\"status\":\"draft\"}}', 'title,status');")).await;
+    db.execute(&format!(
+        "INSERT INTO directus_permissions (role, collection, action, presets, validation, fields) VALUES ('{role}', 'articles', 'create', '{{\"status\":\"draft\"}}', '{{\"title\":{{\"_starts_with\":\"f\"}}}}', 'title,status');"
+    ))
+    .await;
     let server = Server::start(&db, None, &[]).await;
     let get = |path: String| {
         let req = server.client.get(server.url(&path)).bearer_auth("editor-token");
@@ -136,6 +139,8 @@ async fn permissions(engine: Engine) {
     assert_eq!(db.count("articles", "title = 'four' AND status = 'draft'").await, 1, "{engine:?}: preset applied");
     let (status, _) = send("POST", "/items/articles", json!({ "title": "five", "secret": "x" })).await;
     assert_eq!(status, 403, "{engine:?}: forbidden field on create");
+    let (status, body) = send("POST", "/items/articles", json!({ "title": "zzz" })).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone(), body["errors"][0]["extensions"]["field"].clone()), (400, json!("FAILED_VALIDATION"), json!("title")), "{engine:?}: validation");
     let (status, _) = send("PATCH", "/items/articles/1", json!({ "title": "changed" })).await;
     assert_eq!(status, 403, "{engine:?}: no update permission");
     let (status, _) = send("PATCH", "/items/articles", json!({ "keys": [1, 3], "data": { "title": "changed" } })).await;

@@ -15,6 +15,7 @@ use super::activity::{self, ActivityRecord};
 use super::payload::{self, Action};
 use super::permissions::{self, Permission};
 use super::relations::{self, Relation};
+use super::validation;
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
 use crate::db::{DbError, Transaction};
@@ -110,6 +111,9 @@ impl ItemsService {
         }
         if merged.keys().any(|k| !permission.allows_field(k)) {
             return Err(ApiError::forbidden());
+        }
+        if let Some(rules) = &permission.validation {
+            validation::validate(rules, &merged, action == "create")?;
         }
         Ok(Value::Object(merged))
     }

@@ -2,7 +2,7 @@
 //! accountability: no row for the action → 403; `permissions` is a filter every read, update and
 //! delete is limited to; `fields` limits what can be read and written; `presets` are defaults
 //! under the payload on create and update. Admins and services without accountability skip all of
-//! it. The public role is `role = NULL`.
+//! it. The public role is `role = NULL`. `validation` is a filter the payload must satisfy.
 
 use sea_query::{Alias, Expr, ExprTrait, Query};
 use serde_json::{Map, Value};
@@ -18,6 +18,8 @@ pub struct Permission {
     pub filter: Option<Value>,
     /// Allowed fields; `None` = all (`*`).
     pub fields: Option<Vec<String>>,
+    /// Filter a create/update payload must satisfy (see `validation.rs`).
+    pub validation: Option<Value>,
     pub presets: Map<String, Value>,
 }
 
@@ -42,7 +44,7 @@ pub async fn for_action(db: &Database, accountability: Option<&Accountability>, 
     let Some(acc) = accountability.filter(|a| !a.admin) else { return Ok(None) };
     let mut query = Query::select();
     query
-        .columns(["permissions", "fields", "presets"].map(Alias::new))
+        .columns(["permissions", "validation", "fields", "presets"].map(Alias::new))
         .from(Alias::new("directus_permissions"))
         .and_where(Expr::col(Alias::new("collection")).eq(collection))
         .and_where(Expr::col(Alias::new("action")).eq(action))
@@ -63,5 +65,9 @@ pub async fn for_action(db: &Database, accountability: Option<&Accountability>, 
         .map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>())
         .filter(|f| !f.iter().any(|s| s == "*"));
     let presets = json_column(&row, "presets").and_then(|p| p.as_object().cloned()).unwrap_or_default();
-    Ok(Some(Permission { filter, fields, presets }))
+    let validation = match json_column(&row, "validation") {
+        Some(v) if v.as_object().is_some_and(|o| !o.is_empty()) => Some(parse_filter_values(&v, &ctx)?),
+        _ => None,
+    };
+    Ok(Some(Permission { filter, fields, validation, presets }))
 }
