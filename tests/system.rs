@@ -45,6 +45,13 @@ async fn roles_users_settings_and_activity() {
     assert_eq!(status, 403);
     let (status, _) = json(server.client.get(server.url("/users/me")).send().await.unwrap()).await;
     assert_eq!(status, 401);
+    // Suspending through the API applies at once, even to a token just used (cached).
+    let (_, me) = send("GET", "/users/me", None, &editor).await;
+    let editor_id = me["data"]["id"].as_str().unwrap().to_string();
+    let (status, _) = send("PATCH", &format!("/users/{editor_id}"), Some(json!({ "status": "suspended" })), &token).await;
+    assert_eq!(status, 200);
+    let (status, _) = send("GET", "/users/me", None, &editor).await;
+    assert_eq!(status, 401, "a suspended user's token stops working immediately");
 
     let (status, body) = send("PATCH", "/settings", Some(json!({ "project_name": "Rectus Test" })), &token).await;
     assert_eq!((status, body["data"]["project_name"].clone()), (200, json!("Rectus Test")));

@@ -4,6 +4,7 @@ use anyhow::{bail, Context};
 use rectus_core::config::Config;
 use rectus_core::db::bootstrap::is_installed;
 use rectus_core::events::{EventArgs, EventBus, NoHooks};
+use rectus_core::auth::tokens::TokenCache;
 use rectus_core::schema::SchemaCache;
 use rectus_core::services::webhooks::WebhookBus;
 use rectus_core::services::Services;
@@ -21,6 +22,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         bail!("Database doesn't have the system tables installed. Run `rectus bootstrap` first.");
     }
     let schema = SchemaCache::new(db.clone());
+    let tokens = TokenCache::new(std::time::Duration::from_secs(2));
     let hooks = load_hooks(&config).await?;
     let hook_bus: Arc<dyn EventBus> = match &hooks {
         Some(runtime) => runtime.clone(),
@@ -30,14 +32,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
     let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(runtime) = &hooks {
-        let services = Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()) };
+        let services = Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone() };
         runtime.attach(Host { services, runtime: tokio::runtime::Handle::current() });
         rectus_hooks::cron::schedule(runtime);
     }
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema, bus: bus.clone() };
+    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens };
     let state = AppState { config: Arc::new(config), services };
     bus.emit_after("init", EventArgs::none());
     tracing::info!("Server started at http://{local}");

@@ -4,7 +4,7 @@
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use rectus_core::auth::{tokens, Accountability};
+use rectus_core::auth::Accountability;
 use rectus_core::ApiError;
 use std::net::SocketAddr;
 
@@ -107,7 +107,7 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     let user_agent = req.headers().get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let accountability = match token(&req) {
         None => Accountability::public(ip.clone(), user_agent.clone()),
-        Some(t) => match tokens::authenticate(&state.services.db, &state.config.secret, &t, ip.clone(), user_agent.clone()).await {
+        Some(t) => match state.services.tokens.authenticate(&state.services.db, &state.config.secret, &t, ip.clone(), user_agent.clone()).await {
             Ok(a) => a,
             Err(e) => return render_error(&state, &e, false).await,
         },

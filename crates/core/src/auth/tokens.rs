@@ -81,3 +81,53 @@ pub async fn authenticate(db: &Database, secret: &str, token: &str, ip: Option<S
         user_agent,
     })
 }
+
+/// Recently resolved tokens, so a burst of requests with one token costs one user lookup.
+/// Entries live `ttl` (and never past a JWT's expiry); any write to users or roles through the
+/// services clears it, so suspensions and role changes made through Rectus apply at once —
+/// changes made to the database behind Rectus's back apply within `ttl`.
+#[derive(Clone)]
+pub struct TokenCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (Accountability, std::time::Instant)>>>,
+}
+
+impl TokenCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        TokenCache { ttl, entries: Default::default() }
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().unwrap().clear();
+    }
+
+    /// [`authenticate`], answered from the cache while fresh.
+    pub async fn authenticate(&self, db: &Database, secret: &str, token: &str, ip: Option<String>, user_agent: Option<String>) -> Result<Accountability, ApiError> {
+        let now = std::time::Instant::now();
+        if let Some((acc, until)) = self.entries.lock().unwrap().get(token) {
+            if *until > now {
+                return Ok(Accountability { ip, user_agent, ..acc.clone() });
+            }
+        }
+        let acc = authenticate(db, secret, token, ip, user_agent).await?;
+        let mut until = now + self.ttl;
+        if let Some(exp) = jwt_expiry(token) {
+            let left = Ord::max(exp - chrono::Utc::now().timestamp(), 0) as u64;
+            until = until.min(now + std::time::Duration::from_secs(left));
+        }
+        let mut entries = self.entries.lock().unwrap();
+        if entries.len() > 10_000 {
+            entries.retain(|_, (_, u)| *u > now);
+        }
+        entries.insert(token.to_string(), (acc.clone(), until));
+        Ok(acc)
+    }
+}
+
+/// The `exp` claim of a JWT (already verified by `authenticate`).
+fn jwt_expiry(token: &str) -> Option<i64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice::<Value>(&bytes).ok()?.get("exp")?.as_i64()
+}

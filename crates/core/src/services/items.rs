@@ -176,7 +176,15 @@ impl ItemsService {
         Ok(keys)
     }
 
+    /// Writes to users and roles change what tokens resolve to.
+    fn forget_tokens(&self) {
+        if matches!(self.collection.as_str(), "directus_users" | "directus_roles") {
+            self.services.tokens.clear();
+        }
+    }
+
     fn after_create(&self, pk: &Value, data: Value, opts: MutationOptions) {
+        self.forget_tokens();
         if !opts.emit_events {
             return;
         }
@@ -566,6 +574,7 @@ impl ItemsService {
             }
         }
         tx.commit().await?;
+        self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.update", self.scope());
             let ctx = self.context(&event, "update", Value::Array(keys.clone()), Some(original));
@@ -619,6 +628,7 @@ impl ItemsService {
             }
         }
         tx.commit().await?;
+        self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.delete", self.scope());
             let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));

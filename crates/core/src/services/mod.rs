@@ -12,14 +12,17 @@ use std::sync::Arc;
 
 use crate::db::Database;
 use crate::events::EventBus;
+use crate::auth::tokens::TokenCache;
 use crate::schema::SchemaCache;
 
-/// What every service needs: the pool, the schema cache and the event bus.
+/// What every service needs: the pool, the schema cache, the event bus and the token cache
+/// (cleared when users or roles change).
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
     pub schema: SchemaCache,
     pub bus: Arc<dyn EventBus>,
+    pub tokens: TokenCache,
 }
 
 /// Options of writes (Directus `MutationOptions`).
