@@ -18,5 +18,7 @@ async fn lifecycle_response_and_error_events() {
     assert_eq!(error["message"], "Route /nope doesn't exist. (seen by a hook)");
     assert_eq!(error["extensions"]["code"], "ROUTE_NOT_FOUND");
     assert_eq!(error["extensions"]["seen"], json!([["init", 0], ["server.start", 0], ["response", "GET", 200, "string", "1", "string"]]));
+    let logs = server.log_text();
+    assert!(logs.contains("lifecycle hook saw init") && logs.contains("\\\"hook\\\":\\\"lifecycle\\\""), "require('directus/dist/logger') writes to Rectus's log: {logs}");
     assert!(server.stop().success());
 }
