@@ -9,6 +9,7 @@ use rectus_core::schema::SchemaCache;
 use rectus_core::services::webhooks::WebhookBus;
 use rectus_core::services::Services;
 use rectus_hooks::host::Host;
+use rectus_hooks::reload::Generations;
 use rectus_hooks::HookRuntime;
 use rectus_http::AppState;
 use std::sync::Arc;
@@ -23,18 +24,28 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let schema = SchemaCache::new(db.clone());
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));
-    let hooks = load_hooks(&config).await?;
-    let hook_bus: Arc<dyn EventBus> = match &hooks {
-        Some(runtime) => runtime.clone(),
+    let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
+    let generations = load_hooks(&config, auto_reload).await?.map(Generations::new);
+    let hook_bus: Arc<dyn EventBus> = match &generations {
+        Some(g) => g.clone(),
         None => Arc::new(NoHooks),
     };
     // Webhooks listen after the hooks, as Directus registers them after the hooks.
     let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
     let bus: Arc<dyn EventBus> = webhooks.clone();
-    if let Some(runtime) = &hooks {
-        let services = Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone() };
-        runtime.attach(Host { services, runtime: tokio::runtime::Handle::current() });
-        rectus_hooks::cron::schedule(runtime);
+    if let Some(generations) = &generations {
+        let (db, schema, tokens, webhooks, handle) = (db.clone(), schema.clone(), tokens.clone(), webhooks.clone(), tokio::runtime::Handle::current());
+        // The services each hook generation calls, with that generation as their event bus.
+        let host_for = move |runtime: &Arc<HookRuntime>| Host {
+            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone() },
+            runtime: handle.clone(),
+        };
+        let first = generations.current();
+        first.attach(host_for(&first));
+        rectus_hooks::cron::schedule(&first);
+        if auto_reload {
+            generations.watch(config.clone(), host_for).map_err(|e| anyhow::anyhow!("can't watch {}: {e}", config.extensions_path.display()))?;
+        }
     }
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
@@ -53,14 +64,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 /// The hook runtime for `EXTENSIONS_PATH` (created with its `hooks/` folder if missing, like
-/// Directus does), or none when there is nothing to load.
-async fn load_hooks(config: &Config) -> anyhow::Result<Option<Arc<HookRuntime>>> {
+/// Directus does), or none when there is nothing to load and nothing to watch for.
+async fn load_hooks(config: &Config, auto_reload: bool) -> anyhow::Result<Option<Arc<HookRuntime>>> {
     let hooks_dir = config.extensions_path.join("hooks");
     if let Err(e) = std::fs::create_dir_all(&hooks_dir) {
         tracing::warn!("can't create {}: {e}", hooks_dir.display());
     }
     let found = rectus_hooks::loader::discover(&config.extensions_path).unwrap_or_default();
-    if found.is_empty() {
+    if found.is_empty() && !auto_reload {
         return Ok(None);
     }
     let config = config.clone();

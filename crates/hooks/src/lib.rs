@@ -7,6 +7,7 @@ pub mod host;
 pub mod loader;
 pub mod pool;
 pub mod registry;
+pub mod reload;
 mod services;
 
 use async_trait::async_trait;

@@ -1,0 +1,95 @@
+//! `EXTENSIONS_AUTO_RELOAD=true`: a debounced watcher on the extensions folder loads a complete
+//! new generation of hooks in fresh isolates and swaps it in only if no hook that loaded before
+//! fails now; otherwise the old generation keeps serving and the reason is logged. Each emit
+//! takes the generation current at its start, so in-flight requests finish on it; the old
+//! generation (and its cron jobs) ends when its last user lets go.
+
+use async_trait::async_trait;
+use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
+use rectus_core::config::Config;
+use rectus_core::events::{EventArgs, EventBus};
+use rectus_core::ApiError;
+use serde_json::Value;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::host::Host;
+use crate::HookRuntime;
+
+/// The current hook generation, replaceable while the server runs.
+pub struct Generations {
+    current: RwLock<Arc<HookRuntime>>,
+}
+
+impl Generations {
+    pub fn new(first: Arc<HookRuntime>) -> Arc<Generations> {
+        Arc::new(Generations { current: RwLock::new(first) })
+    }
+
+    pub fn current(&self) -> Arc<HookRuntime> {
+        self.current.read().unwrap().clone()
+    }
+
+    /// Watches `config.extensions_path`; `host` wires each new generation to the services.
+    pub fn watch(self: &Arc<Self>, config: Config, host: impl Fn(&Arc<HookRuntime>) -> Host + Send + Sync + 'static) -> Result<(), String> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut debouncer = new_debouncer(Duration::from_millis(150), move |res: DebounceEventResult| {
+            if let Ok(events) = res {
+                let relevant = events.iter().any(|e| !e.path.components().any(|c| c.as_os_str() == "node_modules" || c.as_os_str().to_string_lossy().starts_with('.')));
+                if relevant {
+                    let _ = tx.send(());
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        debouncer.watcher().watch(&config.extensions_path, RecursiveMode::Recursive).map_err(|e| e.to_string())?;
+        let generations = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let _keep_watching = debouncer;
+            while rx.recv().await.is_some() {
+                while rx.try_recv().is_ok() {}
+                let Some(generations) = generations.upgrade() else { return };
+                generations.reload(&config, &host).await;
+            }
+        });
+        Ok(())
+    }
+
+    async fn reload(&self, config: &Config, host: &(impl Fn(&Arc<HookRuntime>) -> Host + Send + Sync)) {
+        let cfg = config.clone();
+        let built = tokio::task::spawn_blocking(move || HookRuntime::start(&cfg)).await;
+        let fresh = match built {
+            Ok(Ok(runtime)) => runtime,
+            Ok(Err(e)) => return tracing::warn!("Hot reload failed, keeping the running hooks: {e}"),
+            Err(e) => return tracing::warn!("Hot reload failed, keeping the running hooks: {e}"),
+        };
+        let before = self.current();
+        let newly_broken = fresh.report().failures.iter().find(|f| !before.report().failures.iter().any(|b| b.hook == f.hook));
+        if let Some(failure) = newly_broken {
+            return tracing::warn!("Hot reload: hook \"{}\" doesn't load ({}); keeping the running hooks", failure.hook, failure.error);
+        }
+        fresh.attach(host(&fresh));
+        crate::cron::schedule(&fresh);
+        *self.current.write().unwrap() = fresh;
+        tracing::info!("Reloaded the hooks");
+    }
+}
+
+#[async_trait]
+impl EventBus for Generations {
+    fn has_listeners(&self, event: &str) -> bool {
+        self.current().has_listeners(event)
+    }
+
+    async fn emit_before(&self, event: &str, args: EventArgs) -> Result<Option<Value>, ApiError> {
+        self.current().emit_before(event, args).await
+    }
+
+    fn emit_after(&self, event: &str, args: EventArgs) {
+        self.current().emit_after(event, args)
+    }
+
+    async fn emit_awaited(&self, event: &str, args: EventArgs) {
+        self.current().emit_awaited(event, args).await
+    }
+}
