@@ -107,21 +107,10 @@ async fn postgres(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbErro
     for row in rows {
         let table = text(&row, "table_name").unwrap_or_default();
         let name = text(&row, "column_name").unwrap_or_default();
-        let default = text(&row, "column_default");
-        let auto_increment = default.as_deref().is_some_and(|d| d.starts_with("nextval(")) || text(&row, "is_identity").as_deref() == Some("YES");
+        let auto_increment = text(&row, "column_default").is_some_and(|d| d.starts_with("nextval(")) || text(&row, "is_identity").as_deref() == Some("YES");
         let db_type = text(&row, "data_type").unwrap_or_default().to_lowercase();
-        let numeric = matches!(db_type.as_str(), "numeric" | "decimal");
-        out.entry(table.clone()).or_insert_with(Vec::new).push(Column {
-            primary: is_pk(&table, &name),
-            nullable: text(&row, "is_nullable").as_deref() == Some("YES"),
-            default,
-            auto_increment,
-            max_length: int(&row, "max_length"),
-            precision: if numeric { int(&row, "numeric_precision") } else { None },
-            scale: if numeric { int(&row, "numeric_scale") } else { None },
-            db_type,
-            name,
-        });
+        let primary = is_pk(&table, &name);
+        out.entry(table).or_insert_with(Vec::new).push(information_schema_column(&row, db_type, primary, auto_increment));
     }
     Ok(out)
 }
@@ -148,18 +137,25 @@ async fn mysql(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbError> 
         let data_type = text(&row, "data_type").unwrap_or_default().to_lowercase();
         // tinyint(1) is how MySQL spells boolean.
         let db_type = if column_type == "tinyint(1)" { "boolean".to_string() } else { data_type };
-        let numeric = matches!(db_type.as_str(), "decimal" | "numeric");
-        out.entry(table).or_insert_with(Vec::new).push(Column {
-            name: text(&row, "column_name").unwrap_or_default(),
-            nullable: text(&row, "is_nullable").as_deref() == Some("YES"),
-            default: text(&row, "column_default"),
-            primary: text(&row, "column_key").as_deref() == Some("PRI"),
-            auto_increment: text(&row, "extra").unwrap_or_default().contains("auto_increment"),
-            max_length: int(&row, "max_length"),
-            precision: if numeric { int(&row, "numeric_precision") } else { None },
-            scale: if numeric { int(&row, "numeric_scale") } else { None },
-            db_type,
-        });
+        let primary = text(&row, "column_key").as_deref() == Some("PRI");
+        let auto_increment = text(&row, "extra").unwrap_or_default().contains("auto_increment");
+        out.entry(table).or_insert_with(Vec::new).push(information_schema_column(&row, db_type, primary, auto_increment));
     }
     Ok(out)
+}
+
+/// A column from an `information_schema.columns` row (PostgreSQL and MySQL name them alike).
+fn information_schema_column(row: &serde_json::Map<String, Value>, db_type: String, primary: bool, auto_increment: bool) -> Column {
+    let numeric = matches!(db_type.as_str(), "numeric" | "decimal");
+    Column {
+        name: text(row, "column_name").unwrap_or_default(),
+        nullable: text(row, "is_nullable").as_deref() == Some("YES"),
+        default: text(row, "column_default"),
+        primary,
+        auto_increment,
+        max_length: int(row, "max_length"),
+        precision: if numeric { int(row, "numeric_precision") } else { None },
+        scale: if numeric { int(row, "numeric_scale") } else { None },
+        db_type,
+    }
 }
