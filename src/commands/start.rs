@@ -53,9 +53,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens };
     let state = AppState { config: Arc::new(config), services };
     bus.emit_after("init", EventArgs::none());
+    let shutdown = shutdown_signal()?;
     tracing::info!("Server started at http://{local}");
     bus.emit_after("server.start", EventArgs::none());
-    rectus_http::serve(listener, state, shutdown_signal()).await?;
+    rectus_http::serve(listener, state, shutdown).await?;
     // Unlike Directus's fire-and-forget, wait (up to HOOKS_TIMEOUT) so the hook runs before exit.
     bus.emit_awaited("server.stop", EventArgs::none()).await;
     db.close().await;
@@ -81,12 +82,17 @@ async fn load_hooks(config: &Config, auto_reload: bool) -> anyhow::Result<Option
     Ok(Some(runtime))
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, before the
+/// server accepts its first request, so an early signal is never lost to the default action.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    tracing::info!("Shutting down");
+    let mut term = signal(SignalKind::terminate()).context("installing a SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing a SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("Shutting down");
+    })
 }
