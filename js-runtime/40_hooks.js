@@ -93,7 +93,7 @@
       if (job.kind === 'cron') job.args = [new Date(job.args[0])];
       if (job.payloadIsInput && job.args[1]) job.args[1].payload = job.args[0];
       const ctx = job.args[job.args.length - 1];
-      if (ctx && typeof ctx === 'object' && typeof ctx.event === 'string') rectus.decorateContext(ctx, job.schemaVersion);
+      if (ctx && typeof ctx === 'object' && typeof ctx.event === 'string') rectus.decorateContext(ctx, job.schemaVersion, job.transaction);
       let run;
       try {
         run = job.kind === 'before' ? runBefore(job) : job.kind === 'call' ? Promise.all(callAll(job)) : runAfter(job);

@@ -21,20 +21,7 @@
     return services;
   };
 
-  const placeholderDatabase = () =>
-    new Proxy(function database() {}, {
-      apply: () => {
-        throw unavailable('database (Knex)');
-      },
-      get: (_t, key) => {
-        // Probes by promises, JSON.stringify and inspectors must not throw.
-        if (key === 'then' || key === 'toJSON' || key === 'inspect' || typeof key === 'symbol') return undefined;
-        throw unavailable(`database.${String(key)}`);
-      },
-    });
-
   rectus.services = rectus.services || placeholderServices();
-  rectus.database = rectus.database || placeholderDatabase();
   // getSchema() returns a fresh object on every call (hooks may mutate it), like Directus.
   rectus.getSchema = async () => JSON.parse(await ops.op_rectus_get_schema());
 
@@ -59,8 +46,9 @@
     logger: rectus.logger,
   });
 
-  // Handler contexts arrive as JSON; give them the live objects JSON can't carry.
-  rectus.decorateContext = (ctx, schemaVersion) => {
+  // Handler contexts arrive as JSON; give them the live objects JSON can't carry. `database` is
+  // the request's transaction when Rust bound one to the job (55_database.js), else the pool.
+  rectus.decorateContext = (ctx, schemaVersion, transaction) => {
     if (!('schema' in ctx)) {
       Object.defineProperty(ctx, 'schema', {
         get: () => schemaFor(schemaVersion),
@@ -68,6 +56,6 @@
         configurable: true,
       });
     }
-    if (!('database' in ctx)) ctx.database = rectus.database;
+    if (!('database' in ctx)) ctx.database = transaction ? rectus.boundDatabase(transaction) : rectus.database;
   };
 })(globalThis);

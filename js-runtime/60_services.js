@@ -42,6 +42,7 @@
       const result = await ops.op_rectus_items({
         collection: this.collection,
         accountability: plain(this.accountability),
+        transaction: rectus.transactionHandle(this.knex),
         method,
         args: args.map(plain),
         depth: this.depth,

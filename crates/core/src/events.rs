@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::db::SharedTransaction;
 use crate::ApiError;
 
 /// The arguments of one emit: `input` first when the event has one, then the context object.
@@ -18,15 +19,18 @@ pub struct EventArgs {
     pub context: Option<Map<String, Value>>,
     /// How many hook → service → hook calls led here (0 for a request); bounded by the runtime.
     pub depth: u32,
+    /// The transaction the context's `database` is bound to (`create.before`, and events of a
+    /// service a hook created with `knex: database`); `None` = the pool.
+    pub database: Option<SharedTransaction>,
 }
 
 impl EventArgs {
     pub fn context(context: Map<String, Value>) -> Self {
-        EventArgs { input: None, context: Some(context), depth: 0 }
+        EventArgs { input: None, context: Some(context), ..Default::default() }
     }
 
     pub fn with_input(input: Value, context: Map<String, Value>) -> Self {
-        EventArgs { input: Some(input), context: Some(context), depth: 0 }
+        EventArgs { input: Some(input), context: Some(context), ..Default::default() }
     }
 
     /// An event with no arguments at all.
@@ -36,11 +40,16 @@ impl EventArgs {
 
     /// A single argument that is not a context object (`error` gets the errors array).
     pub fn value(input: Value) -> Self {
-        EventArgs { input: Some(input), context: None, depth: 0 }
+        EventArgs { input: Some(input), ..Default::default() }
     }
 
     pub fn at_depth(mut self, depth: u32) -> Self {
         self.depth = depth;
+        self
+    }
+
+    pub fn on(mut self, database: Option<SharedTransaction>) -> Self {
+        self.database = database;
         self
     }
 }

@@ -25,6 +25,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:30_merge.js", include_str!("../../../js-runtime/30_merge.js")),
     ("rectus:40_hooks.js", include_str!("../../../js-runtime/40_hooks.js")),
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
+    ("rectus:55_database.js", include_str!("../../../js-runtime/55_database.js")),
     ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
 ];
 
@@ -58,6 +59,8 @@ pub struct JobSpec {
     pub schema_version: u64,
     /// Hook → service → hook nesting of this job; services created by its handlers go one deeper.
     pub depth: u32,
+    /// Handle of the transaction the context's `database` is bound to (see `database.rs`).
+    pub transaction: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -180,6 +183,7 @@ fn op_rectus_job_done(state: &mut OpState, #[bigint] id: u64, #[string] outcome:
             internal: true,
         }),
     });
+    state.borrow_mut::<crate::database::Connections>().job_done(id);
     if let Some(reply) = state.borrow_mut::<IsolateState>().replies.remove(&id) {
         let result = match outcome.error {
             Some(e) => Err(e),
@@ -199,7 +203,7 @@ fn op_rectus_set_load_report(state: &mut OpState, #[serde] report: LoadReport) {
     state.borrow_mut::<IsolateState>().load_report = Some(report);
 }
 
-fn host(state: &OpState) -> Result<Host, JsErrorBox> {
+pub(crate) fn host(state: &OpState) -> Result<Host, JsErrorBox> {
     state
         .borrow::<IsolateState>()
         .host
@@ -235,6 +239,9 @@ async fn op_rectus_get_schema(state: Rc<RefCell<OpState>>) -> Result<String, JsE
 struct ItemsCall {
     collection: String,
     accountability: Option<rectus_core::auth::Accountability>,
+    /// The `knex` option's transaction handle (0 = the pool).
+    #[serde(default)]
+    transaction: u32,
     method: String,
     #[serde(default)]
     args: Vec<Value>,
@@ -247,9 +254,14 @@ struct ItemsCall {
 #[serde]
 async fn op_rectus_items(state: Rc<RefCell<OpState>>, #[serde] call: ItemsCall) -> Result<serde_json::Value, JsErrorBox> {
     let host = host(&state.borrow())?;
+    let tx = state.borrow().borrow::<crate::database::Connections>().get(call.transaction);
+    if call.transaction != 0 && tx.is_none() {
+        return Err(JsErrorBox::generic("Transaction query already complete, run with DEBUG=knex:tx for more info"));
+    }
+    let items = crate::services::ItemsCall { collection: call.collection, accountability: call.accountability, transaction: tx, method: call.method, args: call.args, depth: call.depth };
     let result = host
         .runtime
-        .spawn(crate::services::items_call(host.services.clone(), call.collection, call.accountability, call.method, call.args, call.depth))
+        .spawn(crate::services::items_call(host.services.clone(), items))
         .await
         .map_err(|e| JsErrorBox::generic(e.to_string()))?;
     Ok(match result {
@@ -274,6 +286,11 @@ deno_core::extension!(
         op_rectus_schema_json,
         op_rectus_get_schema,
         op_rectus_items,
+        crate::database::op_rectus_knex_source,
+        crate::database::op_rectus_db_client,
+        crate::database::op_rectus_db_query,
+        crate::database::op_rectus_db_begin,
+        crate::database::op_rectus_db_end,
     ],
 );
 
@@ -286,6 +303,8 @@ pub struct EngineSetup {
     pub env: Value,
     pub max_heap_bytes: usize,
     pub host: Arc<OnceLock<Host>>,
+    /// `HOOKS_TIMEOUT`; also bounds how long a hook's own transaction may stay open.
+    pub timeout: std::time::Duration,
 }
 
 /// Builds a runtime, lets `configure` arm it (watchdog handle, heap callback), then loads every
@@ -309,6 +328,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
         env: setup.env.clone(),
         host: setup.host.clone(),
     });
+    runtime.op_state().borrow_mut().put(crate::database::Connections::new(setup.timeout));
     for (name, source) in JS_FILES {
         runtime.execute_script(*name, *source).map_err(|e| format!("{name}: {e}"))?;
     }

@@ -2,6 +2,7 @@
 //! deno_core isolates and dispatches the core's events to them with Directus semantics.
 
 pub mod cron;
+mod database;
 pub mod engine;
 pub mod host;
 pub mod loader;
@@ -64,6 +65,7 @@ impl HookRuntime {
             env: config.env.to_json(),
             max_heap_bytes: config.hooks.max_heap_bytes,
             host: host.clone(),
+            timeout: config.hooks.timeout,
         };
         let (pool, report) = Pool::start(config.hooks.pool_size, setup, config.hooks.timeout)?;
         for failure in &report.failures {
@@ -107,13 +109,13 @@ impl HookRuntime {
 
     /// Sends a job to the least busy isolate; `None` reply for fire-and-forget jobs.
     fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
-        let JobArgs { values: args, has_input, payload_is_input, depth } = job;
+        let JobArgs { values: args, has_input, payload_is_input, depth, transaction } = job;
         let slot = self.pool.pick().clone();
         let guard = InFlight::new(slot.clone());
         let (tx, rx) = oneshot::channel();
         let schema_version = self.host.get().map(|h| h.services.schema.version()).unwrap_or(0);
-        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth };
-        slot.sender.send(Job { spec, reply: Some(tx) }).ok()?;
+        let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth, transaction: None };
+        slot.sender.send(Job { spec, reply: Some(tx), transaction }).ok()?;
         Some((rx, guard))
     }
 
@@ -135,7 +137,7 @@ impl HookRuntime {
 
     /// Calls the listeners of a cron key with the tick's time (rc.83 passes one `Date`).
     pub async fn run_cron(&self, id: u32, key: &str, tick: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
-        let job = JobArgs { values: vec![Value::String(tick.to_rfc3339())], has_input: false, payload_is_input: false, depth: 0 };
+        let job = JobArgs { values: vec![Value::String(tick.to_rfc3339())], has_input: false, payload_is_input: false, depth: 0, transaction: None };
         self.run(JobKind::Cron, key, vec![id], job).await.map(|_| ())
     }
 }
@@ -150,6 +152,7 @@ struct JobArgs {
     has_input: bool,
     payload_is_input: bool,
     depth: u32,
+    transaction: Option<rectus_core::db::SharedTransaction>,
 }
 
 fn job_args(args: EventArgs) -> JobArgs {
@@ -160,7 +163,7 @@ fn job_args(args: EventArgs) -> JobArgs {
         },
         None => (args.context.map(|c| vec![Value::Object(c)]).unwrap_or_default(), false, false),
     };
-    JobArgs { values, has_input, payload_is_input, depth: args.depth }
+    JobArgs { values, has_input, payload_is_input, depth: args.depth, transaction: args.database }
 }
 
 #[async_trait]

@@ -20,6 +20,8 @@ use crate::engine::{self, EngineSetup, HookFailure, IsolateState, JobResult, Job
 pub struct Job {
     pub spec: JobSpec,
     pub reply: Option<oneshot::Sender<JobResult>>,
+    /// Bound to the job's `ctx.database` while it runs.
+    pub transaction: Option<rectus_core::db::SharedTransaction>,
 }
 
 /// What the pool and the watchdog know about one isolate.
@@ -239,12 +241,16 @@ fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant) {
     let state = js.op_state();
     let dispatcher = {
         let mut state = state.borrow_mut();
+        let mut spec = job.spec;
+        if let Some(tx) = job.transaction {
+            spec.transaction = Some(state.borrow_mut::<crate::database::Connections>().bind(spec.id, tx));
+        }
         let st = state.borrow_mut::<IsolateState>();
         if let Some(reply) = job.reply {
             st.replies.retain(|_, r| !r.is_closed());
-            st.replies.insert(job.spec.id, reply);
+            st.replies.insert(spec.id, reply);
         }
-        st.queue.push_back(job.spec);
+        st.queue.push_back(spec);
         st.dispatcher.clone()
     };
     if let Some(dispatcher) = dispatcher {

@@ -3,6 +3,7 @@
 //! permission checks), the same events and the same errors.
 
 use rectus_core::auth::Accountability;
+use rectus_core::db::SharedTransaction;
 use rectus_core::query::{sanitize, FilterContext, Query};
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::{MutationOptions, Services};
@@ -34,14 +35,26 @@ fn list(keys: Vec<Value>) -> Value {
     Value::Array(keys)
 }
 
-pub async fn items_call(services: Services, collection: String, accountability: Option<Accountability>, method: String, args: Vec<Value>, depth: u32) -> Result<Value, ApiError> {
+/// One JS `ItemsService` method call.
+pub struct ItemsCall {
+    pub collection: String,
+    pub accountability: Option<Accountability>,
+    /// The service's `knex` when that is a transaction (`None` = the pool).
+    pub transaction: Option<SharedTransaction>,
+    pub method: String,
+    pub args: Vec<Value>,
+    pub depth: u32,
+}
+
+pub async fn items_call(services: Services, call: ItemsCall) -> Result<Value, ApiError> {
+    let ItemsCall { collection, accountability, transaction, method, args, depth } = call;
     let schema = services.schema.get().await?;
     if schema.collection(&collection).is_none() {
         return Err(ApiError::forbidden());
     }
     let primary = schema.collection(&collection).map(|c| c.primary.clone()).unwrap_or_default();
     let acc = accountability.clone();
-    let items = ItemsService::new(&collection, services, schema, accountability).at_depth(depth);
+    let items = ItemsService::new(&collection, services, schema, accountability).at_depth(depth).in_transaction(transaction);
     let a = |i| arg(&args, i);
     match method.as_str() {
         "createOne" => items.create_one(a(0), options(&a(1))).await,

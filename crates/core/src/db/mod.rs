@@ -8,6 +8,7 @@
 pub mod bind;
 pub mod bootstrap;
 mod row;
+mod shared;
 pub mod system_tables;
 
 use futures_util::TryStreamExt;
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{DbClient, DbConfig};
 pub use bind::Param;
+pub use shared::SharedTransaction;
 
 /// One row as a JSON object keyed by column name, in column order.
 pub type Row = Map<String, Value>;
@@ -28,6 +30,8 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
     #[error("{0}")]
     Param(String),
+    #[error("The transaction has already been committed or rolled back.")]
+    Ended,
 }
 
 impl DbError {
@@ -146,6 +150,10 @@ impl Database {
     pub async fn run(&self, stmt: &impl sea_query::QueryStatementWriter) -> Result<QueryResult, DbError> {
         let (sql, values) = self.build(stmt);
         self.query(&sql, &bind::from_values(values)).await
+    }
+
+    pub async fn begin_shared(&self) -> Result<SharedTransaction, DbError> {
+        Ok(SharedTransaction::new(self.begin().await?))
     }
 
     pub async fn begin(&self) -> Result<Transaction, DbError> {

@@ -6,6 +6,9 @@
 //! `read`) → update + activity + revisions → commit → `update`. Delete: `delete.before` →
 //! delete + activity → commit → `delete`. `readOne`/`readMany` emit `read`; `readByQuery` does
 //! not (rc.83).
+//!
+//! A service created on a transaction (a hook's `new ItemsService(c, { knex: database })` inside
+//! `create.before`) reads and writes in it and neither commits nor rolls it back: its owner does.
 
 use sea_query::{Alias, Asterisk, Cond, Condition, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
 use serde_json::{json, Map, Value};
@@ -18,7 +21,7 @@ use super::relations::{self, Relation};
 use super::validation;
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
-use crate::db::{DbError, Transaction};
+use crate::db::{DbError, QueryResult, SharedTransaction, Transaction};
 use crate::events::EventArgs;
 use crate::query::{compile_filter, compile_search, MetaKind, Query};
 use crate::schema::{CollectionOverview, SchemaOverview};
@@ -31,6 +34,8 @@ pub struct ItemsService {
     accountability: Option<Accountability>,
     /// Nesting of hook → service calls this service was created at (see `EventArgs::depth`).
     depth: u32,
+    /// The transaction this service runs in, owned by whoever created it; `None` = the pool.
+    transaction: Option<SharedTransaction>,
 }
 
 fn table(name: &str) -> Alias {
@@ -58,7 +63,7 @@ fn write_error(e: DbError) -> ApiError {
 
 impl ItemsService {
     pub fn new(collection: &str, services: Services, schema: Arc<SchemaOverview>, accountability: Option<Accountability>) -> Self {
-        ItemsService { collection: collection.to_string(), services, schema, accountability, depth: 0 }
+        ItemsService { collection: collection.to_string(), services, schema, accountability, depth: 0, transaction: None }
     }
 
     /// A service called from a hook that was itself `depth` calls deep.
@@ -67,12 +72,57 @@ impl ItemsService {
         self
     }
 
+    /// Runs every statement of this service in `tx` (Directus's `knex` option).
+    pub fn in_transaction(mut self, tx: Option<SharedTransaction>) -> Self {
+        self.transaction = tx;
+        self
+    }
+
+    /// Reads go through the service's transaction when it has one, so they see its writes.
+    async fn read(&self, stmt: &SelectStatement) -> Result<QueryResult, DbError> {
+        match &self.transaction {
+            Some(tx) => tx.run(stmt).await,
+            None => self.services.db.run(stmt).await,
+        }
+    }
+
+    /// The transaction to write in, and whether this call owns it (begins and ends it).
+    async fn write_transaction(&self) -> Result<(SharedTransaction, bool), ApiError> {
+        match &self.transaction {
+            Some(tx) => Ok((tx.clone(), false)),
+            None => Ok((self.services.db.begin_shared().await?, true)),
+        }
+    }
+
+    /// Commits an owned transaction, or rolls it back if the work failed.
+    async fn finish<T>(&self, tx: SharedTransaction, owned: bool, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if !owned {
+            return result;
+        }
+        match result {
+            Ok(v) => {
+                tx.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     fn args(&self, input: Option<Value>, ctx: Map<String, Value>) -> EventArgs {
         match input {
             Some(i) => EventArgs::with_input(i, ctx),
             None => EventArgs::context(ctx),
         }
         .at_depth(self.depth)
+    }
+
+    /// Before-events of updates and deletes get the service's own connection as `database`
+    /// (after-events always get the pool: their transaction is over).
+    fn before_args(&self, input: Option<Value>, ctx: Map<String, Value>) -> EventArgs {
+        self.args(input, ctx).on(self.transaction.clone())
     }
 
     fn overview(&self) -> Result<&CollectionOverview, ApiError> {
@@ -141,7 +191,7 @@ impl ItemsService {
             .from(table(&self.collection))
             .cond_where(cond)
             .to_owned();
-        let result = self.services.db.run(&count).await?;
+        let result = self.read(&count).await?;
         // PostgreSQL's count is a bigint; some drivers hand it over as text.
         Ok(result.rows.first().and_then(|r| r.get("count")).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(0))
     }
@@ -155,21 +205,25 @@ impl ItemsService {
     }
 
     pub async fn create_one(&self, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
-        let mut tx = self.services.db.begin().await?;
-        let pk = self.create_in(&mut tx, data.clone(), opts).await?;
-        tx.commit().await?;
+        let (tx, owned) = self.write_transaction().await?;
+        let created = self.create_in(&tx, data.clone(), opts).await;
+        let pk = self.finish(tx, owned, created).await?;
         self.after_create(&pk, data, opts);
         Ok(pk)
     }
 
     /// All items in one transaction; the after events fire once it committed.
     pub async fn create_many(&self, items: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
-        let mut tx = self.services.db.begin().await?;
-        let mut keys = Vec::with_capacity(items.len());
-        for item in &items {
-            keys.push(self.create_in(&mut tx, item.clone(), opts).await?);
+        let (tx, owned) = self.write_transaction().await?;
+        let created = async {
+            let mut keys = Vec::with_capacity(items.len());
+            for item in &items {
+                keys.push(self.create_in(&tx, item.clone(), opts).await?);
+            }
+            Ok(keys)
         }
-        tx.commit().await?;
+        .await;
+        let keys = self.finish(tx, owned, created).await?;
         for (pk, item) in keys.iter().zip(items) {
             self.after_create(pk, item, opts);
         }
@@ -200,7 +254,8 @@ impl ItemsService {
         self.services.bus.emit_after(&event, self.args(None, ctx));
     }
 
-    async fn create_in(&self, tx: &mut Transaction, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+    /// `create.before` gets `tx` as its `database`; the statements lock it only after the hooks ran.
+    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
         let collection = self.overview()?.clone();
         let mut data = match data {
             Value::Object(_) => data,
@@ -209,7 +264,8 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.create.before", self.scope());
             let ctx = self.context(&event, "create", Value::Null, None);
-            if let Some(replaced) = self.services.bus.emit_before(&event, self.args(Some(data), ctx)).await? {
+            let args = self.args(Some(data), ctx).on(Some(shared.clone()));
+            if let Some(replaced) = self.services.bus.emit_before(&event, args).await? {
                 data = replaced;
             } else {
                 data = Value::Object(Map::new());
@@ -233,6 +289,8 @@ impl ItemsService {
                 .values(columns.iter().map(|(_, v)| sea_query::SimpleExpr::from(json_to_sea(v))))
                 .map_err(|e| ApiError::internal(e.to_string()))?;
         }
+        let mut tx = shared.lock().await?;
+        let tx = &mut *tx;
         let pk = match given_pk {
             Some(pk) => {
                 tx.run(&insert).await.map_err(write_error)?;
@@ -340,7 +398,7 @@ impl ItemsService {
 
     async fn fetch(&self, select: &SelectStatement, query: &Query, permission: Option<&Permission>) -> Result<Vec<Value>, ApiError> {
         let collection = self.overview()?;
-        let result = self.services.db.run(select).await.map_err(|e| ApiError::internal(e.message()))?;
+        let result = self.read(select).await.map_err(|e| ApiError::internal(e.message()))?;
         let mut rows = result.rows;
         for row in rows.iter_mut() {
             payload::for_read(collection, row);
@@ -423,7 +481,9 @@ impl ItemsService {
             })
             .unwrap_or_default();
         let nested_deep = deep.map(|d| d.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect());
-        let service = ItemsService::new(collection, self.services.clone(), self.schema.clone(), self.accountability.clone()).at_depth(self.depth);
+        let service = ItemsService::new(collection, self.services.clone(), self.schema.clone(), self.accountability.clone())
+            .at_depth(self.depth)
+            .in_transaction(self.transaction.clone());
         let expands_by = fields.iter().any(|f| f.strip_prefix(by).is_some_and(|rest| rest.starts_with('.')));
         if !expands_by {
             let query = Query { fields, filter: Some(filter), sort, limit: Some(-1), deep: nested_deep, ..Default::default() };
@@ -537,7 +597,7 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.update.before", self.scope());
             let ctx = self.context(&event, "update", Value::Array(keys.clone()), None);
-            data = self.services.bus.emit_before(&event, self.args(Some(data), ctx)).await?.unwrap_or(Value::Null);
+            data = self.services.bus.emit_before(&event, self.before_args(Some(data), ctx)).await?.unwrap_or(Value::Null);
         }
         self.check_keys(&keys, "update").await?;
         let data = if data.is_object() { self.apply_permission(data, "update").await? } else { data };
@@ -545,35 +605,9 @@ impl ItemsService {
             Value::Object(m) => payload::for_write(&collection, m, Action::Update, self.accountability.as_ref()),
             _ => Map::new(),
         };
-        let mut tx = self.services.db.begin().await?;
-        if !fields.is_empty() && !keys.is_empty() {
-            let update = SqlQuery::update()
-                .table(table(&self.collection))
-                .values(fields.iter().map(|(k, v)| (Alias::new(k.as_str()), sea_query::SimpleExpr::from(json_to_sea(v)))))
-                .cond_where(self.pk_condition(&keys)?)
-                .to_owned();
-            tx.run(&update).await.map_err(write_error)?;
-        }
-        if self.writes_activity() {
-            let accountability = self.accountability.clone().unwrap_or_default();
-            let snapshots = if self.writes_revisions() { self.snapshots(&mut tx, &keys).await? } else { vec![] };
-            for key in &keys {
-                let record = ActivityRecord { action: "update", collection: &self.collection, item: key, accountability: &accountability, comment: None };
-                let Some(activity_id) = activity::record(&mut tx, record).await? else { continue };
-                let key_text = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
-                let snapshot = snapshots.iter().find(|s| {
-                    s.get(&collection.primary).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) == Some(key_text.clone())
-                });
-                if let Some(snapshot) = snapshot {
-                    let delta = match &data {
-                        Value::Object(m) => m.clone(),
-                        _ => Map::new(),
-                    };
-                    activity::revision(&mut tx, activity_id, &self.collection, key, snapshot, &delta).await?;
-                }
-            }
-        }
-        tx.commit().await?;
+        let (shared, owned) = self.write_transaction().await?;
+        let written = self.update_in(&shared, &collection, &keys, &fields, &data).await;
+        self.finish(shared, owned, written).await?;
         self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.update", self.scope());
@@ -581,6 +615,38 @@ impl ItemsService {
             self.services.bus.emit_after(&event, self.args(None, ctx));
         }
         Ok(keys)
+    }
+
+    async fn update_in(&self, shared: &SharedTransaction, collection: &CollectionOverview, keys: &[Value], fields: &Map<String, Value>, data: &Value) -> Result<(), ApiError> {
+        let mut tx = shared.lock().await?;
+        if !fields.is_empty() && !keys.is_empty() {
+            let update = SqlQuery::update()
+                .table(table(&self.collection))
+                .values(fields.iter().map(|(k, v)| (Alias::new(k.as_str()), sea_query::SimpleExpr::from(json_to_sea(v)))))
+                .cond_where(self.pk_condition(keys)?)
+                .to_owned();
+            tx.run(&update).await.map_err(write_error)?;
+        }
+        if self.writes_activity() {
+            let accountability = self.accountability.clone().unwrap_or_default();
+            let snapshots = if self.writes_revisions() { self.snapshots(&mut tx, keys).await? } else { vec![] };
+            for key in keys {
+                let record = ActivityRecord { action: "update", collection: &self.collection, item: key, accountability: &accountability, comment: None };
+                let Some(activity_id) = activity::record(&mut tx, record).await? else { continue };
+                let key_text = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
+                let snapshot = snapshots.iter().find(|s| {
+                    s.get(&collection.primary).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) == Some(key_text.clone())
+                });
+                if let Some(snapshot) = snapshot {
+                    let delta = match data {
+                        Value::Object(m) => m.clone(),
+                        _ => Map::new(),
+                    };
+                    activity::revision(&mut tx, activity_id, &self.collection, key, snapshot, &delta).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The rows after the update, read inside the transaction for the revisions. Emits `read`
@@ -613,21 +679,11 @@ impl ItemsService {
         if opts.emit_events {
             let event = format!("{}.delete.before", self.scope());
             let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));
-            self.services.bus.emit_before(&event, self.args(None, ctx)).await?;
+            self.services.bus.emit_before(&event, self.before_args(None, ctx)).await?;
         }
-        let mut tx = self.services.db.begin().await?;
-        if !keys.is_empty() {
-            let delete = SqlQuery::delete().from_table(table(&self.collection)).cond_where(self.pk_condition(&keys)?).to_owned();
-            tx.run(&delete).await.map_err(write_error)?;
-        }
-        if self.writes_activity() {
-            let accountability = self.accountability.clone().unwrap_or_default();
-            for key in &keys {
-                let record = ActivityRecord { action: "delete", collection: &self.collection, item: key, accountability: &accountability, comment: None };
-                activity::record(&mut tx, record).await?;
-            }
-        }
-        tx.commit().await?;
+        let (shared, owned) = self.write_transaction().await?;
+        let deleted = self.delete_in(&shared, &keys).await;
+        self.finish(shared, owned, deleted).await?;
         self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.delete", self.scope());
@@ -635,6 +691,22 @@ impl ItemsService {
             self.services.bus.emit_after(&event, self.args(None, ctx));
         }
         Ok(keys)
+    }
+
+    async fn delete_in(&self, shared: &SharedTransaction, keys: &[Value]) -> Result<(), ApiError> {
+        let mut tx = shared.lock().await?;
+        if !keys.is_empty() {
+            let delete = SqlQuery::delete().from_table(table(&self.collection)).cond_where(self.pk_condition(keys)?).to_owned();
+            tx.run(&delete).await.map_err(write_error)?;
+        }
+        if self.writes_activity() {
+            let accountability = self.accountability.clone().unwrap_or_default();
+            for key in keys {
+                let record = ActivityRecord { action: "delete", collection: &self.collection, item: key, accountability: &accountability, comment: None };
+                activity::record(&mut tx, record).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Keys of the items a query matches (for batch updates and deletes by query).
@@ -647,7 +719,7 @@ impl ItemsService {
         }
         let permission = self.permission("read").await?;
         let select = self.select(&q, None, permission.as_ref())?;
-        let result = self.services.db.run(&select).await?;
+        let result = self.read(&select).await?;
         Ok(result.rows.into_iter().filter_map(|mut r| r.remove(&collection.primary)).collect())
     }
 
@@ -674,7 +746,7 @@ impl ItemsService {
     pub async fn upsert_singleton(&self, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
         let collection = self.overview()?.clone();
         let select = SqlQuery::select().column(Alias::new(collection.primary.as_str())).from(table(&self.collection)).limit(1).to_owned();
-        let existing = self.services.db.run(&select).await?.rows.into_iter().next().and_then(|mut r| r.remove(&collection.primary));
+        let existing = self.read(&select).await?.rows.into_iter().next().and_then(|mut r| r.remove(&collection.primary));
         match existing {
             Some(pk) => self.update_one(pk, data, opts).await,
             None => self.create_one(data, opts).await,
