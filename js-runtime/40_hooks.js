@@ -74,6 +74,54 @@
     }
   }
 
+  // The events that carry the Express `app` (spec §2.1), in Directus's order, and where what
+  // their listeners register ends up (see 45_app.js).
+  const appPhases = {
+    'init.before': 'early',
+    'middlewares.init.before': 'early',
+    'middlewares.init.after': 'early',
+    'routes.init.before': 'early',
+    'routes.custom.init.before': 'late',
+    'routes.custom.init.after': 'late',
+    'routes.init.after': 'unreachable',
+  };
+
+  // Runs the app events' listeners (ids matched by Rust), awaiting each event as Directus does,
+  // then reports the route table. A failing listener is logged; the others still register.
+  rectus.initApp = async (events) => {
+    for (const { event, ids } of events) {
+      rectus.appPhase = appPhases[event];
+      emitter.event = event;
+      try {
+        await Promise.all(ids.map((id) => listeners[id].fn.call(emitter, { app: rectus.app })));
+      } catch (e) {
+        const hooks = [...new Set(ids.map((id) => listeners[id].hook))].join(', ');
+        rectus.log('warn', `An error was thrown while executing hook "${event}" (${hooks}):`, e);
+      }
+    }
+    ops.op_rectus_set_routes(rectus.routeTable());
+  };
+
+  // `request.not_found` gets the raw (req, res). A listener that answers wins; one that only
+  // returns something truthy claims the request, and Express's final handler answers 404.
+  async function runNotFound(job) {
+    let sent = null;
+    const res = rectus.makeResponse((r) => (sent = r));
+    const req = rectus.makeRequest(job.args[0], job.schemaVersion);
+    const claimed = (await Promise.all(callAll({ ...job, args: [req, res] }))).some(Boolean);
+    if (sent) return sent;
+    if (!claimed) return { next: true };
+    const body = `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot ${req.method} ${req.path}</pre>\n</body>\n</html>\n`;
+    return { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' }, body };
+  }
+
+  const runners = {
+    before: runBefore,
+    call: (job) => Promise.all(callAll(job)),
+    route: (job) => rectus.runRoute(job.args[0], job.args[1], job.schemaVersion),
+    notfound: runNotFound,
+  };
+
   function finish(id, ok, value) {
     let text;
     try {
@@ -91,19 +139,20 @@
       if (text === null) return;
       const job = JSON.parse(text);
       if (job.kind === 'cron') job.args = [new Date(job.args[0])];
+      if (job.event === 'server.start.before' || job.event === 'server.stop.before') job.args = [{ server: rectus.makeServer(job.args[0]) }];
       if (job.payloadIsInput && job.args[1]) job.args[1].payload = job.args[0];
       const ctx = job.args[job.args.length - 1];
       if (ctx && typeof ctx === 'object' && typeof ctx.event === 'string') rectus.decorateContext(ctx, job.schemaVersion, job.transaction);
       let run;
       try {
-        run = job.kind === 'before' ? runBefore(job) : job.kind === 'call' ? Promise.all(callAll(job)) : runAfter(job);
+        run = (runners[job.kind] || runAfter)(job);
       } catch (e) {
         run = Promise.reject(e);
       }
       run.then(
-        (v) => finish(job.id, true, job.kind === 'before' ? v : null),
+        (v) => finish(job.id, true, job.kind === 'before' || job.kind === 'route' || job.kind === 'notfound' ? v : null),
         (e) => {
-          if (job.kind !== 'before') rectus.log('warn', `An error was thrown while executing hook "${job.event}":`, e);
+          if (job.kind === 'call' || job.kind === 'after' || job.kind === 'cron') rectus.log('warn', `An error was thrown while executing hook "${job.event}":`, e);
           finish(job.id, false, e);
         },
       );

@@ -36,6 +36,7 @@
     }
     return schemaCache.value;
   };
+  rectus.schemaFor = schemaFor;
 
   rectus.registerContext = () => ({
     services: rectus.services,

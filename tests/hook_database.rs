@@ -11,7 +11,8 @@ async fn setup(engine: Engine) -> (TestDb, Server, String) {
     let db = TestDb::new(engine).await;
     let pk = db.serial_pk();
     let ext = fixture("hooks/database");
-    let extra = [("HOOKS_POOL_SIZE", "1")];
+    // knex is evaluated on first use; a debug build on a loaded machine can take seconds for it.
+    let extra = [("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "30000")];
     Server::start(&db, Some(&ext), &extra).await.stop();
     for table in [
         "authors (id PK, name varchar(100))",

@@ -4,6 +4,8 @@ use anyhow::{bail, Context};
 use rectus_core::config::Config;
 use rectus_core::db::bootstrap::is_installed;
 use rectus_core::events::{EventArgs, EventBus, NoHooks};
+use rectus_core::hook_routes::{HookRoutes, NoHookRoutes};
+use serde_json::json;
 use rectus_core::auth::tokens::TokenCache;
 use rectus_core::schema::SchemaCache;
 use rectus_core::services::webhooks::WebhookBus;
@@ -51,11 +53,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
     let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens };
-    let state = AppState { config: Arc::new(config), services };
+    let hook_routes: Arc<dyn HookRoutes> = match &generations {
+        Some(g) => g.clone(),
+        None => Arc::new(NoHookRoutes),
+    };
+    let state = AppState { config: Arc::new(config), services, hook_routes };
+    // The app events (`init.before` … `routes.init.after`) ran in each isolate as it loaded.
     bus.emit_after("init", EventArgs::none());
+    let server = move |listening: bool| json!({ "address": local.ip().to_string(), "port": local.port(), "listening": listening });
+    bus.emit_awaited("server.start.before", EventArgs::value(server(false))).await;
     let shutdown = shutdown_signal()?;
     tracing::info!("Server started at http://{local}");
     bus.emit_after("server.start", EventArgs::none());
+    let stopping = bus.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.emit_after("server.stop.before", EventArgs::value(server(true)));
+    };
     rectus_http::serve(listener, state, shutdown).await?;
     // Unlike Directus's fire-and-forget, wait (up to HOOKS_TIMEOUT) so the hook runs before exit.
     bus.emit_awaited("server.stop", EventArgs::none()).await;

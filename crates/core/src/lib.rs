@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod hook_routes;
 pub mod query;
 pub mod schema;
 pub mod services;

@@ -24,6 +24,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:20_exceptions.js", include_str!("../../../js-runtime/20_exceptions.js")),
     ("rectus:30_merge.js", include_str!("../../../js-runtime/30_merge.js")),
     ("rectus:40_hooks.js", include_str!("../../../js-runtime/40_hooks.js")),
+    ("rectus:45_app.js", include_str!("../../../js-runtime/45_app.js")),
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
     ("rectus:55_database.js", include_str!("../../../js-runtime/55_database.js")),
     ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
@@ -74,6 +75,10 @@ pub enum JobKind {
     Call,
     /// A cron tick: no `this`, one `Date` argument.
     Cron,
+    /// A request for routes hooks registered on `app`; the result is the response or `{next}`.
+    Route,
+    /// `request.not_found` with `(req, res)`; the result is the response or `{next}`.
+    NotFound,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -81,6 +86,9 @@ pub struct LoadReport {
     pub registered: Vec<Listener>,
     pub crons: Vec<CronListener>,
     pub failures: Vec<LoadFailure>,
+    /// What the app events' listeners registered on `app` (filled after loading).
+    #[serde(default)]
+    pub routes: Vec<crate::app::RouteSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -102,6 +110,7 @@ pub struct IsolateState {
     pub replies: HashMap<u64, oneshot::Sender<JobResult>>,
     pub dispatcher: Option<v8::Global<v8::Function>>,
     pub load_report: Option<LoadReport>,
+    pub routes: Vec<crate::app::RouteSpec>,
     pub cwd: String,
     pub process_env: HashMap<String, String>,
     pub env: Value,
@@ -199,6 +208,11 @@ fn op_rectus_set_dispatcher(state: &mut OpState, #[scoped] dispatcher: v8::Globa
 }
 
 #[op2]
+fn op_rectus_set_routes(state: &mut OpState, #[serde] routes: Vec<crate::app::RouteSpec>) {
+    state.borrow_mut::<IsolateState>().routes = routes;
+}
+
+#[op2]
 fn op_rectus_set_load_report(state: &mut OpState, #[serde] report: LoadReport) {
     state.borrow_mut::<IsolateState>().load_report = Some(report);
 }
@@ -283,6 +297,7 @@ deno_core::extension!(
         op_rectus_job_done,
         op_rectus_set_dispatcher,
         op_rectus_set_load_report,
+        op_rectus_set_routes,
         op_rectus_schema_json,
         op_rectus_get_schema,
         op_rectus_items,
@@ -323,6 +338,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
         replies: HashMap::new(),
         dispatcher: None,
         load_report: None,
+        routes: Vec::new(),
         cwd: setup.cwd.clone(),
         process_env: setup.process_env.clone(),
         env: setup.env.clone(),
@@ -340,4 +356,24 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
     runtime.execute_script("rectus:boot", boot).map_err(|e| format!("loading hooks: {e}"))?;
     let report = runtime.op_state().borrow_mut().borrow_mut::<IsolateState>().load_report.take().unwrap_or_default();
     Ok((runtime, report))
+}
+
+/// Runs the listeners of the events that carry `app` (in Directus's order, each awaited) and
+/// returns the routes they registered. Only isolates whose hooks listen to them pay for this.
+pub async fn init_app(js: &mut JsRuntime, registered: &[Listener]) -> Result<Vec<crate::app::RouteSpec>, String> {
+    let registry = crate::registry::Registry::new(registered.to_vec());
+    let events: Vec<Value> = crate::app::APP_EVENTS
+        .iter()
+        .filter_map(|event| {
+            let ids = registry.matching(event);
+            (!ids.is_empty()).then(|| serde_json::json!({ "event": event, "ids": ids.to_vec() }))
+        })
+        .collect();
+    if events.is_empty() {
+        return Ok(vec![]);
+    }
+    let promise = js.execute_script("rectus:app", format!("__rectus.initApp({})", Value::Array(events))).map_err(|e| e.to_string())?;
+    let resolved = js.resolve(promise);
+    js.with_event_loop_promise(resolved, deno_core::PollEventLoopOptions::default()).await.map_err(|e| e.to_string())?;
+    Ok(std::mem::take(&mut js.op_state().borrow_mut().borrow_mut::<IsolateState>().routes))
 }

@@ -1,6 +1,7 @@
 //! Rectus's JS hook runtime: loads `extensions/hooks/*/index.js` unmodified into a pool of
 //! deno_core isolates and dispatches the core's events to them with Directus semantics.
 
+pub mod app;
 pub mod cron;
 mod database;
 pub mod engine;
@@ -37,6 +38,7 @@ pub struct HookRuntime {
     max_depth: u32,
     next_job: AtomicU64,
     host: Arc<OnceLock<Host>>,
+    routes: Vec<app::HookRoute>,
 }
 
 impl HookRuntime {
@@ -74,6 +76,7 @@ impl HookRuntime {
         Ok(Arc::new(HookRuntime {
             pool,
             registry: Registry::new(report.registered.clone()),
+            routes: app::compile_all(&report.routes),
             report,
             timeout: config.hooks.timeout,
             max_depth: config.hooks.max_depth,

@@ -154,7 +154,13 @@ fn isolate_thread(
         let mut ready = Some(ready);
         loop {
             let mut js = match build_guarded(&slot, &setup, epoch) {
-                Ok((js, report)) => {
+                Ok((mut js, mut report)) => {
+                    slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+                    match engine::init_app(&mut js, &report.registered).await {
+                        Ok(routes) => report.routes = routes,
+                        Err(e) => tracing::warn!("hooks listening to the app events failed: {e}"),
+                    }
+                    slot.busy_since.store(0, Ordering::Relaxed);
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(report));
                     }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
 use rectus_core::config::Config;
 use rectus_core::events::{EventArgs, EventBus};
+use rectus_core::hook_routes::{HookRequest, HookResponse, HookRoutes, RoutePhase};
 use rectus_core::ApiError;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
@@ -91,5 +92,24 @@ impl EventBus for Generations {
 
     async fn emit_awaited(&self, event: &str, args: EventArgs) {
         self.current().emit_awaited(event, args).await
+    }
+}
+
+#[async_trait]
+impl HookRoutes for Generations {
+    fn matches(&self, phase: RoutePhase, method: &str, path: &str) -> bool {
+        self.current().matches(phase, method, path)
+    }
+
+    async fn handle(&self, phase: RoutePhase, request: HookRequest) -> Result<Option<HookResponse>, ApiError> {
+        self.current().handle(phase, request).await
+    }
+
+    fn handles_not_found(&self) -> bool {
+        self.current().handles_not_found()
+    }
+
+    async fn not_found(&self, request: HookRequest) -> Result<Option<HookResponse>, ApiError> {
+        self.current().not_found(request).await
     }
 }

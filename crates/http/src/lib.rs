@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod hook_routes;
 pub mod middleware;
 pub mod rate_limit;
 pub mod routes;
@@ -21,7 +22,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::items::router())
         .merge(routes::system::router())
-        .fallback(routes::not_found::handler)
+        .fallback(hook_routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), hook_routes::early))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_payload_bytes));
     let env = &state.config.env;

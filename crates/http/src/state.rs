@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use rectus_core::config::Config;
+use rectus_core::hook_routes::HookRoutes;
 use rectus_core::services::Services;
 use std::sync::Arc;
 
@@ -8,4 +9,6 @@ use std::sync::Arc;
 pub struct AppState {
     pub config: Arc<Config>,
     pub services: Services,
+    /// Routes and `request.not_found` listeners of the hooks.
+    pub hook_routes: Arc<dyn HookRoutes>,
 }

@@ -2,6 +2,5 @@
 
 pub mod auth;
 pub mod items;
-pub mod not_found;
 pub mod server;
 pub mod system;
