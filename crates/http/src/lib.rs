@@ -21,6 +21,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::items::router())
         .merge(routes::system::router())
+        .merge(routes::schema::router())
         .fallback(routes::not_found::handler)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_payload_bytes));

@@ -159,3 +159,71 @@ fn information_schema_column(row: &serde_json::Map<String, Value>, db_type: Stri
         db_type,
     }
 }
+
+/// A single-column foreign key constraint, in the shape of Directus's `relation.schema`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ForeignKey {
+    pub table: String,
+    pub column: String,
+    pub foreign_key_table: String,
+    pub foreign_key_column: String,
+    /// `None` on SQLite, whose constraints are unnamed.
+    pub constraint_name: Option<String>,
+    pub on_update: String,
+    pub on_delete: String,
+}
+
+/// Every foreign key of the current database/schema.
+pub async fn foreign_keys(db: &Database) -> Result<Vec<ForeignKey>, DbError> {
+    let sql = match db.client() {
+        DbClient::Sqlite => {
+            "SELECT m.name AS table_name, f.\"from\" AS column_name, f.\"table\" AS foreign_key_table, \
+             f.\"to\" AS foreign_key_column, NULL AS constraint_name, f.on_update, f.on_delete \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY m.name, f.id"
+        }
+        DbClient::Postgres => {
+            "SELECT cl.relname::text AS table_name, a.attname::text AS column_name, fcl.relname::text AS foreign_key_table, \
+             fa.attname::text AS foreign_key_column, c.conname::text AS constraint_name, \
+             CASE c.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS on_update, \
+             CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS on_delete \
+             FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
+             JOIN pg_class fcl ON fcl.oid = c.confrelid \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+             JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1] \
+             WHERE c.contype = 'f' AND n.nspname = current_schema() ORDER BY cl.relname, c.conname"
+        }
+        DbClient::MySql => {
+            "SELECT k.TABLE_NAME AS table_name, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS foreign_key_table, \
+             k.REFERENCED_COLUMN_NAME AS foreign_key_column, k.CONSTRAINT_NAME AS constraint_name, \
+             r.UPDATE_RULE AS on_update, r.DELETE_RULE AS on_delete \
+             FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+             ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
+             WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME"
+        }
+    };
+    let rows = db.query(sql, &[]).await?.rows;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let foreign_key_table = text(row, "foreign_key_table").unwrap_or_default();
+        // SQLite leaves `to` empty for `REFERENCES t` without a column: the referenced primary key.
+        let foreign_key_column = match text(row, "foreign_key_column") {
+            Some(c) => c,
+            None => primary_key_of(db, &foreign_key_table).await?.unwrap_or_default(),
+        };
+        out.push(ForeignKey {
+            table: text(row, "table_name").unwrap_or_default(),
+            column: text(row, "column_name").unwrap_or_default(),
+            foreign_key_table,
+            foreign_key_column,
+            constraint_name: text(row, "constraint_name"),
+            on_update: text(row, "on_update").unwrap_or_else(|| "NO ACTION".into()).to_uppercase(),
+            on_delete: text(row, "on_delete").unwrap_or_else(|| "NO ACTION".into()).to_uppercase(),
+        });
+    }
+    Ok(out)
+}
+
+async fn primary_key_of(db: &Database, table: &str) -> Result<Option<String>, DbError> {
+    let rows = db.query("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", &[Value::String(table.to_string())]).await?.rows;
+    Ok(rows.first().and_then(|r| text(r, "name")))
+}

@@ -176,6 +176,14 @@ impl ItemsService {
         Ok(keys)
     }
 
+    /// One item created inside the caller's transaction (a schema change writing its metadata
+    /// rows). Like a nested Directus `createOne`, its after-event fires as soon as it is written.
+    pub async fn create_in_transaction(&self, tx: &mut Transaction, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        let pk = self.create_in(tx, data.clone(), opts).await?;
+        self.after_create(&pk, data, opts);
+        Ok(pk)
+    }
+
     /// Writes to users and roles change what tokens resolve to.
     fn forget_tokens(&self) {
         if matches!(self.collection.as_str(), "directus_users" | "directus_roles") {

@@ -3,5 +3,6 @@
 pub mod auth;
 pub mod items;
 pub mod not_found;
+pub mod schema;
 pub mod server;
 pub mod system;
