@@ -171,7 +171,7 @@ pub async fn alter_column(db: &Database, table: &str, column: &ColumnSpec, type_
     match db.client() {
         DbClient::Sqlite => {
             let mut model = SqliteTable::read(db, table).await?;
-            let existing = model.columns.iter_mut().find(|c| c.name == column.name).ok_or_else(|| ApiError::forbidden())?;
+            let existing = model.columns.iter_mut().find(|c| c.name == column.name).ok_or_else(ApiError::forbidden)?;
             if type_changed {
                 existing.type_sql = type_sql;
             }
