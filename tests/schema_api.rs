@@ -245,6 +245,70 @@ async fn ddl_round_trip_on_mysql() {
     ddl_round_trip(Engine::MySql).await;
 }
 
+/// A many-to-many through a junction created over the API reads through `/items`, and deleting
+/// a collection other collections point at removes their fields.
+async fn many_to_many(engine: Engine) {
+    let mut app = App::start(engine).await;
+    app.ok("POST", "/collections", Some(json!({ "collection": "posts", "schema": {}, "meta": {}, "fields": [
+        { "field": "id", "type": "integer", "schema": { "is_primary_key": true, "has_auto_increment": true } },
+        { "field": "name", "type": "string" },
+        { "field": "tags", "type": "alias", "meta": { "special": ["m2m"] } },
+    ] }))).await;
+    app.ok("POST", "/collections", Some(json!({ "collection": "tags", "schema": {}, "meta": {}, "fields": [
+        { "field": "id", "type": "integer", "schema": { "is_primary_key": true, "has_auto_increment": true } },
+        { "field": "name", "type": "string" },
+    ] }))).await;
+    app.ok("POST", "/collections", Some(json!({ "collection": "posts_tags", "schema": {}, "fields": [
+        { "field": "id", "type": "integer", "schema": { "is_primary_key": true, "has_auto_increment": true } },
+        { "field": "posts_id", "type": "integer" },
+        { "field": "tags_id", "type": "integer" },
+    ] }))).await;
+    let relations = [
+        json!({ "collection": "posts_tags", "field": "posts_id", "related_collection": "posts", "schema": { "on_delete": "CASCADE" }, "meta": { "one_field": "tags", "junction_field": "tags_id" } }),
+        json!({ "collection": "posts_tags", "field": "tags_id", "related_collection": "tags", "schema": { "on_delete": "CASCADE" }, "meta": { "junction_field": "posts_id" } }),
+    ];
+    for relation in relations {
+        app.ok("POST", "/relations", Some(relation)).await;
+    }
+    let post = app.ok("POST", "/items/posts", Some(json!({ "name": "p" }))).await["id"].clone();
+    for tag in ["a", "b"] {
+        let tag = app.ok("POST", "/items/tags", Some(json!({ "name": tag }))).await["id"].clone();
+        app.ok("POST", "/items/posts_tags", Some(json!({ "posts_id": post, "tags_id": tag }))).await;
+    }
+    let read = app.ok("GET", "/items/posts?fields=name,tags.tags_id.name", None).await;
+    assert_eq!(read, json!([{ "name": "p", "tags": [{ "tags_id": { "name": "a" } }, { "tags_id": { "name": "b" } }] }]), "{engine:?}");
+    assert_eq!(app.ok("GET", "/relations", None).await.as_array().unwrap().len(), 2);
+    app.events().await;
+
+    // `tags` goes: its meta row, then the junction's m2o to it, then the table.
+    app.ok("DELETE", "/collections/tags", None).await;
+    let events = app.events().await;
+    assert_eq!(names(&events), ["collections.delete.before", "collections.delete", "fields.delete.before", "fields.delete"], "{engine:?}");
+    assert_eq!((events[2]["collection"].clone(), events[2]["item"].clone()), (json!("posts_tags"), json!("tags_id")));
+    let junction = app.ok("GET", "/items/posts_tags", None).await;
+    assert!(junction[0].get("tags_id").is_none() && junction[0]["posts_id"] == post, "{engine:?} {junction}");
+    assert_eq!(app.ok("GET", "/relations", None).await.as_array().unwrap().len(), 1, "{engine:?}");
+    // ON DELETE CASCADE on the remaining relation.
+    app.ok("DELETE", &format!("/items/posts/{post}"), None).await;
+    assert_eq!(app.ok("GET", "/items/posts_tags", None).await, json!([]), "{engine:?}");
+    assert!(app.server.stop_ref().success());
+}
+
+#[tokio::test]
+async fn many_to_many_on_sqlite() {
+    many_to_many(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn many_to_many_on_postgres() {
+    many_to_many(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn many_to_many_on_mysql() {
+    many_to_many(Engine::MySql).await;
+}
+
 async fn errors_and_access(engine: Engine) {
     let mut app = App::start(engine).await;
     let (status, code, message) = app.error("POST", "/collections", Some(json!({ "collection": "probe", "schema": {} }))).await;

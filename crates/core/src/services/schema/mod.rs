@@ -17,7 +17,9 @@
 //! - A collection create with `schema` runs its DDL and metadata in one transaction (atomic on
 //!   SQLite and PostgreSQL; MySQL commits DDL implicitly). Field and relation changes run their
 //!   DDL first and write the metadata afterwards, as Directus does; a SQLite rebuild always runs
-//!   in its own transaction (see `ddl`).
+//!   in its own transaction (see `ddl`). On SQLite the metadata hooks of a collection create
+//!   (`collections.create.before`, `fields.create.before`) run while its transaction holds the
+//!   write lock, so a before-hook that writes on its own waits for it (Directus gets SQLITE_BUSY).
 //! - Deleting a collection deletes its meta row (`collections.delete*`), then the fields of
 //!   other collections that point at it (`fields.delete*` each), then drops the table and its
 //!   metadata — in that order, not in one transaction.
