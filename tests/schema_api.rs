@@ -74,6 +74,7 @@ async fn ddl_round_trip(engine: Engine) {
         "fields": [
             { "field": "id", "type": "integer", "schema": { "is_primary_key": true, "has_auto_increment": true }, "meta": { "hidden": true } },
             { "field": "name", "type": "string", "schema": { "max_length": 100 }, "meta": { "interface": "input" } },
+            { "field": "slug", "type": "string", "schema": { "is_unique": true } },
         ],
     });
     let created = app.ok("POST", "/collections", Some(authors.clone())).await;
@@ -86,6 +87,14 @@ async fn ddl_round_trip(engine: Engine) {
     assert_eq!(events[2]["input"], json!({ "hidden": true, "collection": "authors", "field": "id" }));
     assert!(events[3]["item"].is_number(), "{engine:?}: the directus_fields id, {}", events[3]["item"]);
     assert_eq!(app.db.count("directus_fields", "collection = 'authors'").await, 2);
+    let slug = app.ok("GET", "/fields/authors/slug", None).await;
+    assert_eq!((slug["schema"]["is_unique"].clone(), slug["meta"].clone()), (json!(true), Value::Null), "{engine:?} {slug}");
+    assert_eq!(app.ok("GET", "/fields/authors/name", None).await["schema"]["is_unique"], json!(false), "{engine:?}");
+    app.ok("POST", "/items/authors", Some(json!({ "name": "x", "slug": "same" }))).await;
+    let (status, code, _) = app.error("POST", "/items/authors", Some(json!({ "name": "y", "slug": "same" }))).await;
+    assert_eq!((status, code.as_str()), (400, "RECORD_NOT_UNIQUE"), "{engine:?}");
+    app.ok("DELETE", "/items/authors/1", None).await;
+    app.events().await;
 
     // Every type, on a uuid key.
     let articles = json!({

@@ -266,6 +266,7 @@ fn column_schema(table: &str, column: &Column, fk: Option<&ForeignKey>, schema: 
         "numeric_precision": column.precision,
         "numeric_scale": column.scale,
         "is_nullable": column.nullable,
+        "is_unique": column.unique,
         "is_primary_key": column.primary,
         "has_auto_increment": column.auto_increment,
         "foreign_key_table": fk.map(|f| f.foreign_key_table.clone()),

@@ -50,18 +50,11 @@ use crate::ApiError;
 pub struct SchemaContext {
     services: Services,
     accountability: Option<Accountability>,
-    depth: u32,
 }
 
 impl SchemaContext {
     pub fn new(services: Services, accountability: Option<Accountability>) -> Self {
-        SchemaContext { services, accountability, depth: 0 }
-    }
-
-    /// Called from a hook that was itself `depth` calls deep.
-    pub fn at_depth(mut self, depth: u32) -> Self {
-        self.depth = depth;
-        self
+        SchemaContext { services, accountability }
     }
 
     fn require_admin(&self) -> Result<(), ApiError> {
@@ -78,7 +71,7 @@ impl SchemaContext {
     /// An `ItemsService` on a system table, as the caller (or without accountability).
     fn items(&self, table: &str, schema: Arc<SchemaOverview>, as_caller: bool) -> ItemsService {
         let accountability = if as_caller { self.accountability.clone() } else { None };
-        ItemsService::new(table, self.services.clone(), schema, accountability).at_depth(self.depth)
+        ItemsService::new(table, self.services.clone(), schema, accountability)
     }
 
     fn invalidate(&self) {
@@ -94,7 +87,7 @@ impl SchemaContext {
         ctx.insert("item".into(), item);
         ctx.insert("action".into(), json!(action));
         ctx.insert("payload".into(), Value::Null);
-        EventArgs::context(ctx).at_depth(self.depth)
+        EventArgs::context(ctx)
     }
 
     /// The fields a non-admin role may read per collection (`None`: everything, for admins and
