@@ -340,6 +340,13 @@ async fn errors_and_access(engine: Engine) {
     assert_eq!((status, message.as_str()), (400, "Field \"nope\" doesn't exist in collection \"probe\""));
     assert_eq!(app.error("GET", "/relations/probe/id", None).await.0, 403);
 
+    // A type change converts the stored values.
+    app.ok("POST", "/fields/probe", Some(json!({ "field": "num", "type": "string" }))).await;
+    app.db.execute("INSERT INTO probe (num) VALUES ('42');").await;
+    let altered = app.ok("PATCH", "/fields/probe/num", Some(json!({ "type": "integer", "schema": {} }))).await;
+    assert_eq!(altered["type"], json!("integer"), "{engine:?} {altered}");
+    assert_eq!(app.ok("GET", "/items/probe?fields=num", None).await, json!([{ "num": 42 }]), "{engine:?}");
+
     // PATCH meta: collections.update with the name in an array.
     app.events().await;
     let updated = app.ok("PATCH", "/collections/probe", Some(json!({ "meta": { "note": "n" } }))).await;
