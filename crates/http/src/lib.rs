@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::items::router())
         .merge(routes::system::router())
+        .merge(routes::schema::router())
         .fallback(hook_routes::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), hook_routes::early))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))

@@ -69,6 +69,8 @@ pub struct Database {
     /// SQLite allows one writer at a time; concurrent writers would otherwise poll the file lock
     /// with growing sleeps. Transactions queue here instead, from their first write on.
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// When the schema last changed (see [`Database::schema_changed`]).
+    schema_changed: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
 /// An open transaction; dropped without `commit` it rolls back.
@@ -91,6 +93,7 @@ impl Database {
         use sqlx::pool::PoolOptions;
         use std::str::FromStr;
         let acquire = std::time::Duration::from_secs(10);
+        let schema_changed: Arc<Mutex<Option<std::time::Instant>>> = Default::default();
         let pool = match config.client {
             DbClient::Sqlite => {
                 let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)?
@@ -99,22 +102,72 @@ impl Database {
                     // WAL with NORMAL sync: no fsync per commit, still safe against process crashes.
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(std::time::Duration::from_secs(10));
-                // An in-memory database exists per connection: keep exactly one.
-                let max = if config.url.contains(":memory:") { 1 } else { config.pool_max.max(1) };
-                Pool::Sqlite(PoolOptions::new().max_connections(max).acquire_timeout(acquire).connect_with(opts).await?)
+                // An in-memory database exists per connection: keep exactly one, and never retire
+                // it; it drops its cached statements after a schema change instead.
+                let in_memory = config.url.contains(":memory:");
+                let max = if in_memory { 1 } else { config.pool_max.max(1) };
+                let changed = schema_changed.clone();
+                Pool::Sqlite(
+                    PoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(acquire)
+                        .before_acquire(move |conn, meta| {
+                            let stale = is_stale(&changed, meta.age);
+                            Box::pin(async move {
+                                if stale && in_memory {
+                                    sqlx::Connection::clear_cached_statements(conn).await?;
+                                    return Ok(true);
+                                }
+                                Ok(!stale)
+                            })
+                        })
+                        .connect_with(opts)
+                        .await?,
+                )
             }
-            DbClient::Postgres => Pool::Postgres(
-                PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).connect(&config.url).await?,
-            ),
-            DbClient::MySql => Pool::MySql(
-                PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).connect(&config.url).await?,
-            ),
+            DbClient::Postgres => {
+                let changed = schema_changed.clone();
+                Pool::Postgres(
+                    PoolOptions::new()
+                        .max_connections(config.pool_max.max(1))
+                        .acquire_timeout(acquire)
+                        .before_acquire(move |_conn, meta| {
+                            let stale = is_stale(&changed, meta.age);
+                            Box::pin(async move { Ok(!stale) })
+                        })
+                        .connect(&config.url)
+                        .await?,
+                )
+            }
+            DbClient::MySql => {
+                let changed = schema_changed.clone();
+                Pool::MySql(
+                    PoolOptions::new()
+                        .max_connections(config.pool_max.max(1))
+                        .acquire_timeout(acquire)
+                        .before_acquire(move |_conn, meta| {
+                            let stale = is_stale(&changed, meta.age);
+                            Box::pin(async move { Ok(!stale) })
+                        })
+                        .connect(&config.url)
+                        .await?,
+                )
+            }
         };
-        Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default() })
+        Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
     }
 
     pub fn client(&self) -> DbClient {
         self.client
+    }
+
+    /// Called after DDL: forgets PostgreSQL parameter types and retires the pooled connections
+    /// opened before now. Their cached prepared statements may describe columns that changed
+    /// (PostgreSQL: "cached plan must not change result type"; sqlx's SQLite worker crashes on a
+    /// `SELECT *` whose column count changed).
+    pub fn schema_changed(&self) {
+        *self.schema_changed.lock().unwrap() = Some(std::time::Instant::now());
+        self.pg_params.lock().unwrap().clear();
     }
 
     /// SQL text and values of a sea-query statement in this engine's dialect.
@@ -184,6 +237,35 @@ impl Database {
             .collect();
         names.sort();
         Ok(names)
+    }
+
+    /// Runs SQLite DDL `statements` in one transaction on a connection with foreign keys off,
+    /// then checks them. A table rebuild (SQLite cannot alter a column or a constraint) drops the
+    /// old table, and with foreign keys on that drop would run `ON DELETE` actions on the rows
+    /// referencing it; the pragma only takes effect outside a transaction, hence its own connection.
+    pub async fn sqlite_without_foreign_keys(&self, statements: &[String]) -> Result<(), DbError> {
+        use sqlx::Connection;
+        let Pool::Sqlite(pool) = &self.pool else {
+            return Err(DbError::Param("a SQLite table rebuild on another engine".into()));
+        };
+        let _writer = self.sqlite_writer.clone().lock_owned().await;
+        let mut conn = pool.acquire().await?;
+        conn.execute("PRAGMA foreign_keys = OFF").await?;
+        let result = async {
+            let mut tx = conn.begin().await?;
+            for sql in statements {
+                tx.execute(sql.as_str()).await?;
+            }
+            let violations = tx.fetch_all("PRAGMA foreign_key_check").await?;
+            if !violations.is_empty() {
+                return Err(DbError::Param("FOREIGN KEY constraint failed".into()));
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        conn.execute("PRAGMA foreign_keys = ON").await?;
+        result
     }
 
     pub async fn close(&self) {
@@ -261,6 +343,11 @@ impl Transaction {
         }
         Ok(())
     }
+}
+
+/// Whether a connection `age` old was opened before the last schema change.
+fn is_stale(changed: &Mutex<Option<std::time::Instant>>, age: std::time::Duration) -> bool {
+    changed.lock().unwrap().is_some_and(|at| at.elapsed() < age)
 }
 
 fn is_read(sql: &str) -> bool {

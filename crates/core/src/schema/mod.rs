@@ -2,7 +2,7 @@
 //! are fields, overlaid with `directus_collections` / `directus_fields` rows and the built-in
 //! metadata of the system tables. Serialises to the exact shape hooks get from `getSchema()`.
 
-mod introspect;
+pub mod introspect;
 mod system_meta;
 mod types;
 
@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::db::{Database, DbError};
-pub use introspect::Column;
+pub use introspect::{Column, ForeignKey};
+pub use types::relation_from_row;
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SchemaOverview {
@@ -183,8 +184,9 @@ impl SchemaCache {
         Ok(fresh)
     }
 
-    /// Forgets the cached schema; the next `get` reads it again.
+    /// Forgets the cached schema (and the database's statement caches); the next `get` reads it again.
     pub fn invalidate(&self) {
+        self.db.schema_changed();
         self.version.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         *self.current.write().unwrap() = None;
     }

@@ -5,6 +5,7 @@ pub mod items;
 pub mod payload;
 pub mod permissions;
 pub mod relations;
+pub mod schema;
 pub mod validation;
 pub mod webhooks;
 

@@ -42,7 +42,7 @@ async fn service(state: &AppState, target: &Target, caller: Caller) -> Result<(I
 }
 
 /// An empty 200 (`res.json(undefined)`), as Directus answers deletes.
-fn empty() -> Response {
+pub(crate) fn empty() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
 }
 

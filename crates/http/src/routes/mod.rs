@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod items;
+pub mod schema;
 pub mod server;
 pub mod system;
