@@ -1,5 +1,7 @@
 pub mod bootstrap;
 pub mod hooks;
+pub mod hooks_check;
+pub mod hooks_test;
 pub mod start;
 
 use anyhow::Context;
