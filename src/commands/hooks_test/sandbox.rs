@@ -97,7 +97,7 @@ impl Sandbox {
         let db_file = dir.path().join("data.db");
         template.copy_to(&db_file).await?;
         let extensions = dir.path().join("extensions");
-        link_hooks(&extensions.join("hooks"), hooks)?;
+        crate::commands::hook_links::link(&extensions, hooks)?;
         let cwd = std::env::current_dir()?;
         let config = Config::from_env(sqlite_env(&db_file, &extensions, env), &cwd)?;
         let db = Database::connect(&config.db).await.map_err(|e| anyhow!("can't open the case's database: {}", e.message()))?;
@@ -154,18 +154,6 @@ fn order(a: &Value, b: &Value) -> std::cmp::Ordering {
         (Some(x), Some(y)) => x.total_cmp(&y),
         _ => a.to_string().cmp(&b.to_string()),
     }
-}
-
-/// The hooks under test appear in the case's own extensions folder as links to their folders,
-/// so only they load, under their folder names, and their relative requires still resolve.
-fn link_hooks(hooks_dir: &Path, hooks: &[PathBuf]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(hooks_dir)?;
-    for hook in hooks {
-        let target = std::fs::canonicalize(hook).with_context(|| format!("hook folder {}", hook.display()))?;
-        let name = target.file_name().ok_or_else(|| anyhow!("{} is not a hook folder", hook.display()))?;
-        std::os::unix::fs::symlink(&target, hooks_dir.join(name)).with_context(|| format!("two hooks are named {}", name.to_string_lossy()))?;
-    }
-    Ok(())
 }
 
 /// `CREATE TABLE` for a seeded collection: `id` integer primary key (autoincrement) unless
