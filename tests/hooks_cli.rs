@@ -120,3 +120,10 @@ fn warnings_fail_the_check_only_when_denied() {
     let (code, out) = hooks(&["check", hook.to_str().unwrap(), "--deny-warnings"]);
     assert_eq!(code, Some(1), "{out}");
 }
+
+#[test]
+fn a_missing_path_is_an_error_on_stderr() {
+    let (code, out) = hooks(&["test", "no/such/folder"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("ERROR can't read no/such/folder"), "{out}");
+}

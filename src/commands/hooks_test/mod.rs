@@ -40,6 +40,18 @@ pub struct SuiteResult {
 }
 
 pub async fn run(default_path: &Path, path: Option<PathBuf>, junit_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    // Log lines are collected for the cases (`log_capture`), so the runner's own errors would
+    // vanish with them: they are printed here.
+    match run_files(default_path, path, junit_file).await {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("ERROR {e:#}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn run_files(default_path: &Path, path: Option<PathBuf>, junit_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let root = path.unwrap_or_else(|| default_path.to_path_buf());
     let files = test_files(&root).with_context(|| format!("can't read {}", root.display()))?;
     if files.is_empty() {
