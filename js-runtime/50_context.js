@@ -41,7 +41,12 @@
   rectus.registerContext = () => ({
     services: rectus.services,
     exceptions: rectus.exceptions,
-    database: rectus.database,
+    // A hook that takes `database` at registration will use it: knex is then evaluated while
+    // the isolate boots rather than during its first request (see 55_database.js).
+    get database() {
+      rectus.databaseWanted = true;
+      return rectus.database;
+    },
     getSchema: rectus.getSchema,
     env: ops.op_rectus_env(),
     logger: rectus.logger,

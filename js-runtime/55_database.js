@@ -1,7 +1,7 @@
 // `database`: a real knex instance (the npm package, bundled by crates/hooks/build.rs) whose
 // client hands every statement to Rust (crates/hooks/src/database.rs), which runs it through
-// sqlx on the pool or on a transaction. knex is evaluated on first use, so hooks that never
-// touch `database` don't pay for it.
+// sqlx on the pool or on a transaction. knex is evaluated when the isolate boots if a hook took
+// `database` at registration, else on first use; hooks that never touch it don't pay for it.
 //
 // Decisions:
 // - Rust owns the pool; a JS "connection" is `{ handle }`, 0 meaning the pool.
@@ -24,6 +24,14 @@
       delete globalThis.__rectusKnex;
     }
     return bundle;
+  };
+
+  rectus.preloadDatabase = () => {
+    try {
+      knexLib();
+    } catch (e) {
+      rectus.log('warn', 'Could not load knex for `database`:', e);
+    }
   };
 
   const BEGIN = /^(BEGIN|START TRANSACTION)\b/i;

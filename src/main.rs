@@ -4,6 +4,7 @@ mod commands;
 mod logging;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -30,6 +31,24 @@ enum Command {
 enum HooksCommand {
     /// Print every hook with its events, cron schedules (next tick) and load failures.
     List,
+    /// Run the YAML test cases of the hooks (`<hook>/tests/*.yaml`); exits 1 if any fails.
+    Test {
+        /// A test file, a hook folder, an extensions folder or any folder of test files
+        /// [default: EXTENSIONS_PATH].
+        path: Option<PathBuf>,
+        /// Also write the results as JUnit XML to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Load every hook and report problems (events nothing fires, bad cron expressions, missing
+    /// packages, unsupported Node built-ins); exits 1 on errors.
+    Check {
+        /// An extensions folder or one hook folder [default: EXTENSIONS_PATH].
+        path: Option<PathBuf>,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,7 +68,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    logging::init(&config.log_level, &config.log_style);
+    // The hook commands report what the hooks log themselves; other log lines would only
+    // interleave with their reports.
+    match &cli.command {
+        Command::Hooks { command: HooksCommand::Test { .. } } => commands::hooks_test::log_capture::install(),
+        Command::Hooks { command: HooksCommand::Check { .. } } => logging::init("error", &config.log_style),
+        _ => logging::init(&config.log_level, &config.log_style),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -59,13 +84,17 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Bootstrap => commands::bootstrap::run(config).await,
-            Command::Start => commands::start::run(config).await,
-            Command::Hooks { command: HooksCommand::List } => commands::hooks::list(config).await,
+            Command::Bootstrap => commands::bootstrap::run(config).await.map(|()| ExitCode::SUCCESS),
+            Command::Start => commands::start::run(config).await.map(|()| ExitCode::SUCCESS),
+            Command::Hooks { command: HooksCommand::List } => commands::hooks::list(config).await.map(|()| ExitCode::SUCCESS),
+            Command::Hooks { command: HooksCommand::Test { path, junit } } => commands::hooks_test::run(&config.extensions_path, path, junit).await,
+            Command::Hooks { command: HooksCommand::Check { path, deny_warnings } } => {
+                commands::hooks_check::run(&config, path, deny_warnings).await
+            }
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::FAILURE

@@ -1,5 +1,8 @@
 pub mod bootstrap;
 pub mod hooks;
+pub mod hook_links;
+pub mod hooks_check;
+pub mod hooks_test;
 pub mod start;
 
 use anyhow::Context;

@@ -351,7 +351,8 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
     let hooks = serde_json::to_string(&setup.hooks).map_err(|e| e.to_string())?;
     let boot = format!(
         "Deno.core.ops.op_rectus_set_dispatcher(__rectus.dispatch);\
-         Deno.core.ops.op_rectus_set_load_report(__rectus.loadHooks({hooks}, __rectus.registerContext()));"
+         Deno.core.ops.op_rectus_set_load_report(__rectus.loadHooks({hooks}, __rectus.registerContext()));\
+         if (__rectus.databaseWanted) __rectus.preloadDatabase();"
     );
     runtime.execute_script("rectus:boot", boot).map_err(|e| format!("loading hooks: {e}"))?;
     let report = runtime.op_state().borrow_mut().borrow_mut::<IsolateState>().load_report.take().unwrap_or_default();
