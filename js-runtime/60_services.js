@@ -102,6 +102,83 @@
   }
 
   rectus.services.ItemsService = ItemsService;
+
+  // Services that are not an ItemsService call their Rust counterpart through op_rectus_service.
+  class RustService {
+    constructor(options = {}) {
+      this.accountability = options.accountability ?? null;
+      this.knex = options.knex ?? rectus.database;
+      this.schema = options.schema;
+    }
+
+    async _call(method, ...args) {
+      const result = await ops.op_rectus_service({
+        service: this.constructor.serviceName,
+        accountability: plain(this.accountability),
+        method,
+        args: args.map(plain),
+      });
+      if (result.error) throw toException(result.error);
+      return result.ok;
+    }
+  }
+
+  // Collections: `readByQuery` takes no query (as in Directus); writes need an admin.
+  class CollectionsService extends RustService {
+    static serviceName = 'CollectionsService';
+    createOne(raw) { return this._call('createOne', raw); }
+    async createMany(raws) {
+      const names = [];
+      for (const raw of raws) names.push(await this.createOne(raw));
+      return names;
+    }
+    readByQuery() { return this._call('readByQuery'); }
+    readOne(name) { return this._call('readOne', name); }
+    async readMany(names) {
+      return (await this.readByQuery()).filter((c) => names.includes(c.collection));
+    }
+    updateOne(name, data) { return this._call('updateOne', name, data); }
+    async updateMany(names, data) {
+      for (const name of names) await this.updateOne(name, data);
+      return names;
+    }
+    deleteOne(name) { return this._call('deleteOne', name); }
+    async deleteMany(names) {
+      for (const name of names) await this.deleteOne(name);
+      return names;
+    }
+    create(data) { return Array.isArray(data) ? this.createMany(data) : this.createOne(data); }
+    readByKey(key) { return Array.isArray(key) ? this.readMany(key) : this.readOne(key); }
+    update(data, key) { return Array.isArray(key) ? this.updateMany(key, data) : this.updateOne(key, data); }
+    delete(key) { return Array.isArray(key) ? this.deleteMany(key) : this.deleteOne(key); }
+  }
+
+  class FieldsService extends RustService {
+    static serviceName = 'FieldsService';
+    readAll(collection) { return this._call('readAll', collection ?? null); }
+    readOne(collection, field) { return this._call('readOne', collection, field); }
+    createField(collection, field) { return this._call('createField', collection, field); }
+    updateField(collection, field) { return this._call('updateField', collection, field); }
+    deleteField(collection, field) { return this._call('deleteField', collection, field); }
+  }
+
+  class RelationsService extends RustService {
+    static serviceName = 'RelationsService';
+    readAll(collection) { return this._call('readAll', collection ?? null); }
+    readOne(collection, field) { return this._call('readOne', collection, field); }
+    createOne(relation) { return this._call('createOne', relation); }
+    updateOne(collection, field, relation) { return this._call('updateOne', collection, field, relation); }
+    deleteOne(collection, field) { return this._call('deleteOne', collection, field); }
+  }
+
+  class MetaService extends RustService {
+    static serviceName = 'MetaService';
+    getMetaForQuery(collection, query = {}) { return this._call('getMetaForQuery', collection, query); }
+    totalCount(collection) { return this._call('totalCount', collection, {}); }
+    filterCount(collection, query = {}) { return this._call('filterCount', collection, query); }
+  }
+
+  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService });
   const systemServices = {
     ActivityService: 'directus_activity',
     FilesService: 'directus_files',

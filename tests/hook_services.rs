@@ -68,3 +68,27 @@ async fn services_from_hooks_on_postgres() {
 async fn services_from_hooks_on_mysql() {
     services_from_hooks(Engine::MySql).await;
 }
+
+/// `CollectionsService`, `FieldsService`, `RelationsService` and `MetaService` from a hook: real
+/// DDL through the same Rust services as `/collections` and `/fields`.
+#[tokio::test]
+async fn schema_services_from_hooks() {
+    for engine in ENGINES {
+        let db = TestDb::new(engine).await;
+        let ext = fixture("hooks/schema-services");
+        let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1")]).await;
+        let (status, body) = json(server.client.post(server.url("/schema-hook")).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{engine:?}: {body}");
+        assert_eq!(
+            body,
+            json!({ "name": "gadgets", "note": "grams", "total": 2, "heavy": 1, "forbidden": true, "icon": "box", "relations": [] }),
+            "{engine:?}"
+        );
+        assert_eq!(db.count("gadgets", "weight = 3").await, 1, "{engine:?}: the column exists with its default");
+        let token = server.admin_token().await;
+        let (status, body) = json(server.client.get(server.url("/items/gadgets?sort=id")).bearer_auth(&token).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{engine:?}");
+        assert_eq!(body["data"][1]["weight"], 9, "{engine:?}: the API sees the hook's collection");
+        assert!(server.stop().success());
+    }
+}

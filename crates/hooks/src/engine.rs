@@ -278,10 +278,38 @@ async fn op_rectus_items(state: Rc<RefCell<OpState>>, #[serde] call: ItemsCall) 
         .spawn(crate::services::items_call(host.services.clone(), items))
         .await
         .map_err(|e| JsErrorBox::generic(e.to_string()))?;
-    Ok(match result {
+    Ok(outcome(result))
+}
+
+/// A service result as the JS side expects it: `{ok}` or `{error}` (thrown as an exception).
+fn outcome(result: Result<Value, rectus_core::ApiError>) -> Value {
+    match result {
         Ok(value) => serde_json::json!({ "ok": value }),
         Err(e) => serde_json::json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } }),
-    })
+    }
+}
+
+/// One call on a schema service or `MetaService` (`js-runtime/60_services.js`).
+#[derive(Deserialize)]
+struct ServiceCall {
+    service: String,
+    accountability: Option<rectus_core::auth::Accountability>,
+    method: String,
+    #[serde(default)]
+    args: Vec<Value>,
+}
+
+#[op2]
+#[serde]
+async fn op_rectus_service(state: Rc<RefCell<OpState>>, #[serde] call: ServiceCall) -> Result<serde_json::Value, JsErrorBox> {
+    let host = host(&state.borrow())?;
+    let call = crate::services::ServiceCall { service: call.service, accountability: call.accountability, method: call.method, args: call.args };
+    let result = host
+        .runtime
+        .spawn(crate::services::service_call(host.services.clone(), call))
+        .await
+        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
+    Ok(outcome(result))
 }
 
 deno_core::extension!(
@@ -301,6 +329,7 @@ deno_core::extension!(
         op_rectus_schema_json,
         op_rectus_get_schema,
         op_rectus_items,
+        op_rectus_service,
         crate::database::op_rectus_knex_source,
         crate::database::op_rectus_db_client,
         crate::database::op_rectus_db_query,

@@ -94,3 +94,71 @@ pub async fn items_call(services: Services, call: ItemsCall) -> Result<Value, Ap
         other => Err(ApiError::internal(format!("ItemsService.{other} is not supported"))),
     }
 }
+
+/// One call on a service that is not an `ItemsService`: the schema services and `MetaService`.
+pub struct ServiceCall {
+    pub service: String,
+    pub accountability: Option<Accountability>,
+    pub method: String,
+    pub args: Vec<Value>,
+}
+
+fn text(args: &[Value], i: usize) -> Result<String, ApiError> {
+    match args.get(i) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(ApiError::invalid_payload(format!("Argument {} must be a string.", i + 1))),
+    }
+}
+
+/// `field` arguments of `FieldsService` are objects that carry their own name.
+fn field_name(v: &Value) -> Result<String, ApiError> {
+    v.get("field").and_then(Value::as_str).map(str::to_string).ok_or_else(|| ApiError::invalid_payload("\"field\" is required"))
+}
+
+pub async fn service_call(services: Services, call: ServiceCall) -> Result<Value, ApiError> {
+    use rectus_core::query::MetaKind;
+    use rectus_core::services::schema::{collections::CollectionsService, fields::FieldsService, relations::RelationsService, SchemaContext};
+    let ServiceCall { service, accountability, method, args } = call;
+    let a = |i| arg(&args, i);
+    let ctx = SchemaContext::new(services.clone(), accountability.clone());
+    match (service.as_str(), method.as_str()) {
+        ("CollectionsService", "createOne") => CollectionsService::new(ctx).create_one(&a(0)).await.map(Value::String),
+        ("CollectionsService", "readByQuery") => CollectionsService::new(ctx).read_all().await.map(Value::Array),
+        ("CollectionsService", "readOne") => CollectionsService::new(ctx).read_one(&text(&args, 0)?).await?.ok_or_else(ApiError::forbidden),
+        ("CollectionsService", "updateOne") => {
+            let name = text(&args, 0)?;
+            CollectionsService::new(ctx).update_one(&name, &a(1)).await.map(|_| Value::String(name))
+        }
+        ("CollectionsService", "deleteOne") => {
+            let name = text(&args, 0)?;
+            CollectionsService::new(ctx).delete_one(&name).await.map(|_| Value::String(name))
+        }
+        ("FieldsService", "readAll") => FieldsService::new(ctx).read_all(a(0).as_str()).await.map(Value::Array),
+        ("FieldsService", "readOne") => FieldsService::new(ctx).read_one(&text(&args, 0)?, &text(&args, 1)?).await,
+        ("FieldsService", "createField") => FieldsService::new(ctx).create_field(&text(&args, 0)?, &a(1)).await,
+        ("FieldsService", "updateField") => FieldsService::new(ctx).update_field(&text(&args, 0)?, &field_name(&a(1))?, &a(1)).await,
+        ("FieldsService", "deleteField") => FieldsService::new(ctx).delete_field(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("RelationsService", "readAll") => RelationsService::new(ctx).read_all(a(0).as_str()).await.map(Value::Array),
+        ("RelationsService", "readOne") => RelationsService::new(ctx).read_one(&text(&args, 0)?, &text(&args, 1)?).await,
+        ("RelationsService", "createOne") => RelationsService::new(ctx).create_one(&a(0)).await,
+        ("RelationsService", "updateOne") => RelationsService::new(ctx).update_one(&text(&args, 0)?, &text(&args, 1)?, &a(2)).await,
+        ("RelationsService", "deleteOne") => RelationsService::new(ctx).delete_one(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("MetaService", "getMetaForQuery" | "totalCount" | "filterCount") => {
+            let collection = text(&args, 0)?;
+            let schema = services.schema.get().await?;
+            let mut q = query(&a(1), accountability.as_ref())?;
+            q.meta = match method.as_str() {
+                "totalCount" => vec![MetaKind::TotalCount],
+                "filterCount" => vec![MetaKind::FilterCount],
+                _ => std::mem::take(&mut q.meta),
+            };
+            let meta = ItemsService::new(&collection, services, schema, accountability).meta(&q).await?;
+            Ok(match (method.as_str(), meta) {
+                ("totalCount", Some(m)) => m.get("total_count").cloned().unwrap_or(Value::Null),
+                ("filterCount", Some(m)) => m.get("filter_count").cloned().unwrap_or(Value::Null),
+                (_, meta) => meta.unwrap_or(Value::Null),
+            })
+        }
+        (service, method) => Err(ApiError::internal(format!("{service}.{method} is not supported"))),
+    }
+}
