@@ -76,3 +76,73 @@ async fn roles_users_settings_and_activity() {
     }
     assert!(server.stop().success());
 }
+
+/// Comments are activity rows the caller writes (with `activity.*` events); a revision reverts
+/// its item through the target collection's service (with its `update` events); `/utils`.
+#[tokio::test]
+async fn comments_revert_and_utils() {
+    for engine in ENGINES {
+        let db = TestDb::new(engine).await;
+        let ext = fixture("hooks/recorder");
+        Server::start(&db, Some(&ext), &[]).await.stop();
+        db.execute(&format!("CREATE TABLE notes (id {pk}, body varchar(50)); CREATE TABLE probe (id {pk}, note varchar(20));", pk = db.serial_pk())).await;
+        let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1")]).await;
+        let token = server.admin_token().await;
+        let send = |method: &str, path: &str, body: Option<Value>| {
+            let mut req = server.client.request(method.parse().unwrap(), server.url(path)).bearer_auth(&token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            async move { json(req.send().await.unwrap()).await }
+        };
+        let e = format!("{engine:?}");
+
+        let (status, body) = send("POST", "/activity/comment", Some(json!({ "collection": "notes", "item": 1, "comment": "looks good" }))).await;
+        assert_eq!(status, 200, "{e}: {body}");
+        let comment = body["data"]["id"].clone();
+        assert_eq!((body["data"]["action"].as_str(), body["data"]["comment"].as_str(), body["data"]["item"].as_str()), (Some("comment"), Some("looks good"), Some("1")), "{e}");
+        assert!(body["data"]["user"].is_string(), "{e}: the commenter is recorded");
+        let (status, body) = send("PATCH", &format!("/activity/comment/{comment}"), Some(json!({ "comment": "even better" }))).await;
+        assert_eq!((status, body["data"]["comment"].as_str()), (200, Some("even better")), "{e}");
+        let (status, body) = send("POST", "/activity/comment", Some(json!({ "collection": "notes", "comment": "no item" }))).await;
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("INVALID_PAYLOAD")), "{e}");
+
+        let (_, created) = send("POST", "/items/notes", Some(json!({ "body": "first" }))).await;
+        let id = created["data"]["id"].clone();
+        send("PATCH", &format!("/items/notes/{id}"), Some(json!({ "body": "second" }))).await;
+        let (_, revisions) = send("GET", "/revisions?filter[collection][_eq]=notes&sort=id", None).await;
+        let first = revisions["data"][0]["id"].clone();
+        let res = server.client.post(server.url(&format!("/utils/revert/{first}"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 204, "{e}");
+        let (_, note) = send("GET", &format!("/items/notes/{id}"), None).await;
+        assert_eq!(note["data"]["body"], "first", "{e}: reverted to the first revision");
+        let res = server.client.post(server.url(&format!("/utils/revert/{first}"))).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{e}: the public may not read revisions");
+
+        let (status, body) = send("DELETE", &format!("/activity/comment/{comment}"), None).await;
+        assert_eq!(status, 200, "{e}: {body}");
+        let (status, _) = send("DELETE", &format!("/activity/comment/{first}"), None).await;
+        assert_eq!(status, 403, "{e}: only comments can be deleted here");
+
+        let (status, body) = send("GET", "/utils/random/string?length=12", None).await;
+        assert_eq!((status, body["data"].as_str().map(str::len)), (200, Some(12)), "{e}");
+        let (_, hash) = send("POST", "/utils/hash/generate", Some(json!({ "string": "abc" }))).await;
+        let (_, ok) = send("POST", "/utils/hash/verify", Some(json!({ "string": "abc", "hash": hash["data"] }))).await;
+        assert_eq!(ok["data"], true, "{e}");
+
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let probe = server.client.post(server.url("/items/probe")).bearer_auth(&token).json(&json!({})).send().await.unwrap();
+        let (_, recorded) = json(probe).await;
+        let events: Vec<String> = recorded["errors"][0]["extensions"]["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r["event"].as_str().map(str::to_string))
+            .collect();
+        for expected in ["activity.create.before", "activity.create", "activity.update", "activity.delete", "items.update"] {
+            assert!(events.iter().any(|ev| ev == expected), "{e}: {expected} in {events:?}");
+        }
+        assert!(server.stop().success());
+    }
+}

@@ -1,10 +1,12 @@
 //! The services HTTP routes and hooks both call. They emit the Directus events on the bus.
 
 pub mod activity;
+pub mod comments;
 pub mod items;
 pub mod payload;
 pub mod permissions;
 pub mod relations;
+pub mod revisions;
 pub mod schema;
 pub mod validation;
 pub mod webhooks;

@@ -1,0 +1,57 @@
+//! `/utils/*` (spec §7.4): random strings, hashing, and reverting an item to a revision.
+
+use axum::extract::{Path, Query as UrlQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rand::distributions::{Alphanumeric, DistString};
+use rectus_core::auth::password;
+use rectus_core::services::revisions;
+use rectus_core::ApiError;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+use crate::error::HttpError;
+use crate::extract::{Caller, JsonBody};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/utils/random/string", get(random_string))
+        .route("/utils/hash/generate", post(hash_generate))
+        .route("/utils/hash/verify", post(hash_verify))
+        .route("/utils/revert/{revision}", post(revert))
+}
+
+async fn random_string(UrlQuery(params): UrlQuery<HashMap<String, String>>) -> Result<Json<Value>, HttpError> {
+    let length = match params.get("length") {
+        Some(l) => l.parse::<usize>().map_err(|_| ApiError::invalid_query("\"length\" must be a number"))?,
+        None => 32,
+    };
+    if length > 500 {
+        return Err(ApiError::invalid_query("\"length\" can't be more than 500 characters").into());
+    }
+    Ok(Json(json!({ "data": Alphanumeric.sample_string(&mut rand::thread_rng(), length) })))
+}
+
+fn string_field(body: &Value, key: &str) -> Result<String, HttpError> {
+    body.get(key).and_then(Value::as_str).map(str::to_string).ok_or_else(|| ApiError::invalid_payload(format!("\"{key}\" is required")).into())
+}
+
+async fn hash_generate(JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError> {
+    let text = string_field(&body, "string")?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&text)).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(json!({ "data": hash })))
+}
+
+async fn hash_verify(JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError> {
+    let (text, hash) = (string_field(&body, "string")?, string_field(&body, "hash")?);
+    let ok = tokio::task::spawn_blocking(move || password::verify(&text, &hash)).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(json!({ "data": ok })))
+}
+
+/// 204 once the item is back to the revision's data.
+async fn revert(State(state): State<AppState>, caller: Caller, Path(revision): Path<String>) -> Result<StatusCode, HttpError> {
+    revisions::revert(state.services.clone(), Some(caller.0), &Value::String(revision)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
