@@ -101,6 +101,8 @@
   }
 
   rectus.services.ItemsService = ItemsService;
+  // For the services defined in later files (65_mail.js).
+  Object.assign(rectus, { toException, plain });
   const systemServices = {
     ActivityService: 'directus_activity',
     FilesService: 'directus_files',

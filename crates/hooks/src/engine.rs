@@ -26,6 +26,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:40_hooks.js", include_str!("../../../js-runtime/40_hooks.js")),
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
     ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
+    ("rectus:65_mail.js", include_str!("../../../js-runtime/65_mail.js")),
 ];
 
 /// What a hook threw, normalised by the JS side (`normalizeError`).
@@ -258,6 +259,24 @@ async fn op_rectus_items(state: Rc<RefCell<OpState>>, #[serde] call: ItemsCall) 
     })
 }
 
+/// `MailService.send` from JS (`js-runtime/65_mail.js`): `{ok: null}` once sent, or `{error}`
+/// for the JS side to reject with the matching exception.
+#[op2]
+#[serde]
+async fn op_rectus_mail(state: Rc<RefCell<OpState>>, #[serde] options: serde_json::Value) -> Result<serde_json::Value, JsErrorBox> {
+    let host = host(&state.borrow())?;
+    let services = host.services.clone();
+    let result = host
+        .runtime
+        .spawn(async move { services.mail.send(&services.db, &options).await })
+        .await
+        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
+    Ok(match result {
+        Ok(()) => serde_json::json!({ "ok": null }),
+        Err(e) => serde_json::json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } }),
+    })
+}
+
 deno_core::extension!(
     rectus_hooks,
     ops = [
@@ -274,6 +293,7 @@ deno_core::extension!(
         op_rectus_schema_json,
         op_rectus_get_schema,
         op_rectus_items,
+        op_rectus_mail,
     ],
 );
 

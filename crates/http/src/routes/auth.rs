@@ -1,11 +1,13 @@
-//! `/auth/login`, `/auth/refresh`, `/auth/logout` (spec §7.4): thin handlers over the
-//! authentication service; `mode: "cookie"` keeps the refresh token in an httpOnly cookie.
+//! `/auth/login`, `/auth/refresh`, `/auth/logout`, `/auth/password/request|reset` (spec §7.4):
+//! thin handlers over the authentication and password-reset services; `mode: "cookie"` keeps the
+//! refresh token in an httpOnly cookie.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use rectus_core::auth::password_reset::PasswordReset;
 use rectus_core::auth::service::{AuthenticationService, LoginResult};
 use rectus_core::auth::Accountability;
 use rectus_core::ApiError;
@@ -18,7 +20,12 @@ use crate::state::AppState;
 const COOKIE: &str = "directus_refresh_token";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login)).route("/auth/refresh", post(refresh)).route("/auth/logout", post(logout))
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/auth/password/request", post(password_request))
+        .route("/auth/password/reset", post(password_reset))
 }
 
 fn service<'a>(state: &'a AppState, caller: &Accountability) -> AuthenticationService<'a> {
@@ -91,4 +98,34 @@ async fn logout(State(state): State<AppState>, Caller(caller): Caller, headers: 
     service(&state, &caller).logout(&token).await?;
     let clear = format!("{COOKIE}=; Path=/; HttpOnly; Max-Age=0");
     Ok(([(header::SET_COOKIE, clear), (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string())], "").into_response())
+}
+
+/// The 200 with an empty body Directus answers these routes with (spec §7.2).
+fn empty_ok() -> Response {
+    ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
+}
+
+fn required_string<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
+    body.get(field).and_then(Value::as_str).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" field is required.")))
+}
+
+/// Always 200 unless the request itself is invalid: whether the email exists, or the mail could be
+/// sent, is only logged, so the answer doesn't reveal accounts.
+async fn password_request(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let email = required_string(&body, "email")?;
+    let reset_url = body.get("reset_url").and_then(Value::as_str).filter(|u| !u.is_empty());
+    let reset = PasswordReset { services: &state.services, config: &state.config };
+    match reset.request(email, reset_url).await {
+        Err(e) if e.code == "INVALID_PAYLOAD" => return Err(e.into()),
+        Err(e) => tracing::warn!("[email] password reset mail to {email} not sent: {}", e.message),
+        Ok(()) => {}
+    }
+    Ok(empty_ok())
+}
+
+async fn password_reset(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let token = required_string(&body, "token")?;
+    let password = required_string(&body, "password")?;
+    PasswordReset { services: &state.services, config: &state.config }.reset(token, password).await?;
+    Ok(empty_ok())
 }
