@@ -32,6 +32,7 @@ async fn hooks_send_mail_with_templates_and_html() {
     let templates = fixture("mail-templates");
     let mut env = smtp_env(&sink);
     env.push(("EMAIL_TEMPLATES_PATH", templates.to_string_lossy().into_owned()));
+    env.push(("EMAIL_SMTP_POOL", "true".into()));
     let env = borrowed(&env);
     Server::start(&db, Some(&ext), &env).await.stop();
     db.execute(&format!("CREATE TABLE orders (id {}, kind varchar(20), email varchar(100), note varchar(100));", db.serial_pk())).await;
@@ -67,6 +68,7 @@ async fn hooks_send_mail_with_templates_and_html() {
     let mail = sink.next().await;
     assert_eq!(mail.header("Subject").as_deref(), Some("caught"));
     assert!(mail.text().contains("InvalidPayloadException: Template \"no-such-template\" doesn't exist."), "{}", mail.text());
+    assert_eq!(sink.connections(), 1, "EMAIL_SMTP_POOL reuses the connection");
     server.stop();
 }
 
@@ -118,6 +120,7 @@ async fn password_reset_flow(engine: Engine) {
     assert_eq!(status, 200);
     let mail = sink.next().await;
     let token = token_in(&mail, "https://app.example.com/reset?token=");
+    assert_eq!(sink.connections(), 2, "{engine:?}: without EMAIL_SMTP_POOL each message has its own connection");
     assert!(mail.text().contains(ADMIN_EMAIL), "{engine:?}");
 
     // Bad tokens and missing fields.

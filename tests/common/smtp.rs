@@ -4,6 +4,8 @@
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, Mutex};
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +76,7 @@ fn decode_qp(text: &str) -> String {
 pub struct SmtpSink {
     pub port: u16,
     messages: Mutex<mpsc::UnboundedReceiver<Received>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl SmtpSink {
@@ -81,12 +84,20 @@ impl SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = mpsc::unbounded_channel();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = connections.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(session(stream, tx.clone()));
             }
         });
-        SmtpSink { port, messages: Mutex::new(rx) }
+        SmtpSink { port, messages: Mutex::new(rx), connections }
+    }
+
+    /// How many SMTP connections clients have opened.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The next message received, waiting up to 15 s.

@@ -66,14 +66,20 @@ impl PasswordReset<'_> {
         Ok(self.services.db.run(&query).await?.rows.into_iter().next())
     }
 
+    /// A `reset_url` must be in `PASSWORD_RESET_URL_ALLOW_LIST`.
+    pub fn check_reset_url(&self, reset_url: Option<&str>) -> Result<(), ApiError> {
+        let Some(url) = reset_url else { return Ok(()) };
+        let allow_list = self.config.env.string("PASSWORD_RESET_URL_ALLOW_LIST").unwrap_or_default();
+        if url_allowed(url, &allow_list) {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_payload(format!("Url \"{url}\" can't be used to reset passwords.")))
+        }
+    }
+
     /// Mails a reset link to `email` if it belongs to an active user. `Ok` whether or not it does.
     pub async fn request(&self, email: &str, reset_url: Option<&str>) -> Result<(), ApiError> {
-        if let Some(url) = reset_url {
-            let allow_list = self.config.env.string("PASSWORD_RESET_URL_ALLOW_LIST").unwrap_or_default();
-            if !url_allowed(url, &allow_list) {
-                return Err(ApiError::invalid_payload(format!("Url \"{url}\" can't be used to reset passwords.")));
-            }
-        }
+        self.check_reset_url(reset_url)?;
         let Some(user) = self.find_user(email).await? else { return Ok(()) };
         if user.get("status").and_then(Value::as_str) != Some("active") {
             return Ok(());

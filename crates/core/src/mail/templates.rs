@@ -6,6 +6,7 @@
 //!   content is the default), so templates written for Directus render unchanged.
 //! - An unknown top-level variable renders as nothing instead of failing the whole mail.
 //!   Indexing a missing key of an existing object is still an error naming the key.
+//!
 //! `{% include %}` / `{% render %}` of other template files are not supported.
 
 use std::collections::HashMap;

@@ -87,7 +87,7 @@ async fn sendmail(path: &str, crlf: bool, message: &Message) -> Result<(), ApiEr
     let mut command = tokio::process::Command::new(path);
     command.arg("-i");
     if let Some(from) = envelope.from() {
-        command.arg("-f").arg(from.to_string());
+        command.arg("-f").arg(from);
     }
     command.arg("--").args(envelope.to().iter().map(ToString::to_string));
     command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());

@@ -109,17 +109,18 @@ fn required_string<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError
     body.get(field).and_then(Value::as_str).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" field is required.")))
 }
 
-/// Always 200 unless the request itself is invalid: whether the email exists, or the mail could be
-/// sent, is only logged, so the answer doesn't reveal accounts.
+/// 200 unless the request itself is invalid. The lookup and the mail run after the answer, so
+/// neither the answer nor its timing tells whether the email has an account; failures are logged.
 async fn password_request(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
-    let email = required_string(&body, "email")?;
-    let reset_url = body.get("reset_url").and_then(Value::as_str).filter(|u| !u.is_empty());
-    let reset = PasswordReset { services: &state.services, config: &state.config };
-    match reset.request(email, reset_url).await {
-        Err(e) if e.code == "INVALID_PAYLOAD" => return Err(e.into()),
-        Err(e) => tracing::warn!("[email] password reset mail to {email} not sent: {}", e.message),
-        Ok(()) => {}
-    }
+    let email = required_string(&body, "email")?.to_string();
+    let reset_url = body.get("reset_url").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_string);
+    PasswordReset { services: &state.services, config: &state.config }.check_reset_url(reset_url.as_deref())?;
+    tokio::spawn(async move {
+        let reset = PasswordReset { services: &state.services, config: &state.config };
+        if let Err(e) = reset.request(&email, reset_url.as_deref()).await {
+            tracing::warn!("[email] password reset mail to {email} not sent: {}", e.message);
+        }
+    });
     Ok(empty_ok())
 }
 
