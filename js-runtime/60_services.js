@@ -179,6 +179,8 @@
   }
 
   Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService });
+  // For the services defined in later files (65_mail.js).
+  Object.assign(rectus, { toException, plain });
   const systemServices = {
     ActivityService: 'directus_activity',
     FilesService: 'directus_files',

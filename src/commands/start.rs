@@ -5,6 +5,7 @@ use rectus_core::config::Config;
 use rectus_core::db::bootstrap::is_installed;
 use rectus_core::events::{EventArgs, EventBus, NoHooks};
 use rectus_core::hook_routes::{HookRoutes, NoHookRoutes};
+use rectus_core::mail::Mailer;
 use serde_json::json;
 use rectus_core::auth::tokens::TokenCache;
 use rectus_core::schema::SchemaCache;
@@ -26,6 +27,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let schema = SchemaCache::new(db.clone());
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));
+    let mail = Arc::new(Mailer::from_config(&config)?);
     let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
     let generations = load_hooks(&config, auto_reload).await?.map(Generations::new);
     let hook_bus: Arc<dyn EventBus> = match &generations {
@@ -36,10 +38,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
     let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(generations) = &generations {
-        let (db, schema, tokens, webhooks, handle) = (db.clone(), schema.clone(), tokens.clone(), webhooks.clone(), tokio::runtime::Handle::current());
+        let (db, schema, tokens, mail, webhooks, handle) = (db.clone(), schema.clone(), tokens.clone(), mail.clone(), webhooks.clone(), tokio::runtime::Handle::current());
         // The services each hook generation calls, with that generation as their event bus.
         let host_for = move |runtime: &Arc<HookRuntime>| Host {
-            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone() },
+            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone() },
             runtime: handle.clone(),
         };
         let first = generations.current();
@@ -52,7 +54,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens };
+    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens, mail };
     let hook_routes: Arc<dyn HookRoutes> = match &generations {
         Some(g) => g.clone(),
         None => Arc::new(NoHookRoutes),

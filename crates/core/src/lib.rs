@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod hook_routes;
+pub mod mail;
 pub mod query;
 pub mod schema;
 pub mod services;

@@ -28,6 +28,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
     ("rectus:55_database.js", include_str!("../../../js-runtime/55_database.js")),
     ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
+    ("rectus:65_mail.js", include_str!("../../../js-runtime/65_mail.js")),
 ];
 
 /// What a hook threw, normalised by the JS side (`normalizeError`).
@@ -312,6 +313,24 @@ async fn op_rectus_service(state: Rc<RefCell<OpState>>, #[serde] call: ServiceCa
     Ok(outcome(result))
 }
 
+/// `MailService.send` from JS (`js-runtime/65_mail.js`): `{ok: null}` once sent, or `{error}`
+/// for the JS side to reject with the matching exception.
+#[op2]
+#[serde]
+async fn op_rectus_mail(state: Rc<RefCell<OpState>>, #[serde] options: serde_json::Value) -> Result<serde_json::Value, JsErrorBox> {
+    let host = host(&state.borrow())?;
+    let services = host.services.clone();
+    let result = host
+        .runtime
+        .spawn(async move { services.mail.send(&services.db, &options).await })
+        .await
+        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
+    Ok(match result {
+        Ok(()) => serde_json::json!({ "ok": null }),
+        Err(e) => serde_json::json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } }),
+    })
+}
+
 deno_core::extension!(
     rectus_hooks,
     ops = [
@@ -335,6 +354,7 @@ deno_core::extension!(
         crate::database::op_rectus_db_query,
         crate::database::op_rectus_db_begin,
         crate::database::op_rectus_db_end,
+        op_rectus_mail,
     ],
 );
 

@@ -8,6 +8,7 @@
 //! gets a copy of with `VACUUM INTO` (a consistent copy even while the template is in WAL mode).
 
 use anyhow::{anyhow, bail, Context};
+use rectus_core::mail::Mailer;
 use rectus_core::auth::accountability::Accountability;
 use rectus_core::auth::tokens::TokenCache;
 use rectus_core::config::{Config, Env};
@@ -102,13 +103,15 @@ impl Sandbox {
         let config = Config::from_env(sqlite_env(&db_file, &extensions, env), &cwd)?;
         let db = Database::connect(&config.db).await.map_err(|e| anyhow!("can't open the case's database: {}", e.message()))?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(2));
+        // Mail goes where the case's env says (EMAIL_TRANSPORT, EMAIL_SMTP_*), as on the server.
+        let mail = Arc::new(Mailer::from_config(&config)?);
         for (name, seed) in collections {
             if !name.starts_with("directus_") {
                 create_table(&db, name, &seed.table()).await?;
             }
         }
         let no_hooks: Arc<dyn EventBus> = Arc::new(NoHooks);
-        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone() };
+        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone(), mail: mail.clone() };
         for (name, seed) in collections {
             let rows = seed.table().rows.into_iter().map(Value::Object).collect();
             items(&quiet, name).await?.create_many(rows, MutationOptions { emit_events: false }).await.map_err(|e| anyhow!("seeding {name}: {}", e.message))?;
@@ -118,7 +121,7 @@ impl Sandbox {
         let bus = SettlingBus::new(runtime.weak_bus());
         // Webhooks listen after the hooks, as on the server; they read the seeded rows now.
         let webhooks = WebhookBus::new(bus.clone(), db.clone()).await.map_err(|e| anyhow!("can't read directus_webhooks: {}", e.message))?;
-        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens };
+        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail };
         runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current() });
         Ok(Sandbox { _dir: dir, config, runtime, bus, services, quiet })
     }

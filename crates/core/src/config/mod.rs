@@ -162,7 +162,7 @@ fn random_secret() -> String {
 }
 
 /// A configured path, relative to the working directory unless absolute.
-fn resolve(cwd: &Path, path: &str) -> PathBuf {
+pub fn resolve(cwd: &Path, path: &str) -> PathBuf {
     let p = Path::new(path);
     if p.is_absolute() {
         p.to_path_buf()

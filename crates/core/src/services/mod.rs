@@ -15,17 +15,19 @@ use std::sync::Arc;
 
 use crate::db::Database;
 use crate::events::EventBus;
+use crate::mail::Mailer;
 use crate::auth::tokens::TokenCache;
 use crate::schema::SchemaCache;
 
-/// What every service needs: the pool, the schema cache, the event bus and the token cache
-/// (cleared when users or roles change).
+/// What every service needs: the pool, the schema cache, the event bus, the token cache
+/// (cleared when users or roles change) and the mailer.
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
     pub schema: SchemaCache,
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenCache,
+    pub mail: Arc<Mailer>,
 }
 
 /// Options of writes (Directus `MutationOptions`).

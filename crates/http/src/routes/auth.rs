@@ -1,11 +1,13 @@
-//! `/auth/login`, `/auth/refresh`, `/auth/logout` (spec §7.4): thin handlers over the
-//! authentication service; `mode: "cookie"` keeps the refresh token in an httpOnly cookie.
+//! `/auth/login`, `/auth/refresh`, `/auth/logout`, `/auth/password/request|reset` (spec §7.4):
+//! thin handlers over the authentication and password-reset services; `mode: "cookie"` keeps the
+//! refresh token in an httpOnly cookie.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use rectus_core::auth::password_reset::PasswordReset;
 use rectus_core::auth::service::{AuthenticationService, LoginResult};
 use rectus_core::auth::Accountability;
 use rectus_core::ApiError;
@@ -18,7 +20,12 @@ use crate::state::AppState;
 const COOKIE: &str = "directus_refresh_token";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login)).route("/auth/refresh", post(refresh)).route("/auth/logout", post(logout))
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/auth/password/request", post(password_request))
+        .route("/auth/password/reset", post(password_reset))
 }
 
 fn service<'a>(state: &'a AppState, caller: &Accountability) -> AuthenticationService<'a> {
@@ -91,4 +98,35 @@ async fn logout(State(state): State<AppState>, Caller(caller): Caller, headers: 
     service(&state, &caller).logout(&token).await?;
     let clear = format!("{COOKIE}=; Path=/; HttpOnly; Max-Age=0");
     Ok(([(header::SET_COOKIE, clear), (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string())], "").into_response())
+}
+
+/// The 200 with an empty body Directus answers these routes with (spec §7.2).
+fn empty_ok() -> Response {
+    ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
+}
+
+fn required_string<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
+    body.get(field).and_then(Value::as_str).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" field is required.")))
+}
+
+/// 200 unless the request itself is invalid. The lookup and the mail run after the answer, so
+/// neither the answer nor its timing tells whether the email has an account; failures are logged.
+async fn password_request(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let email = required_string(&body, "email")?.to_string();
+    let reset_url = body.get("reset_url").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_string);
+    PasswordReset { services: &state.services, config: &state.config }.check_reset_url(reset_url.as_deref())?;
+    tokio::spawn(async move {
+        let reset = PasswordReset { services: &state.services, config: &state.config };
+        if let Err(e) = reset.request(&email, reset_url.as_deref()).await {
+            tracing::warn!("[email] password reset mail to {email} not sent: {}", e.message);
+        }
+    });
+    Ok(empty_ok())
+}
+
+async fn password_reset(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let token = required_string(&body, "token")?;
+    let password = required_string(&body, "password")?;
+    PasswordReset { services: &state.services, config: &state.config }.reset(token, password).await?;
+    Ok(empty_ok())
 }
