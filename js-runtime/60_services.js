@@ -102,9 +102,9 @@
   }
 
   rectus.services.ItemsService = ItemsService;
+  rectus.serviceException = toException;
   const systemServices = {
     ActivityService: 'directus_activity',
-    FilesService: 'directus_files',
     FoldersService: 'directus_folders',
     PermissionsService: 'directus_permissions',
     PresetsService: 'directus_presets',

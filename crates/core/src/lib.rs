@@ -10,6 +10,7 @@ pub mod hook_routes;
 pub mod query;
 pub mod schema;
 pub mod services;
+pub mod storage;
 
 pub use error::ApiError;
 

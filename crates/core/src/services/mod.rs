@@ -1,6 +1,8 @@
 //! The services HTTP routes and hooks both call. They emit the Directus events on the bus.
 
 pub mod activity;
+pub mod assets;
+pub mod files;
 pub mod items;
 pub mod payload;
 pub mod permissions;
@@ -15,15 +17,17 @@ use crate::db::Database;
 use crate::events::EventBus;
 use crate::auth::tokens::TokenCache;
 use crate::schema::SchemaCache;
+use crate::storage::Storage;
 
-/// What every service needs: the pool, the schema cache, the event bus and the token cache
-/// (cleared when users or roles change).
+/// What every service needs: the pool, the schema cache, the event bus, the token cache
+/// (cleared when users or roles change) and file storage.
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
     pub schema: SchemaCache,
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenCache,
+    pub storage: Storage,
 }
 
 /// Options of writes (Directus `MutationOptions`).

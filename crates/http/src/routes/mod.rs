@@ -1,6 +1,8 @@
 //! One router per resource, merged into the app.
 
+pub mod assets;
 pub mod auth;
+pub mod files;
 pub mod items;
 pub mod schema;
 pub mod server;
