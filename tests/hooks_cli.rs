@@ -25,7 +25,7 @@ fn the_example_hooks_pass_their_own_tests() {
     for line in ["extensions/hooks/slug/tests/slug.yaml", "✓ fills the slug from the title", "✓ a blank title is a 400 and nothing is written", "✓ logs a create with the user"] {
         assert!(out.contains(line), "{line}\n{out}");
     }
-    assert!(out.contains("hooks test: 9 passed, 0 failed"), "{out}");
+    assert!(out.contains("hooks test: 11 passed, 0 failed"), "{out}");
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn a_file_that_cannot_run_fails() {
 fn check_passes_the_example_hooks() {
     let (code, out) = hooks(&["check", "extensions"]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("✓ event items.create.before") && out.contains("hooks check: 2 hooks, 0 errors, 0 warnings"), "{out}");
+    assert!(out.contains("✓ event items.create.before") && out.contains("hooks check: 3 hooks, 0 errors, 0 warnings"), "{out}");
 }
 
 #[test]
