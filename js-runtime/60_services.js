@@ -181,9 +181,9 @@
   Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService });
   // For the services defined in later files (65_mail.js).
   Object.assign(rectus, { toException, plain });
+  rectus.serviceException = toException;
   const systemServices = {
     ActivityService: 'directus_activity',
-    FilesService: 'directus_files',
     FoldersService: 'directus_folders',
     PermissionsService: 'directus_permissions',
     PresetsService: 'directus_presets',

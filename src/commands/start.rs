@@ -11,6 +11,7 @@ use rectus_core::auth::tokens::TokenCache;
 use rectus_core::schema::SchemaCache;
 use rectus_core::services::webhooks::WebhookBus;
 use rectus_core::services::Services;
+use rectus_core::storage::Storage;
 use rectus_hooks::host::Host;
 use rectus_hooks::reload::Generations;
 use rectus_hooks::HookRuntime;
@@ -27,6 +28,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         bail!("Database doesn't have the system tables installed. Run `rectus bootstrap` first.");
     }
     let schema = SchemaCache::new(db.clone());
+    let storage = Storage::from_env(&config.env, &config.cwd)?;
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));
     let cluster = rectus_core::cluster::join(&config, &cluster, &db, &schema, &tokens).await?;
     let mail = Arc::new(Mailer::from_config(&config)?);
@@ -40,10 +42,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
     let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(generations) = &generations {
-        let (db, schema, tokens, mail, webhooks, handle, leases) = (db.clone(), schema.clone(), tokens.clone(), mail.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
+        let (db, schema, tokens, mail, storage, webhooks, handle, leases) = (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
         // The services each hook generation calls, with that generation as their event bus.
         let host_for = move |runtime: &Arc<HookRuntime>| Host {
-            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone() },
+            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone() },
             runtime: handle.clone(),
             leases: leases.clone(),
         };
@@ -57,7 +59,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens, mail };
+    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens, mail, storage };
     let hook_routes: Arc<dyn HookRoutes> = match &generations {
         Some(g) => g.clone(),
         None => Arc::new(NoHookRoutes),

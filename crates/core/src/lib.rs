@@ -12,6 +12,7 @@ pub mod mail;
 pub mod query;
 pub mod schema;
 pub mod services;
+pub mod storage;
 
 pub use error::ApiError;
 

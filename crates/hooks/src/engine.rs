@@ -28,6 +28,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
     ("rectus:55_database.js", include_str!("../../../js-runtime/55_database.js")),
     ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
+    ("rectus:62_files.js", include_str!("../../../js-runtime/62_files.js")),
     ("rectus:65_mail.js", include_str!("../../../js-runtime/65_mail.js")),
 ];
 
@@ -348,6 +349,8 @@ deno_core::extension!(
         op_rectus_schema_json,
         op_rectus_get_schema,
         op_rectus_items,
+        crate::files::op_rectus_files,
+        crate::files::op_rectus_take_asset,
         op_rectus_service,
         crate::database::op_rectus_knex_source,
         crate::database::op_rectus_db_client,

@@ -5,6 +5,7 @@ pub mod app;
 pub mod cron;
 mod database;
 pub mod engine;
+mod files;
 pub mod host;
 pub mod loader;
 pub mod pool;

@@ -46,11 +46,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::invalid_payload(format!("Can't read the request body: {e}")))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(JsonBody(Value::Null));
-        }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::invalid_payload(e.to_string()).into())
+        parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// A JSON body's bytes as a value; blank is `null`.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, HttpError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_payload(e.to_string()).into())
 }
 
 /// Set on a system collection's router: the table its routes serve.

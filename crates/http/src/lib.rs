@@ -25,6 +25,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::schema::router())
         .merge(routes::comments::router())
         .merge(routes::utils::router())
+        .merge(routes::files::router())
+        .merge(routes::assets::router())
         .fallback(hook_routes::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), hook_routes::early))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))

@@ -111,7 +111,9 @@ impl Sandbox {
             }
         }
         let no_hooks: Arc<dyn EventBus> = Arc::new(NoHooks);
-        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone(), mail: mail.clone() };
+        // Uploads of a case land in its temporary folder, never in the working directory.
+        let storage = rectus_core::storage::Storage::from_env(&config.env, dir.path())?;
+        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone() };
         for (name, seed) in collections {
             let rows = seed.table().rows.into_iter().map(Value::Object).collect();
             items(&quiet, name).await?.create_many(rows, MutationOptions { emit_events: false }).await.map_err(|e| anyhow!("seeding {name}: {}", e.message))?;
@@ -121,7 +123,7 @@ impl Sandbox {
         let bus = SettlingBus::new(runtime.weak_bus());
         // Webhooks listen after the hooks, as on the server; they read the seeded rows now.
         let webhooks = WebhookBus::new(bus.clone(), db.clone()).await.map_err(|e| anyhow!("can't read directus_webhooks: {}", e.message))?;
-        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail };
+        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail, storage };
         runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current(), leases: Arc::new(rectus_core::cluster::memory::Unshared) });
         Ok(Sandbox { _dir: dir, config, runtime, bus, services, quiet })
     }

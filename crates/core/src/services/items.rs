@@ -18,6 +18,7 @@ use super::activity::{self, ActivityRecord};
 use super::payload::{self, Action};
 use super::permissions::{self, Permission};
 use super::relations::{self, Relation};
+use super::user_rules;
 use super::validation;
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
@@ -76,6 +77,17 @@ impl ItemsService {
     pub fn in_transaction(mut self, tx: Option<SharedTransaction>) -> Self {
         self.transaction = tx;
         self
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// A service on another collection for the same caller, depth and transaction.
+    pub fn sibling(&self, collection: &str) -> ItemsService {
+        ItemsService::new(collection, self.services.clone(), self.schema.clone(), self.accountability.clone())
+            .at_depth(self.depth)
+            .in_transaction(self.transaction.clone())
     }
 
     /// Reads go through the service's transaction when it has one, so they see its writes.
@@ -261,6 +273,9 @@ impl ItemsService {
             Value::Object(_) => data,
             _ => return Err(ApiError::invalid_payload("Payload must be an object.")),
         };
+        if let (true, Value::Object(m)) = (self.collection == "directus_users", &data) {
+            user_rules::check_user_write(&self.services.db, None, m).await?;
+        }
         if opts.emit_events {
             let event = format!("{}.create.before", self.scope());
             let ctx = self.context(&event, "create", Value::Null, None);
@@ -592,6 +607,9 @@ impl ItemsService {
         if !data.is_object() {
             return Err(ApiError::invalid_payload("Payload must be an object."));
         }
+        if let (true, Value::Object(m)) = (self.collection == "directus_users", &data) {
+            user_rules::check_user_write(&self.services.db, Some(&keys), m).await?;
+        }
         let original = data.clone();
         let mut data = data;
         if opts.emit_events {
@@ -675,6 +693,11 @@ impl ItemsService {
 
     pub async fn delete_many(&self, keys: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
         self.overview()?;
+        match self.collection.as_str() {
+            "directus_users" => user_rules::check_user_delete(&self.services.db, &keys).await?,
+            "directus_roles" => user_rules::before_role_delete(self, &keys).await?,
+            _ => {}
+        }
         self.check_keys(&keys, "delete").await?;
         if opts.emit_events {
             let event = format!("{}.delete.before", self.scope());

@@ -1,13 +1,16 @@
 //! The services HTTP routes and hooks both call. They emit the Directus events on the bus.
 
 pub mod activity;
+pub mod assets;
 pub mod comments;
+pub mod files;
 pub mod items;
 pub mod payload;
 pub mod permissions;
 pub mod relations;
 pub mod revisions;
 pub mod schema;
+pub mod user_rules;
 pub mod validation;
 pub mod webhooks;
 
@@ -18,9 +21,10 @@ use crate::events::EventBus;
 use crate::mail::Mailer;
 use crate::auth::tokens::TokenCache;
 use crate::schema::SchemaCache;
+use crate::storage::Storage;
 
 /// What every service needs: the pool, the schema cache, the event bus, the token cache
-/// (cleared when users or roles change) and the mailer.
+/// (cleared when users or roles change), the mailer and file storage.
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
@@ -28,6 +32,7 @@ pub struct Services {
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenCache,
     pub mail: Arc<Mailer>,
+    pub storage: Storage,
 }
 
 /// Options of writes (Directus `MutationOptions`).

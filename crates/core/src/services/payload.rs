@@ -24,7 +24,9 @@ pub fn for_write(collection: &CollectionOverview, payload: &Map<String, Value>, 
         }
         out.insert(key.clone(), encode(field, value.clone()));
     }
-    let now = || Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    // UTC without a zone suffix: MySQL/MariaDB reject `Z` in datetime values, and every engine's
+    // reader takes a zone-less stamp as UTC (`parse_datetime`).
+    let now = || Value::String(chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string());
     let user = || accountability.and_then(|a| a.user.clone()).map(Value::String).unwrap_or(Value::Null);
     let role = || accountability.and_then(|a| a.role.clone()).map(Value::String).unwrap_or(Value::Null);
     for field in collection.fields.values().filter(|f| !f.alias) {

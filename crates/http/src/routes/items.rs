@@ -46,7 +46,7 @@ pub(crate) fn empty() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
 }
 
-async fn list(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+pub(crate) async fn list(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
     let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
         return Ok(Json(json!({ "data": items.read_singleton(&query).await? })));
@@ -58,7 +58,7 @@ async fn list(State(state): State<AppState>, target: Target, caller: Caller, Dir
     }))
 }
 
-async fn read_one(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+pub(crate) async fn read_one(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
     let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
         return Err(ApiError::route_not_found(&target.path).into());
@@ -67,7 +67,7 @@ async fn read_one(State(state): State<AppState>, target: Target, caller: Caller,
 }
 
 /// Reads created/updated items back; a Forbidden read-back answers an empty 200.
-async fn read_back(items: &ItemsService, keys: Vec<Value>, single: bool, query: &Query) -> Result<Response, HttpError> {
+pub(crate) async fn read_back(items: &ItemsService, keys: Vec<Value>, single: bool, query: &Query) -> Result<Response, HttpError> {
     let result = if single {
         items.read_one(&keys[0], query).await.map(|v| json!({ "data": v }))
     } else {
@@ -107,13 +107,13 @@ async fn update_one(State(state): State<AppState>, target: Target, caller: Calle
     read_back(&items, vec![key], true, &query).await
 }
 
-fn failed_validation(message: &str) -> HttpError {
+pub(crate) fn failed_validation(message: &str) -> HttpError {
     ApiError::new(400, "FAILED_VALIDATION", message).into()
 }
 
 /// `PATCH /items/:c`: singleton upsert, `{keys, data}`, `{query, data}`, or an array of items
 /// that carry their primary keys.
-async fn update_batch(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+pub(crate) async fn update_batch(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
     let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
         items.upsert_singleton(body, MutationOptions::default()).await?;
@@ -152,7 +152,7 @@ async fn update_batch(State(state): State<AppState>, target: Target, caller: Cal
 }
 
 /// A `{query}` batch body, sanitised like a query string.
-fn sanitize_body_query(q: &Value) -> Result<Query, HttpError> {
+pub(crate) fn sanitize_body_query(q: &Value) -> Result<Query, HttpError> {
     let params = q.as_object().cloned().unwrap_or_default();
     Ok(rectus_core::query::sanitize(&params, &Default::default())?)
 }
@@ -166,7 +166,14 @@ async fn delete_one(State(state): State<AppState>, target: Target, caller: Calle
 /// `DELETE /items/:c` with an array of keys, `{keys}` or `{query}`.
 async fn delete_batch(State(state): State<AppState>, target: Target, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
     let (items, _) = service(&state, &target, caller).await?;
-    let keys = match body {
+    let keys = delete_keys(&items, body).await?;
+    items.delete_many(keys, MutationOptions::default()).await?;
+    Ok(empty())
+}
+
+/// The keys a batch delete body names: an array of keys, `{keys}` or `{query}`.
+pub(crate) async fn delete_keys(items: &ItemsService, body: Value) -> Result<Vec<Value>, HttpError> {
+    Ok(match body {
         Value::Array(keys) => keys,
         Value::Object(mut o) => match (o.remove("keys"), o.remove("query")) {
             (Some(Value::Array(keys)), None) => keys,
@@ -174,7 +181,5 @@ async fn delete_batch(State(state): State<AppState>, target: Target, caller: Cal
             _ => return Err(failed_validation("\"value\" must contain exactly one of [keys, query]")),
         },
         _ => return Err(failed_validation("\"value\" must be of type array")),
-    };
-    items.delete_many(keys, MutationOptions::default()).await?;
-    Ok(empty())
+    })
 }

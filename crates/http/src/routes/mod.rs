@@ -1,7 +1,9 @@
 //! One router per resource, merged into the app.
 
+pub mod assets;
 pub mod auth;
 pub mod comments;
+pub mod files;
 pub mod items;
 pub mod schema;
 pub mod server;
