@@ -22,6 +22,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.generated_secret {
         tracing::warn!("KEY or SECRET is not set: using a random one for this process; tokens won't survive a restart");
     }
+    let cluster = rectus_core::cluster::Settings::from_config(&config)?;
     let db = super::connect(&config).await?;
     if !is_installed(&db).await? {
         bail!("Database doesn't have the system tables installed. Run `rectus bootstrap` first.");
@@ -29,6 +30,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let schema = SchemaCache::new(db.clone());
     let storage = Storage::from_env(&config.env, &config.cwd)?;
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));
+    let cluster = rectus_core::cluster::join(&config, &cluster, &db, &schema, &tokens).await?;
     let mail = Arc::new(Mailer::from_config(&config)?);
     let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
     let generations = load_hooks(&config, auto_reload).await?.map(Generations::new);
@@ -40,11 +42,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
     let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(generations) = &generations {
-        let (db, schema, tokens, mail, storage, webhooks, handle) = (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), webhooks.clone(), tokio::runtime::Handle::current());
+        let (db, schema, tokens, mail, storage, webhooks, handle, leases) = (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
         // The services each hook generation calls, with that generation as their event bus.
         let host_for = move |runtime: &Arc<HookRuntime>| Host {
             services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone() },
             runtime: handle.clone(),
+            leases: leases.clone(),
         };
         let first = generations.current();
         first.attach(host_for(&first));

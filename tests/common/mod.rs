@@ -201,6 +201,14 @@ pub struct Server {
 impl Server {
     /// Bootstraps `db` and starts the server with `extensions` as `EXTENSIONS_PATH`.
     pub async fn start(db: &TestDb, extensions: Option<&Path>, extra: &[(&str, &str)]) -> Server {
+        let env = Self::env(db, extensions, extra);
+        let out = run_cli(&db.dir, &env, &["bootstrap"]);
+        assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
+        Self::spawn(&db.dir, &env).await
+    }
+
+    /// The environment [`Server::start`] runs with, for more instances on the same database.
+    pub fn env(db: &TestDb, extensions: Option<&Path>, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut env = db.env();
         let empty = db.dir.join("no-extensions");
         let ext = extensions.map(Path::to_path_buf).unwrap_or(empty);
@@ -215,9 +223,7 @@ impl Server {
             ("EXTENSIONS_PATH".to_string(), ext.to_string_lossy().into_owned()),
         ]);
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let out = run_cli(&db.dir, &env, &["bootstrap"]);
-        assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
-        Self::spawn(&db.dir, &env).await
+        env
     }
 
     pub async fn spawn(cwd: &Path, env: &[(String, String)]) -> Server {

@@ -3,14 +3,33 @@
 //! must match (node-cron ANDs day-of-month and day-of-week). Scheduled in the server's local
 //! time zone (`TZ`), missed ticks are not caught up, and a tick is skipped while the previous run
 //! of the same job is still going.
+//!
+//! With several instances each tick also needs the job's lease for that tick
+//! ([`CronLeases`], `SYNCHRONIZATION_STORE`), so one instance in the cluster runs it. A job is
+//! named by its hook, its key and its place among that hook's listeners of the same key, which
+//! is the same on every instance loading the same files.
 
-use chrono::{DateTime, Local, TimeZone};
+use chrono::{DateTime, Local, TimeZone, Timelike};
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 use std::sync::atomic::{AtomicBool, Ordering};
+use rectus_core::cluster::memory::Unshared;
+use rectus_core::cluster::CronLeases;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::HookRuntime;
+
+/// A lease outlives its tick by at least this, so an instance whose clock or scheduler lags
+/// this much behind the winner's still sees it taken.
+const MIN_LEASE: Duration = Duration::from_secs(10);
+
+/// How long the lease of a tick lasts: a period of the job, at least [`MIN_LEASE`] and at most an
+/// hour (a job that runs yearly needs no year-long key).
+fn lease_ttl(cron: &Cron, tick: &DateTime<Local>) -> Duration {
+    let period = next_after(cron, tick).and_then(|after| (after - *tick).to_std().ok()).unwrap_or(MIN_LEASE);
+    period.clamp(MIN_LEASE, Duration::from_secs(3600))
+}
 
 /// The expression of a `cron(...)` key: the text between the first `(` and the next `)`.
 pub fn expression(key: &str) -> Option<&str> {
@@ -66,14 +85,21 @@ pub fn parse(expr: &str) -> Result<Cron, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The first tick strictly after `after`.
+/// The first tick strictly after `after`, on a whole second as node-cron fires (croner keeps
+/// the fraction of `after`; instances sharing leases must agree on the exact tick).
 pub fn next_after<Tz: TimeZone>(cron: &Cron, after: &DateTime<Tz>) -> Option<DateTime<Tz>> {
-    cron.find_next_occurrence(after, false).ok()
+    let whole = after.clone().with_nanosecond(0)?;
+    cron.find_next_occurrence(&whole, false).ok()
 }
 
 /// Schedules every cron listener of `runtime`; invalid expressions are logged and skipped.
 pub fn schedule(runtime: &Arc<HookRuntime>) {
-    for listener in runtime.report().crons.clone() {
+    let leases: Arc<dyn CronLeases> = runtime.host().map(|h| h.leases.clone()).unwrap_or_else(|| Arc::new(Unshared));
+    let crons = runtime.report().crons.clone();
+    for (index, listener) in crons.iter().cloned().enumerate() {
+        let twins = crons[..index].iter().filter(|c| c.hook == listener.hook && c.key == listener.key).count();
+        let job = format!("{}:{}#{twins}", listener.hook, listener.key);
+        let leases = leases.clone();
         let parsed = expression(&listener.key).ok_or_else(|| "empty expression".to_string()).and_then(parse);
         let cron = match parsed {
             Ok(c) => c,
@@ -95,9 +121,14 @@ pub fn schedule(runtime: &Arc<HookRuntime>) {
                     tracing::warn!("cron hook \"{}\" ({}) is still running; skipping the tick at {next}", listener.hook, listener.key);
                     continue;
                 }
-                let running = running.clone();
+                let (running, leases, job) = (running.clone(), leases.clone(), job.clone());
                 let (hook, key, id) = (listener.hook.clone(), listener.key.clone(), listener.id);
+                let ttl = lease_ttl(&cron, &next);
                 tokio::spawn(async move {
+                    if !leases.acquire(&job, next.with_timezone(&chrono::Utc), ttl).await {
+                        running.store(false, Ordering::SeqCst);
+                        return;
+                    }
                     if let Err(e) = runtime.run_cron(id, &key, next.with_timezone(&chrono::Utc)).await {
                         tracing::warn!("cron hook \"{hook}\" ({key}) failed: {}", e.message);
                     }
@@ -141,6 +172,11 @@ mod tests {
         for (expr, expected) in table {
             assert_eq!(next(expr, from), expected, "{expr}");
         }
+    }
+
+    #[test]
+    fn ticks_fall_on_whole_seconds() {
+        assert_eq!(next("* * * * * *", "2021-06-30T10:07:30.161Z"), "2021-06-30T10:07:31+00:00");
     }
 
     #[test]

@@ -92,6 +92,11 @@ impl HookRuntime {
         let _ = self.host.set(host);
     }
 
+    /// What [`attach`](Self::attach) connected, if it ran.
+    pub(crate) fn host(&self) -> Option<&Host> {
+        self.host.get()
+    }
+
     /// This runtime as the bus of the services hooks call, held weakly so the runtime and the
     /// services it reaches don't keep each other alive.
     pub fn weak_bus(self: &Arc<Self>) -> Arc<dyn EventBus> {

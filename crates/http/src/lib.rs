@@ -35,7 +35,13 @@ pub fn app(state: AppState) -> Router {
     let router = if env.bool("RATE_LIMITER_ENABLED") == Some(true) {
         let points = env.string("RATE_LIMITER_POINTS").and_then(|p| p.parse().ok()).unwrap_or(25);
         let seconds = env.string("RATE_LIMITER_DURATION").and_then(|d| d.parse().ok()).unwrap_or(1.0_f64);
-        let limiter = rate_limit::RateLimiter::new(points, std::time::Duration::from_secs_f64(seconds));
+        let mut limiter = rate_limit::RateLimiter::new(points, std::time::Duration::from_secs_f64(seconds));
+        // `rectus start` checked the store settings already; a bad one here only means memory.
+        match rectus_core::cluster::rate_limit_counter(env) {
+            Ok(Some(counter)) => limiter = limiter.shared(counter),
+            Ok(None) => {}
+            Err(e) => tracing::error!("{e}; rate limits count per instance"),
+        }
         router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit))
     } else {
         router

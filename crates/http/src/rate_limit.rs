@@ -1,10 +1,15 @@
 //! `RATE_LIMITER_ENABLED`: like Directus's memory store, each client IP may spend
 //! `RATE_LIMITER_POINTS` requests per `RATE_LIMITER_DURATION` seconds (fixed windows); beyond
 //! that the answer is 429 `REQUESTS_EXCEEDED` with `Retry-After`.
+//!
+//! `RATE_LIMITER_STORE=redis` keeps the windows in Redis so the points hold across instances
+//! behind one load balancer. When Redis can't be reached the request passes (logged): an outage
+//! of the limiter's store should not take the API down with it.
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rectus_core::cluster::WindowCounter;
 use rectus_core::ApiError;
 use serde_json::json;
 use std::collections::HashMap;
@@ -19,11 +24,31 @@ pub struct RateLimiter {
     points: u32,
     window: Duration,
     windows: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+    /// The cluster-wide windows, instead of `windows`.
+    shared: Option<Arc<dyn WindowCounter>>,
 }
 
 impl RateLimiter {
     pub fn new(points: u32, window: Duration) -> Self {
-        RateLimiter { points, window, windows: Default::default() }
+        RateLimiter { points, window, windows: Default::default(), shared: None }
+    }
+
+    /// Counts in `shared` rather than in this process.
+    pub fn shared(self, counter: Arc<dyn WindowCounter>) -> Self {
+        RateLimiter { shared: Some(counter), ..self }
+    }
+
+    /// Spends one point for `key` in the configured store.
+    async fn spend(&self, key: &str) -> Result<(), Duration> {
+        let Some(counter) = &self.shared else { return self.consume(key) };
+        match counter.hit(key, self.window).await {
+            Ok((count, left)) if count > self.points as u64 => Err(left),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!("rate limiter store unavailable, letting the request through: {e}");
+                Ok(())
+            }
+        }
     }
 
     /// Spends one point for `key`; `Err(wait)` when the window's points are used up.
@@ -54,7 +79,7 @@ pub async fn limit(State(limiter): State<RateLimiter>, req: Request, next: Next)
         .map(|s| s.trim().to_string())
         .or_else(|| req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
         .unwrap_or_default();
-    match limiter.consume(&ip) {
+    match limiter.spend(&ip).await {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             let reset = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();

@@ -124,7 +124,7 @@ impl Sandbox {
         // Webhooks listen after the hooks, as on the server; they read the seeded rows now.
         let webhooks = WebhookBus::new(bus.clone(), db.clone()).await.map_err(|e| anyhow!("can't read directus_webhooks: {}", e.message))?;
         let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail, storage };
-        runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current() });
+        runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current(), leases: Arc::new(rectus_core::cluster::memory::Unshared) });
         Ok(Sandbox { _dir: dir, config, runtime, bus, services, quiet })
     }
 

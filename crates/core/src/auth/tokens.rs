@@ -90,15 +90,28 @@ pub async fn authenticate(db: &Database, secret: &str, token: &str, ip: Option<S
 pub struct TokenCache {
     ttl: std::time::Duration,
     entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (Accountability, std::time::Instant)>>>,
+    /// The other instances, cleared along with this one.
+    peers: crate::cluster::Peers,
 }
 
 impl TokenCache {
     pub fn new(ttl: std::time::Duration) -> Self {
-        TokenCache { ttl, entries: Default::default() }
+        TokenCache { ttl, entries: Default::default(), peers: Default::default() }
     }
 
+    /// Forgets every resolved token here and on the other instances.
     pub fn clear(&self) {
+        self.clear_local();
+        self.peers.notify(crate::cluster::Invalidation::Tokens);
+    }
+
+    /// [`clear`](Self::clear) on this instance only: for changes another instance made.
+    pub fn clear_local(&self) {
         self.entries.lock().unwrap().clear();
+    }
+
+    pub fn peers(&self) -> &crate::cluster::Peers {
+        &self.peers
     }
 
     /// [`authenticate`], answered from the cache while fresh.

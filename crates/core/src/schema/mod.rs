@@ -165,11 +165,13 @@ pub struct SchemaCache {
     current: Arc<std::sync::RwLock<Option<Arc<SchemaOverview>>>>,
     json: Arc<std::sync::Mutex<Option<(u64, Arc<String>)>>>,
     version: Arc<std::sync::atomic::AtomicU64>,
+    /// The other instances, told about every local invalidation.
+    peers: crate::cluster::Peers,
 }
 
 impl SchemaCache {
     pub fn new(db: Database) -> Self {
-        SchemaCache { db, current: Default::default(), json: Default::default(), version: Default::default() }
+        SchemaCache { db, current: Default::default(), json: Default::default(), version: Default::default(), peers: Default::default() }
     }
 
     pub async fn get(&self) -> Result<Arc<SchemaOverview>, DbError> {
@@ -184,11 +186,22 @@ impl SchemaCache {
         Ok(fresh)
     }
 
-    /// Forgets the cached schema (and the database's statement caches); the next `get` reads it again.
+    /// Forgets the cached schema (and the database's statement caches) here and on the other
+    /// instances; the next `get` reads it again.
     pub fn invalidate(&self) {
+        self.invalidate_local();
+        self.peers.notify(crate::cluster::Invalidation::Schema);
+    }
+
+    /// [`invalidate`](Self::invalidate) on this instance only: for changes another instance made.
+    pub fn invalidate_local(&self) {
         self.db.schema_changed();
         self.version.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         *self.current.write().unwrap() = None;
+    }
+
+    pub fn peers(&self) -> &crate::cluster::Peers {
+        &self.peers
     }
 
     pub fn version(&self) -> u64 {
