@@ -125,34 +125,8 @@ impl Database {
                         .await?,
                 )
             }
-            DbClient::Postgres => {
-                let changed = schema_changed.clone();
-                Pool::Postgres(
-                    PoolOptions::new()
-                        .max_connections(config.pool_max.max(1))
-                        .acquire_timeout(acquire)
-                        .before_acquire(move |_conn, meta| {
-                            let stale = is_stale(&changed, meta.age);
-                            Box::pin(async move { Ok(!stale) })
-                        })
-                        .connect(&config.url)
-                        .await?,
-                )
-            }
-            DbClient::MySql => {
-                let changed = schema_changed.clone();
-                Pool::MySql(
-                    PoolOptions::new()
-                        .max_connections(config.pool_max.max(1))
-                        .acquire_timeout(acquire)
-                        .before_acquire(move |_conn, meta| {
-                            let stale = is_stale(&changed, meta.age);
-                            Box::pin(async move { Ok(!stale) })
-                        })
-                        .connect(&config.url)
-                        .await?,
-                )
-            }
+            DbClient::Postgres => Pool::Postgres(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
+            DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
         };
         Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
     }
@@ -346,6 +320,15 @@ impl Transaction {
 }
 
 /// Whether a connection `age` old was opened before the last schema change.
+/// PostgreSQL and MySQL pools: sized by `DB_POOL__MAX`, and connections opened before the last
+/// schema change are retired (their prepared statements would describe the old tables).
+fn server_pool<DB: sqlx::Database>(config: &DbConfig, acquire: std::time::Duration, changed: Arc<Mutex<Option<std::time::Instant>>>) -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).before_acquire(move |_conn, meta| {
+        let stale = is_stale(&changed, meta.age);
+        Box::pin(async move { Ok(!stale) })
+    })
+}
+
 fn is_stale(changed: &Mutex<Option<std::time::Instant>>, age: std::time::Duration) -> bool {
     changed.lock().unwrap().is_some_and(|at| at.elapsed() < age)
 }
