@@ -88,46 +88,39 @@ async fn comments_revert_and_utils() {
         db.execute(&format!("CREATE TABLE notes (id {pk}, body varchar(50)); CREATE TABLE probe (id {pk}, note varchar(20));", pk = db.serial_pk())).await;
         let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1")]).await;
         let token = server.admin_token().await;
-        let send = |method: &str, path: &str, body: Option<Value>| {
-            let mut req = server.client.request(method.parse().unwrap(), server.url(path)).bearer_auth(&token);
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            async move { json(req.send().await.unwrap()).await }
-        };
         let e = format!("{engine:?}");
 
-        let (status, body) = send("POST", "/activity/comment", Some(json!({ "collection": "notes", "item": 1, "comment": "looks good" }))).await;
+        let (status, body) = server.send(&token, "POST", "/activity/comment", Some(json!({ "collection": "notes", "item": 1, "comment": "looks good" }))).await;
         assert_eq!(status, 200, "{e}: {body}");
         let comment = body["data"]["id"].clone();
         assert_eq!((body["data"]["action"].as_str(), body["data"]["comment"].as_str(), body["data"]["item"].as_str()), (Some("comment"), Some("looks good"), Some("1")), "{e}");
         assert!(body["data"]["user"].is_string(), "{e}: the commenter is recorded");
-        let (status, body) = send("PATCH", &format!("/activity/comment/{comment}"), Some(json!({ "comment": "even better" }))).await;
+        let (status, body) = server.send(&token, "PATCH", &format!("/activity/comment/{comment}"), Some(json!({ "comment": "even better" }))).await;
         assert_eq!((status, body["data"]["comment"].as_str()), (200, Some("even better")), "{e}");
-        let (status, body) = send("POST", "/activity/comment", Some(json!({ "collection": "notes", "comment": "no item" }))).await;
+        let (status, body) = server.send(&token, "POST", "/activity/comment", Some(json!({ "collection": "notes", "comment": "no item" }))).await;
         assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("INVALID_PAYLOAD")), "{e}");
 
-        let (_, created) = send("POST", "/items/notes", Some(json!({ "body": "first" }))).await;
+        let (_, created) = server.send(&token, "POST", "/items/notes", Some(json!({ "body": "first" }))).await;
         let id = created["data"]["id"].clone();
-        send("PATCH", &format!("/items/notes/{id}"), Some(json!({ "body": "second" }))).await;
-        let (_, revisions) = send("GET", "/revisions?filter[collection][_eq]=notes&sort=id", None).await;
+        server.send(&token, "PATCH", &format!("/items/notes/{id}"), Some(json!({ "body": "second" }))).await;
+        let (_, revisions) = server.send(&token, "GET", "/revisions?filter[collection][_eq]=notes&sort=id", None).await;
         let first = revisions["data"][0]["id"].clone();
         let res = server.client.post(server.url(&format!("/utils/revert/{first}"))).bearer_auth(&token).send().await.unwrap();
         assert_eq!(res.status(), 204, "{e}");
-        let (_, note) = send("GET", &format!("/items/notes/{id}"), None).await;
+        let (_, note) = server.send(&token, "GET", &format!("/items/notes/{id}"), None).await;
         assert_eq!(note["data"]["body"], "first", "{e}: reverted to the first revision");
         let res = server.client.post(server.url(&format!("/utils/revert/{first}"))).send().await.unwrap();
         assert_eq!(res.status(), 403, "{e}: the public may not read revisions");
 
-        let (status, body) = send("DELETE", &format!("/activity/comment/{comment}"), None).await;
+        let (status, body) = server.send(&token, "DELETE", &format!("/activity/comment/{comment}"), None).await;
         assert_eq!(status, 200, "{e}: {body}");
-        let (status, _) = send("DELETE", &format!("/activity/comment/{first}"), None).await;
+        let (status, _) = server.send(&token, "DELETE", &format!("/activity/comment/{first}"), None).await;
         assert_eq!(status, 403, "{e}: only comments can be deleted here");
 
-        let (status, body) = send("GET", "/utils/random/string?length=12", None).await;
+        let (status, body) = server.send(&token, "GET", "/utils/random/string?length=12", None).await;
         assert_eq!((status, body["data"].as_str().map(str::len)), (200, Some(12)), "{e}");
-        let (_, hash) = send("POST", "/utils/hash/generate", Some(json!({ "string": "abc" }))).await;
-        let (_, ok) = send("POST", "/utils/hash/verify", Some(json!({ "string": "abc", "hash": hash["data"] }))).await;
+        let (_, hash) = server.send(&token, "POST", "/utils/hash/generate", Some(json!({ "string": "abc" }))).await;
+        let (_, ok) = server.send(&token, "POST", "/utils/hash/verify", Some(json!({ "string": "abc", "hash": hash["data"] }))).await;
         assert_eq!(ok["data"], true, "{e}");
 
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;

@@ -13,55 +13,48 @@ async fn users_and_roles(engine: Engine) {
     db.execute(&format!("CREATE TABLE probe (id {}, note varchar(20));", db.serial_pk())).await;
     let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1")]).await;
     let token = server.admin_token().await;
-    let send = |method: &str, path: &str, body: Option<Value>| {
-        let mut req = server.client.request(method.parse().unwrap(), server.url(path)).bearer_auth(&token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        async move { json(req.send().await.unwrap()).await }
-    };
     let code = |body: &Value| body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_string();
     let e = format!("{engine:?}");
 
-    let (status, body) = send("POST", "/users", Some(json!({ "email": "Writer@Example.com", "password": "whatever" }))).await;
+    let (status, body) = server.send(&token, "POST", "/users", Some(json!({ "email": "Writer@Example.com", "password": "whatever" }))).await;
     assert_eq!(status, 200, "{e}: {body}");
-    let (status, body) = send("POST", "/users", Some(json!({ "email": "writer@example.com", "password": "whatever" }))).await;
+    let (status, body) = server.send(&token, "POST", "/users", Some(json!({ "email": "writer@example.com", "password": "whatever" }))).await;
     assert_eq!((status, code(&body)), (400, "RECORD_NOT_UNIQUE".into()), "{e}: emails are unique whatever their case");
 
-    send("PATCH", "/settings", Some(json!({ "auth_password_policy": "/^.{8,}$/" }))).await;
-    let (status, body) = send("POST", "/users", Some(json!({ "email": "short@example.com", "password": "short" }))).await;
+    server.send(&token, "PATCH", "/settings", Some(json!({ "auth_password_policy": "/^.{8,}$/" }))).await;
+    let (status, body) = server.send(&token, "POST", "/users", Some(json!({ "email": "short@example.com", "password": "short" }))).await;
     assert_eq!((status, code(&body)), (400, "FAILED_VALIDATION".into()), "{e}: {body}");
-    let (status, _) = send("POST", "/users", Some(json!({ "email": "long@example.com", "password": "long enough" }))).await;
+    let (status, _) = server.send(&token, "POST", "/users", Some(json!({ "email": "long@example.com", "password": "long enough" }))).await;
     assert_eq!(status, 200, "{e}");
 
-    let (_, me) = send("GET", "/users/me", None).await;
+    let (_, me) = server.send(&token, "GET", "/users/me", None).await;
     let admin = me["data"]["id"].as_str().unwrap().to_string();
     let admin_role = me["data"]["role"].as_str().unwrap().to_string();
-    let (status, body) = send("DELETE", &format!("/users/{admin}"), None).await;
+    let (status, body) = server.send(&token, "DELETE", &format!("/users/{admin}"), None).await;
     assert_eq!((status, code(&body)), (422, "UNPROCESSABLE_ENTITY".into()), "{e}: the last admin stays: {body}");
-    let (status, _) = send("PATCH", &format!("/users/{admin}"), Some(json!({ "status": "suspended" }))).await;
+    let (status, _) = server.send(&token, "PATCH", &format!("/users/{admin}"), Some(json!({ "status": "suspended" }))).await;
     assert_eq!(status, 422, "{e}: and stays active");
-    let (status, _) = send("DELETE", &format!("/roles/{admin_role}"), None).await;
+    let (status, _) = server.send(&token, "DELETE", &format!("/roles/{admin_role}"), None).await;
     assert_eq!(status, 422, "{e}: the last admin role stays");
 
-    let (_, role) = send("POST", "/roles", Some(json!({ "name": "Editor" }))).await;
+    let (_, role) = server.send(&token, "POST", "/roles", Some(json!({ "name": "Editor" }))).await;
     let role = role["data"]["id"].as_str().unwrap().to_string();
-    send("POST", "/permissions", Some(json!({ "role": role, "collection": "probe", "action": "read" }))).await;
-    send("POST", "/presets", Some(json!({ "role": role, "collection": "probe" }))).await;
-    let (_, editor) = send("POST", "/users", Some(json!({ "email": "editor@example.com", "password": "long enough", "role": role }))).await;
+    server.send(&token, "POST", "/permissions", Some(json!({ "role": role, "collection": "probe", "action": "read" }))).await;
+    server.send(&token, "POST", "/presets", Some(json!({ "role": role, "collection": "probe" }))).await;
+    let (_, editor) = server.send(&token, "POST", "/users", Some(json!({ "email": "editor@example.com", "password": "long enough", "role": role }))).await;
     let editor = editor["data"]["id"].as_str().unwrap().to_string();
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    send("POST", "/items/probe", Some(json!({}))).await;
+    server.send(&token, "POST", "/items/probe", Some(json!({}))).await;
 
-    let (status, body) = send("DELETE", &format!("/roles/{role}"), None).await;
+    let (status, body) = server.send(&token, "DELETE", &format!("/roles/{role}"), None).await;
     assert_eq!(status, 200, "{e}: {body}");
     assert_eq!(db.count("directus_permissions", &format!("role = '{role}'")).await, 0, "{e}");
     assert_eq!(db.count("directus_presets", &format!("role = '{role}'")).await, 0, "{e}");
-    let (_, user) = send("GET", &format!("/users/{editor}"), None).await;
+    let (_, user) = server.send(&token, "GET", &format!("/users/{editor}"), None).await;
     assert_eq!((user["data"]["role"].clone(), user["data"]["status"].clone()), (Value::Null, json!("suspended")), "{e}");
 
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    let (_, probe) = send("POST", "/items/probe", Some(json!({}))).await;
+    let (_, probe) = server.send(&token, "POST", "/items/probe", Some(json!({}))).await;
     let events: Vec<String> = probe["errors"][0]["extensions"]["events"].as_array().unwrap().iter().filter_map(|r| r["event"].as_str().map(str::to_string)).collect();
     let position = |name: &str| events.iter().position(|ev| ev == name).unwrap_or_else(|| panic!("{e}: {name} in {events:?}"));
     assert!(position("permissions.delete.before") < position("roles.delete.before"), "{e}: {events:?}");

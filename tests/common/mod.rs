@@ -261,6 +261,15 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// One request with a bearer token (and a JSON body), answered as (status, JSON).
+    pub async fn send(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method.parse().unwrap(), self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        json(req.send().await.unwrap()).await
+    }
+
     pub async fn admin_token(&self) -> String {
         let res = self
             .client
