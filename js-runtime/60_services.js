@@ -200,4 +200,17 @@
       }
     } }[name];
   }
+
+  // The account flows of UsersService run in Rust (crates/core/src/auth/{invites,password_reset}.rs).
+  const accountFlows = {
+    inviteUser(email, role, url = null, subject = null) { return this._accountFlow('inviteUser', email, role, url, subject); },
+    acceptInvite(token, password) { return this._accountFlow('acceptInvite', token, password); },
+    requestPasswordReset(email, url = null) { return this._accountFlow('requestPasswordReset', email, url); },
+    resetPassword(token, password) { return this._accountFlow('resetPassword', token, password); },
+    async _accountFlow(method, ...args) {
+      const result = await ops.op_rectus_service({ service: 'UsersService', accountability: plain(this.accountability), method, args: args.map(plain) });
+      if (result.error) throw toException(result.error);
+    },
+  };
+  Object.assign(rectus.services.UsersService.prototype, accountFlows);
 })(globalThis);

@@ -1,7 +1,8 @@
 //! Several instances of the real binary on one PostgreSQL schema (issue #14): cron ticks run
 //! once across the cluster (Redis leases, PostgreSQL advisory locks), schema, permission and
 //! role changes made on one instance are seen by another within a second (Redis pub/sub,
-//! PostgreSQL LISTEN/NOTIFY), and rate limits hold across instances (Redis).
+//! PostgreSQL LISTEN/NOTIFY), webhooks created on one instance fire on another, and rate limits
+//! hold across instances (Redis).
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379. Every test uses its own
 //! `SYNCHRONIZATION_NAMESPACE`, so runs sharing the Redis never see each other's keys.
@@ -207,6 +208,21 @@ async fn changes_reach_other_instances(extra: &[(&str, &str)]) {
     a.ok("PATCH", &format!("/users/{user}"), Some(json!({ "status": "suspended" })), &admin).await;
     let took = b.within_a_second("GET", "/users", None, &reader, 401).await;
     eprintln!("{extra:?}: suspension applies on B after {took:?}");
+
+    // A webhook created on A fires for items created on B.
+    let (sink, seen) = http_sink::listener().await;
+    let hook = json!({ "name": "sink", "method": "POST", "url": format!("{sink}/created"), "actions": "create", "collections": "articles", "data": true, "status": "active" });
+    a.ok("POST", "/webhooks", Some(hook), &admin).await;
+    let start = Instant::now();
+    loop {
+        b.ok("POST", "/items/articles", Some(json!({ "title": "hooked" })), &admin).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if seen.lock().unwrap().iter().any(|(_, path, body)| path == "/created" && body["payload"]["title"] == "hooked") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(1), "B does not fire the webhook A created");
+    }
+    eprintln!("{extra:?}: new webhook fires on B after {:?}", start.elapsed());
 
     let logs = servers[1].log_text();
     assert!(!logs.contains("can't tell the other instances"), "{logs}");

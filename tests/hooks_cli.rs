@@ -32,7 +32,7 @@ fn the_example_hooks_pass_their_own_tests() {
 fn cases_reach_services_knex_cron_and_the_outbound_mock() {
     let (code, out) = hooks(&["test", "fixtures/hooks-test/passing"]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("hooks test: 4 passed, 0 failed"), "{out}");
+    assert!(out.contains("hooks test: 5 passed, 0 failed"), "{out}");
 }
 
 #[test]
@@ -53,12 +53,17 @@ fn failing_cases_are_reported_with_diffs_and_as_junit_xml() {
         "wrong exception: expected class ForbiddenException (code FORBIDDEN), got code INVALID_PAYLOAD",
         "expected the hooks to throw INVALID_PAYLOAD, but nothing was thrown",
         "the hooks threw INVALID_PAYLOAD (400): \"title\" must not be empty",
-        "hooks test: 1 passed, 5 failed",
+        // Sent mail that differs: the address diff, and a text that isn't in the message.
+        "message 1 differs",
+        "-    \"boss@example.com\"",
+        "+    \"sales@example.com\"",
+        "message 1: its text doesn't contain \"ordered for 301\"",
+        "hooks test: 1 passed, 6 failed",
     ] {
         assert!(out.contains(expected), "{expected}\n{out}");
     }
     let report = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit).unwrap()).expect("valid JUnit XML");
-    assert_eq!((report.tests, report.failures, report.errors), (6, 5, 0));
+    assert_eq!((report.tests, report.failures, report.errors), (7, 6, 0));
     let suite = report.test_suites.iter().find(|s| s.name.as_str().ends_with("wrong-expectation.yaml")).unwrap();
     let wrong = suite.test_cases.iter().find(|c| c.name.as_str() == "wrong slug").unwrap();
     match &wrong.status {

@@ -1,6 +1,6 @@
 //! Mail over a real SMTP exchange: `services.MailService` from a hook (custom Liquid template,
-//! plain html, a caught failure) and the password request/reset flow, received by the in-test
-//! SMTP sink.
+//! plain html, a caught failure), the password request/reset flow and user invites (from the
+//! routes and from a hook's `UsersService`), received by the in-test SMTP sink.
 
 mod common;
 
@@ -169,4 +169,102 @@ async fn password_reset_postgres() {
 #[tokio::test]
 async fn password_reset_mysql() {
     password_reset_flow(Engine::MySql).await;
+}
+
+/// `POST /users/invite` creates invited users (as the caller: the public role may not) and mails
+/// each a link; `POST /users/invite/accept` activates the account with a password, once.
+async fn invite_flow(engine: Engine) {
+    let sink = SmtpSink::start().await;
+    let db = TestDb::new(engine).await;
+    let mut env = smtp_env(&sink);
+    env.push(("USER_INVITE_URL_ALLOW_LIST", "https://app.example.com/invite".into()));
+    env.push(("PUBLIC_URL", "https://api.example.com".into()));
+    let server = Server::start(&db, None, &borrowed(&env)).await;
+    let admin = server.admin_token().await;
+    let role = server.send(&admin, "POST", "/roles", Some(json!({ "name": "Editors" }))).await.1["data"]["id"].as_str().unwrap().to_string();
+
+    let (status, body) = server.send(&admin, "POST", "/users/invite", Some(json!({ "email": ["new@example.com", "two@example.com"], "role": role }))).await;
+    assert_eq!((status, body), (200, Value::Null), "{engine:?}");
+    let first = sink.next().await;
+    assert_eq!((first.to.clone(), first.header("Subject")), (vec!["new@example.com".to_string()], Some("You've been invited".to_string())), "{engine:?}");
+    let token = token_in(&first, "https://api.example.com/admin/accept-invite?token=");
+    assert_eq!(sink.next().await.to, vec!["two@example.com"]);
+    let (_, invited) = server.send(&admin, "GET", "/users?filter[status][_eq]=invited&fields=email,role&sort=email", None).await;
+    assert_eq!(invited["data"], json!([{ "email": "new@example.com", "role": role }, { "email": "two@example.com", "role": role }]), "{engine:?}");
+
+    // Refused invites create nobody and mail nobody.
+    for (token, body, status) in [
+        ("", json!({ "email": "pub@example.com", "role": role }), 403),
+        (admin.as_str(), json!({ "email": "x@example.com", "role": role, "invite_url": "https://evil.example.com/i" }), 400),
+        (admin.as_str(), json!({ "email": "not an email", "role": role }), 400),
+        (admin.as_str(), json!({ "email": "new@example.com", "role": role }), 400),
+    ] {
+        let (got, answer) = server.send(token, "POST", "/users/invite", Some(body.clone())).await;
+        assert_eq!(got, status, "{engine:?} {body}: {answer}");
+    }
+    assert!(sink.nothing_within(300).await, "{engine:?}: no mail for refused invites");
+    assert_eq!(db.count("directus_users", "status = 'invited'").await, 2, "{engine:?}");
+
+    // An allowed invite_url is the link's base.
+    let (status, _) = server.send(&admin, "POST", "/users/invite", Some(json!({ "email": "three@example.com", "role": role, "invite_url": "https://app.example.com/invite" }))).await;
+    assert_eq!(status, 200);
+    token_in(&sink.next().await, "https://app.example.com/invite?token=");
+
+    // Accepting sets the password and activates the user, once.
+    let (status, body) = post(&server, "/users/invite/accept", json!({ "token": "forged", "password": "x" })).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (401, json!("INVALID_CREDENTIALS")), "{engine:?}");
+    let (status, body) = post(&server, "/users/invite/accept", json!({ "token": token, "password": "w3lcome!" })).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    let (status, _) = post(&server, "/auth/login", json!({ "email": "new@example.com", "password": "w3lcome!" })).await;
+    assert_eq!(status, 200, "{engine:?}");
+    let (status, body) = post(&server, "/users/invite/accept", json!({ "token": token, "password": "again" })).await;
+    assert_eq!((status, body["errors"][0]["message"].clone()), (400, json!("Email address new@example.com hasn't been invited.")), "{engine:?}");
+    server.stop();
+}
+
+#[tokio::test]
+async fn invites_sqlite() {
+    invite_flow(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn invites_postgres() {
+    invite_flow(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn invites_mysql() {
+    invite_flow(Engine::MySql).await;
+}
+
+/// A hook's `UsersService.inviteUser` and `requestPasswordReset` mail like the routes do.
+#[tokio::test]
+async fn hooks_invite_users_and_request_resets() {
+    let sink = SmtpSink::start().await;
+    let db = TestDb::new(Engine::Sqlite).await;
+    let ext = fixture("hooks/invite");
+    let mut env = smtp_env(&sink);
+    env.push(("PUBLIC_URL", "https://api.example.com".into()));
+    let env = borrowed(&env);
+    Server::start(&db, Some(&ext), &env).await.stop();
+    db.execute(&format!("CREATE TABLE signups (id {}, kind varchar(20), email varchar(100), role char(36));", db.serial_pk())).await;
+    let server = Server::start(&db, Some(&ext), &env).await;
+    let admin = server.admin_token().await;
+    let role = server.send(&admin, "POST", "/roles", Some(json!({ "name": "Members" }))).await.1["data"]["id"].as_str().unwrap().to_string();
+
+    let (status, body) = server.send(&admin, "POST", "/items/signups", Some(json!({ "kind": "invite", "email": "joiner@example.com", "role": role }))).await;
+    assert_eq!(status, 200, "{body}");
+    let mail = sink.next().await;
+    assert_eq!((mail.to.clone(), mail.header("Subject")), (vec!["joiner@example.com".to_string()], Some("Join us".to_string())));
+    let token = token_in(&mail, "https://api.example.com/admin/accept-invite?token=");
+    assert_eq!(db.count("directus_users", "email = 'joiner@example.com' AND status = 'invited'").await, 1);
+    let (status, _) = post(&server, "/users/invite/accept", json!({ "token": token, "password": "j0ined!" })).await;
+    assert_eq!(status, 200);
+
+    let (status, _) = server.send(&admin, "POST", "/items/signups", Some(json!({ "kind": "reset", "email": "joiner@example.com" }))).await;
+    assert_eq!(status, 200);
+    let mail = sink.next().await;
+    assert_eq!(mail.header("Subject").as_deref(), Some("Password Reset Request"));
+    token_in(&mail, "https://api.example.com/admin/reset-password?token=");
+    server.stop();
 }

@@ -8,8 +8,10 @@ use rectus_core::hook_routes::{HookRoutes, NoHookRoutes};
 use rectus_core::mail::Mailer;
 use serde_json::json;
 use rectus_core::auth::tokens::TokenCache;
+use rectus_core::cache::ResponseCache;
 use rectus_core::schema::SchemaCache;
-use rectus_core::services::webhooks::WebhookBus;
+use rectus_core::cluster::Caches;
+use rectus_core::services::webhooks::{WebhookBus, WebhookList};
 use rectus_core::services::Services;
 use rectus_core::storage::Storage;
 use rectus_hooks::host::Host;
@@ -30,7 +32,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let schema = SchemaCache::new(db.clone());
     let storage = Storage::from_env(&config.env, &config.cwd)?;
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));
-    let cluster = rectus_core::cluster::join(&config, &cluster, &db, &schema, &tokens).await?;
+    let responses = ResponseCache::from_env(&config.env)?;
+    let webhook_list = WebhookList::load(&db).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
+    let caches = Caches { schema: schema.clone(), tokens: tokens.clone(), responses: responses.clone(), webhooks: webhook_list.clone() };
+    let cluster = rectus_core::cluster::join(&config, &cluster, &db, &caches).await?;
     let mail = Arc::new(Mailer::from_config(&config)?);
     let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
     let generations = load_hooks(&config, auto_reload).await?.map(Generations::new);
@@ -39,15 +44,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => Arc::new(NoHooks),
     };
     // Webhooks listen after the hooks, as Directus registers them after the hooks.
-    let webhooks = WebhookBus::new(hook_bus, db.clone()).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
+    let webhooks = WebhookBus::new(hook_bus, webhook_list).map_err(|e| anyhow::anyhow!("can't start webhooks: {}", e.message))?;
     let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(generations) = &generations {
-        let (db, schema, tokens, mail, storage, webhooks, handle, leases) = (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
+        let (db, schema, tokens, mail, storage, responses, webhooks, handle, leases) =
+            (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), responses.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
+        let shared_config = Arc::new(config.clone());
         // The services each hook generation calls, with that generation as their event bus.
         let host_for = move |runtime: &Arc<HookRuntime>| Host {
-            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone() },
+            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone(), responses: responses.clone() },
             runtime: handle.clone(),
             leases: leases.clone(),
+            config: shared_config.clone(),
         };
         let first = generations.current();
         first.attach(host_for(&first));
@@ -59,7 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens, mail, storage };
+    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens, mail, storage, responses };
     let hook_routes: Arc<dyn HookRoutes> = match &generations {
         Some(g) => g.clone(),
         None => Arc::new(NoHookRoutes),

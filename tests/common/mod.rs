@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod http_sink;
 pub mod smtp;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";

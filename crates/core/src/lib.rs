@@ -2,6 +2,7 @@
 //! It knows nothing of JavaScript or HTTP; hooks and routes both call into it.
 
 pub mod auth;
+pub mod cache;
 pub mod cluster;
 pub mod config;
 pub mod db;

@@ -308,7 +308,7 @@ async fn op_rectus_service(state: Rc<RefCell<OpState>>, #[serde] call: ServiceCa
     let call = crate::services::ServiceCall { service: call.service, accountability: call.accountability, method: call.method, args: call.args };
     let result = host
         .runtime
-        .spawn(crate::services::service_call(host.services.clone(), call))
+        .spawn(crate::services::service_call(host.services.clone(), host.config.clone(), call))
         .await
         .map_err(|e| JsErrorBox::generic(e.to_string()))?;
     Ok(outcome(result))

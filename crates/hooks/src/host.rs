@@ -13,4 +13,7 @@ pub struct Host {
     pub runtime: tokio::runtime::Handle,
     /// Who runs a cron tick when several instances share the database.
     pub leases: Arc<dyn CronLeases>,
+    /// The configuration `UsersService`'s invite and password-reset methods need (`SECRET`,
+    /// `PUBLIC_URL`, the URL allow lists).
+    pub config: Arc<rectus_core::config::Config>,
 }

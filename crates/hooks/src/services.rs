@@ -115,7 +115,9 @@ fn field_name(v: &Value) -> Result<String, ApiError> {
     v.get("field").and_then(Value::as_str).map(str::to_string).ok_or_else(|| ApiError::invalid_payload("\"field\" is required"))
 }
 
-pub async fn service_call(services: Services, call: ServiceCall) -> Result<Value, ApiError> {
+pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core::config::Config>, call: ServiceCall) -> Result<Value, ApiError> {
+    use rectus_core::auth::invites::{invited_addresses, Invites};
+    use rectus_core::auth::password_reset::PasswordReset;
     use rectus_core::query::MetaKind;
     use rectus_core::services::schema::{collections::CollectionsService, fields::FieldsService, relations::RelationsService, SchemaContext};
     let ServiceCall { service, accountability, method, args } = call;
@@ -143,6 +145,14 @@ pub async fn service_call(services: Services, call: ServiceCall) -> Result<Value
         ("RelationsService", "createOne") => RelationsService::new(ctx).create_one(&a(0)).await,
         ("RelationsService", "updateOne") => RelationsService::new(ctx).update_one(&text(&args, 0)?, &text(&args, 1)?, &a(2)).await,
         ("RelationsService", "deleteOne") => RelationsService::new(ctx).delete_one(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("UsersService", "inviteUser") => {
+            let invites = Invites { services: &services, config: &config };
+            let emails = invited_addresses(Some(&a(0)))?;
+            invites.invite(&emails, &text(&args, 1)?, a(2).as_str(), a(3).as_str(), accountability).await.map(|_| Value::Null)
+        }
+        ("UsersService", "acceptInvite") => Invites { services: &services, config: &config }.accept(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("UsersService", "requestPasswordReset") => PasswordReset { services: &services, config: &config }.request(&text(&args, 0)?, a(1).as_str()).await.map(|_| Value::Null),
+        ("UsersService", "resetPassword") => PasswordReset { services: &services, config: &config }.reset(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
         ("MetaService", "getMetaForQuery" | "totalCount" | "filterCount") => {
             let collection = text(&args, 0)?;
             let schema = services.schema.get().await?;

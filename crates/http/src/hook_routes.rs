@@ -50,6 +50,7 @@ fn hook_request(parts: &Parts, body: &Bytes) -> Result<HookRequest, HttpError> {
 
 fn into_response(r: HookResponse) -> Response {
     let mut response = (StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK), r.body).into_response();
+    response.extensions_mut().insert(crate::response_cache::NotCacheable);
     let headers = response.headers_mut();
     headers.remove(axum::http::header::CONTENT_TYPE);
     for (name, value) in r.headers {

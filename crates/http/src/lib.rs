@@ -6,6 +6,7 @@ pub mod extract;
 pub mod hook_routes;
 pub mod middleware;
 pub mod rate_limit;
+pub mod response_cache;
 pub mod routes;
 pub mod state;
 
@@ -28,6 +29,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::files::router())
         .merge(routes::assets::router())
         .fallback(hook_routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), response_cache::cached))
         .layer(axum::middleware::from_fn_with_state(state.clone(), hook_routes::early))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_payload_bytes));

@@ -26,7 +26,7 @@ pub struct TestFile {
     pub cases: Vec<Case>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany {
     One(String),
@@ -221,6 +221,10 @@ pub struct Expect {
     /// Requests the outbound mock server received, in order.
     #[serde(default)]
     pub requests: Option<Vec<ExpectedRequest>>,
+    /// The messages sent through `MailService`, in order (recorded, not delivered, unless the
+    /// case's env sets `EMAIL_TRANSPORT`).
+    #[serde(default)]
+    pub mail: Option<Vec<ExpectedMail>>,
     /// Substrings that must each appear in some line the hooks logged (`console.*`, logger).
     #[serde(default)]
     pub logs: Vec<String>,
@@ -255,6 +259,36 @@ pub struct ExpectedRequest {
     pub path: Option<String>,
     #[serde(default)]
     pub body: Option<Value>,
+}
+
+/// One sent message: addresses compare without display names (`to` may be one address or a
+/// list); `subject` must be equal; `text` and `html` are substrings of the message's parts.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedMail {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<OneOrMany>,
+    #[serde(default)]
+    pub cc: Option<OneOrMany>,
+    #[serde(default)]
+    pub bcc: Option<OneOrMany>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub html: Option<String>,
+}
+
+impl OneOrMany {
+    pub fn strings(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(list) => list.clone(),
+        }
+    }
 }
 
 /// The codes of the exception classes hooks get (spec §3.1), so a case may name the class.

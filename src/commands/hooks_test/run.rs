@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
-use super::case::{exception_code, substitute, Action, Case, Expect, ExpectedError, Seed, Sender, Who};
+use super::case::{exception_code, substitute, Action, Case, Expect, ExpectedError, ExpectedMail, Seed, Sender, Who};
 use super::compare::mismatch;
 use super::mock_server::MockServer;
 use super::sandbox::{Sandbox, Template, ADMIN_TOKEN};
@@ -234,6 +234,9 @@ async fn check(expect: &Expect, outcome: &Outcome, sandbox: &Sandbox, mock: &Moc
         let actual = Value::Array(received.iter().map(|r| r.to_json()).collect());
         failures.extend(mismatch(&expected, &actual, false).map(|d| Failure { what: "outbound requests differ".into(), diff: Some(d) }));
     }
+    if let Some(expected) = &expect.mail {
+        failures.extend(mail_mismatch(expected, &sandbox.outbox.take()));
+    }
     // Peeked, not taken: the report still shows every line of a failing case.
     let lines = log_capture::peek();
     for wanted in &expect.logs {
@@ -247,6 +250,39 @@ async fn check(expect: &Expect, outcome: &Outcome, sandbox: &Sandbox, mock: &Moc
         }
     }
     Ok(failures)
+}
+
+/// Sent messages against `expect.mail`: the same number, each matching in order. Equality
+/// fields compare as JSON (diffed), `text`/`html` as substrings.
+fn mail_mismatch(expected: &[ExpectedMail], sent: &[Value]) -> Vec<Failure> {
+    if expected.len() != sent.len() {
+        let subjects: Vec<&str> = sent.iter().map(|m| m["subject"].as_str().unwrap_or("")).collect();
+        return vec![Failure::new(format!("expected {} sent message(s), got {}: subjects {subjects:?}", expected.len(), sent.len()))];
+    }
+    let mut failures = vec![];
+    for (i, (want, got)) in expected.iter().zip(sent).enumerate() {
+        let mut fields = Map::new();
+        if let Some(from) = &want.from {
+            fields.insert("from".into(), json!(from));
+        }
+        for (name, list) in [("to", &want.to), ("cc", &want.cc), ("bcc", &want.bcc)] {
+            if let Some(list) = list {
+                fields.insert(name.into(), json!(list.strings()));
+            }
+        }
+        if let Some(subject) = &want.subject {
+            fields.insert("subject".into(), json!(subject));
+        }
+        failures.extend(mismatch(&Value::Object(fields), got, false).map(|d| Failure { what: format!("message {} differs", i + 1), diff: Some(d) }));
+        for (part, wanted) in [("text", &want.text), ("html", &want.html)] {
+            if let Some(wanted) = wanted {
+                if !got[part].as_str().unwrap_or("").contains(wanted.as_str()) {
+                    failures.push(Failure::new(format!("message {}: its {part} doesn't contain {wanted:?}", i + 1)));
+                }
+            }
+        }
+    }
+    failures
 }
 
 fn describe(e: &ExpectedError) -> String {

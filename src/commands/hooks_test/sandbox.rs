@@ -8,9 +8,10 @@
 //! gets a copy of with `VACUUM INTO` (a consistent copy even while the template is in WAL mode).
 
 use anyhow::{anyhow, bail, Context};
-use rectus_core::mail::Mailer;
+use rectus_core::mail::{Mailer, Outbox};
 use rectus_core::auth::accountability::Accountability;
 use rectus_core::auth::tokens::TokenCache;
+use rectus_core::cache::ResponseCache;
 use rectus_core::config::{Config, Env};
 use rectus_core::db::bootstrap::bootstrap;
 use rectus_core::db::Database;
@@ -18,7 +19,7 @@ use rectus_core::events::{EventBus, NoHooks};
 use rectus_core::query::Query;
 use rectus_core::schema::SchemaCache;
 use rectus_core::services::items::ItemsService;
-use rectus_core::services::webhooks::WebhookBus;
+use rectus_core::services::webhooks::{WebhookBus, WebhookList};
 use rectus_core::services::{MutationOptions, Services};
 use rectus_hooks::host::Host;
 use rectus_hooks::HookRuntime;
@@ -89,6 +90,8 @@ pub struct Sandbox {
     pub services: Services,
     /// The same database without hooks: seeding and reading rows must not fire events.
     quiet: Services,
+    /// The messages sent during the case.
+    pub outbox: Outbox,
 }
 
 impl Sandbox {
@@ -103,8 +106,10 @@ impl Sandbox {
         let config = Config::from_env(sqlite_env(&db_file, &extensions, env), &cwd)?;
         let db = Database::connect(&config.db).await.map_err(|e| anyhow!("can't open the case's database: {}", e.message()))?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(2));
-        // Mail goes where the case's env says (EMAIL_TRANSPORT, EMAIL_SMTP_*), as on the server.
-        let mail = Arc::new(Mailer::from_config(&config)?);
+        // Every message is recorded for `expect.mail`. It only goes out when the case's env names
+        // a transport (EMAIL_TRANSPORT, EMAIL_SMTP_*): a test run never mails anyone by default.
+        let outbox = Outbox::default();
+        let mail = Arc::new(Mailer::from_config(&config)?.recording(outbox.clone(), env.contains_key("EMAIL_TRANSPORT")));
         for (name, seed) in collections {
             if !name.starts_with("directus_") {
                 create_table(&db, name, &seed.table()).await?;
@@ -113,7 +118,7 @@ impl Sandbox {
         let no_hooks: Arc<dyn EventBus> = Arc::new(NoHooks);
         // Uploads of a case land in its temporary folder, never in the working directory.
         let storage = rectus_core::storage::Storage::from_env(&config.env, dir.path())?;
-        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone() };
+        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone(), responses: ResponseCache::disabled() };
         for (name, seed) in collections {
             let rows = seed.table().rows.into_iter().map(Value::Object).collect();
             items(&quiet, name).await?.create_many(rows, MutationOptions { emit_events: false }).await.map_err(|e| anyhow!("seeding {name}: {}", e.message))?;
@@ -122,10 +127,11 @@ impl Sandbox {
         let runtime = tokio::task::spawn_blocking(move || HookRuntime::start(&runtime_config)).await?.map_err(|e| anyhow!("can't start the hook runtime: {e}"))?;
         let bus = SettlingBus::new(runtime.weak_bus());
         // Webhooks listen after the hooks, as on the server; they read the seeded rows now.
-        let webhooks = WebhookBus::new(bus.clone(), db.clone()).await.map_err(|e| anyhow!("can't read directus_webhooks: {}", e.message))?;
-        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail, storage };
-        runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current(), leases: Arc::new(rectus_core::cluster::memory::Unshared) });
-        Ok(Sandbox { _dir: dir, config, runtime, bus, services, quiet })
+        let list = WebhookList::load(&db).await.map_err(|e| anyhow!("can't read directus_webhooks: {}", e.message))?;
+        let webhooks = WebhookBus::new(bus.clone(), list).map_err(|e| anyhow!("can't start webhooks: {}", e.message))?;
+        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail, storage, responses: ResponseCache::disabled() };
+        runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current(), leases: Arc::new(rectus_core::cluster::memory::Unshared), config: Arc::new(config.clone()) });
+        Ok(Sandbox { _dir: dir, config, runtime, bus, services, quiet, outbox })
     }
 
     /// Every row of `collection`, in primary-key order, read without permissions or events.

@@ -45,7 +45,7 @@ fn password_digest(stored_hash: &str) -> String {
 
 /// Directus's `isUrlAllowed`: listed exactly, or same origin and path as a listed URL (query
 /// and fragment may differ).
-fn url_allowed(url: &str, allow_list: &str) -> bool {
+pub(crate) fn url_allowed(url: &str, allow_list: &str) -> bool {
     let base = |u: &str| u.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/').to_string();
     allow_list.split(',').map(str::trim).filter(|a| !a.is_empty()).any(|allowed| allowed == url || base(allowed) == base(url))
 }

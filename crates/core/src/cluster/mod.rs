@@ -30,15 +30,20 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::auth::tokens::TokenCache;
+use crate::cache::ResponseCache;
 use crate::config::{Config, ConfigError, DbClient};
 use crate::db::Database;
 use crate::schema::SchemaCache;
+use crate::services::webhooks::WebhookList;
 
 /// What a change on one instance makes the others forget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Invalidation {
     Schema,
     Tokens,
+    /// The response cache of a per-instance (memory) store.
+    Responses,
+    Webhooks,
 }
 
 impl Invalidation {
@@ -46,6 +51,8 @@ impl Invalidation {
         match self {
             Invalidation::Schema => "schema",
             Invalidation::Tokens => "tokens",
+            Invalidation::Responses => "responses",
+            Invalidation::Webhooks => "webhooks",
         }
     }
 
@@ -53,6 +60,8 @@ impl Invalidation {
         match s {
             "schema" => Some(Invalidation::Schema),
             "tokens" => Some(Invalidation::Tokens),
+            "responses" => Some(Invalidation::Responses),
+            "webhooks" => Some(Invalidation::Webhooks),
             _ => None,
         }
     }
@@ -86,12 +95,20 @@ fn encode(origin: &str, what: Invalidation) -> String {
     format!("{origin} {}", what.as_str())
 }
 
+/// What an instance keeps that a change elsewhere makes stale.
+#[derive(Clone)]
+pub struct Caches {
+    pub schema: SchemaCache,
+    pub tokens: TokenCache,
+    pub responses: ResponseCache,
+    pub webhooks: WebhookList,
+}
+
 /// The caches of this instance, as the listener tasks apply remote messages to them.
 #[derive(Clone)]
 pub struct Local {
     instance: String,
-    schema: SchemaCache,
-    tokens: TokenCache,
+    caches: Caches,
 }
 
 impl Local {
@@ -108,9 +125,15 @@ impl Local {
     }
 
     fn apply(&self, what: Invalidation) {
+        let caches = &self.caches;
         match what {
-            Invalidation::Schema => self.schema.invalidate_local(),
-            Invalidation::Tokens => self.tokens.clear_local(),
+            Invalidation::Schema => caches.schema.invalidate_local(),
+            Invalidation::Tokens => caches.tokens.clear_local(),
+            Invalidation::Responses => {
+                let responses = caches.responses.clone();
+                tokio::spawn(async move { responses.purge_local().await });
+            }
+            Invalidation::Webhooks => caches.webhooks.reload_local(),
         }
     }
 
@@ -118,6 +141,8 @@ impl Local {
     fn apply_all(&self) {
         self.apply(Invalidation::Schema);
         self.apply(Invalidation::Tokens);
+        self.apply(Invalidation::Responses);
+        self.apply(Invalidation::Webhooks);
     }
 }
 
@@ -226,9 +251,9 @@ pub struct Cluster {
 /// Connects the caches to the other instances and picks the cron lease store. Fails when a
 /// configured Redis or the PostgreSQL listener can't be reached, rather than serving stale
 /// caches silently.
-pub async fn join(config: &Config, settings: &Settings, db: &Database, schema: &SchemaCache, tokens: &TokenCache) -> anyhow::Result<Cluster> {
+pub async fn join(config: &Config, settings: &Settings, db: &Database, caches: &Caches) -> anyhow::Result<Cluster> {
     let instance = uuid::Uuid::new_v4().simple().to_string();
-    let local = Local { instance: instance.clone(), schema: schema.clone(), tokens: tokens.clone() };
+    let local = Local { instance: instance.clone(), caches: caches.clone() };
     let bus: Option<Arc<dyn ClusterBus>> = if let Some(url) = &settings.redis_url {
         Some(redis::subscribe(url, &settings.namespace, local).await?)
     } else if db.client() == DbClient::Postgres {
@@ -237,8 +262,12 @@ pub async fn join(config: &Config, settings: &Settings, db: &Database, schema: &
         None
     };
     if let Some(bus) = bus {
-        schema.peers().connect(bus.clone());
-        tokens.peers().connect(bus);
+        caches.schema.peers().connect(bus.clone());
+        if let Some(peers) = caches.responses.peers() {
+            peers.connect(bus.clone());
+        }
+        caches.webhooks.peers().connect(bus.clone());
+        caches.tokens.peers().connect(bus);
     }
     let leases: Arc<dyn CronLeases> = match settings.sync {
         SyncStore::Memory => Arc::new(memory::Unshared),

@@ -90,6 +90,23 @@ impl MailOptions {
         })
     }
 
+    /// What a recorded message looks like to the `hooks test` runner: addresses without
+    /// display names, absent texts as `null`.
+    pub fn summary(&self, default_from: &str) -> Value {
+        let addresses = |list: &[Mailbox]| Value::Array(list.iter().map(|m| Value::String(m.email.to_string())).collect());
+        let from = self.from.as_ref().map(|m| m.email.to_string()).unwrap_or_else(|| default_from.to_string());
+        serde_json::json!({
+            "from": from,
+            "to": addresses(&self.to),
+            "cc": addresses(&self.cc),
+            "bcc": addresses(&self.bcc),
+            "replyTo": addresses(&self.reply_to),
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+        })
+    }
+
     /// The message, sent from `default_from` unless the options name a sender.
     pub fn into_message(self, default_from: &str) -> Result<Message, ApiError> {
         if self.to.is_empty() && self.cc.is_empty() && self.bcc.is_empty() {

@@ -18,6 +18,7 @@ mod transport;
 
 use sea_query::{Alias, Query};
 use serde_json::{json, Map, Value};
+use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, ConfigError};
 use crate::db::Database;
@@ -26,9 +27,26 @@ use message::MailOptions;
 use templates::Templates;
 use transport::Transport;
 
+/// Messages a mailer recorded, in the order they were sent (what `hooks test` cases assert).
+#[derive(Clone, Default)]
+pub struct Outbox(Arc<Mutex<Vec<Value>>>);
+
+impl Outbox {
+    /// The recorded messages (see `MailOptions::summary`), leaving the outbox empty.
+    pub fn take(&self) -> Vec<Value> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn record(&self, message: Value) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+    }
+}
+
 /// The configured mail sender, shared by the HTTP routes and hooks.
 pub struct Mailer {
     transport: Transport,
+    /// Where sent messages are also recorded, and whether they still go out.
+    outbox: Option<(Outbox, bool)>,
     /// `EMAIL_FROM`: the sender when the options name none.
     from: String,
     templates: Templates,
@@ -44,6 +62,7 @@ impl Mailer {
         };
         Ok(Mailer {
             transport: Transport::from_env(env)?,
+            outbox: None,
             from: env.string("EMAIL_FROM").unwrap_or_else(|| "no-reply@directus.io".into()),
             templates: Templates::new(templates_dir),
             public_url: config.public_url.trim_end_matches('/').to_string(),
@@ -58,8 +77,24 @@ impl Mailer {
             data.extend(template.data);
             options.html = Some(self.templates.render(&template.name, &data)?);
         }
+        let summary = self.outbox.as_ref().map(|_| options.summary(&self.from));
         let message = options.into_message(&self.from)?;
-        self.transport.send(message).await
+        match (&self.outbox, summary) {
+            (Some((outbox, deliver)), Some(summary)) => {
+                if *deliver {
+                    self.transport.send(message).await?;
+                }
+                outbox.record(summary);
+                Ok(())
+            }
+            _ => self.transport.send(message).await,
+        }
+    }
+
+    /// Records every message in `outbox`; with `deliver: false` none leaves the process.
+    pub fn recording(mut self, outbox: Outbox, deliver: bool) -> Mailer {
+        self.outbox = Some((outbox, deliver));
+        self
     }
 
     /// The values every template can use, from the settings singleton (which may be empty).

@@ -220,6 +220,7 @@ impl ItemsService {
         let (tx, owned) = self.write_transaction().await?;
         let created = self.create_in(&tx, data.clone(), opts).await;
         let pk = self.finish(tx, owned, created).await?;
+        self.services.responses.after_write().await;
         self.after_create(&pk, data, opts);
         Ok(pk)
     }
@@ -236,6 +237,7 @@ impl ItemsService {
         }
         .await;
         let keys = self.finish(tx, owned, created).await?;
+        self.services.responses.after_write().await;
         for (pk, item) in keys.iter().zip(items) {
             self.after_create(pk, item, opts);
         }
@@ -626,6 +628,7 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let written = self.update_in(&shared, &collection, &keys, &fields, &data).await;
         self.finish(shared, owned, written).await?;
+        self.services.responses.after_write().await;
         self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.update", self.scope());
@@ -707,6 +710,7 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let deleted = self.delete_in(&shared, &keys).await;
         self.finish(shared, owned, deleted).await?;
+        self.services.responses.after_write().await;
         self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.delete", self.scope());

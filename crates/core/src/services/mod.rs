@@ -20,11 +20,13 @@ use crate::db::Database;
 use crate::events::EventBus;
 use crate::mail::Mailer;
 use crate::auth::tokens::TokenCache;
+use crate::cache::ResponseCache;
 use crate::schema::SchemaCache;
 use crate::storage::Storage;
 
 /// What every service needs: the pool, the schema cache, the event bus, the token cache
-/// (cleared when users or roles change), the mailer and file storage.
+/// (cleared when users or roles change), the mailer, file storage and the response cache
+/// (purged after writes when `CACHE_AUTO_PURGE` is on).
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
@@ -33,6 +35,7 @@ pub struct Services {
     pub tokens: TokenCache,
     pub mail: Arc<Mailer>,
     pub storage: Storage,
+    pub responses: ResponseCache,
 }
 
 /// Options of writes (Directus `MutationOptions`).

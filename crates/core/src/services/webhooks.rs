@@ -2,13 +2,14 @@
 //! `items.*` for `*`, which in rc.83 includes reads) after the hooks, and sends
 //! `{event, accountability: {user, role}, collection, item, action, payload}` with the row's method
 //! to its URL — from a background task with a timeout and retries, never holding up the request.
-//! The list is reloaded whenever a `webhooks.*` event passes.
+//! The list is reloaded whenever a `webhooks.*` event passes, on every instance.
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::cluster::{Invalidation, Peers};
 use crate::db::Database;
 use crate::events::{EventArgs, EventBus};
 use crate::ApiError;
@@ -32,11 +33,45 @@ fn csv(v: Option<&Value>) -> Option<Vec<String>> {
     Some(text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
 }
 
+/// The active webhooks, reloaded when a `webhooks.*` event passes here or, through the cluster
+/// bus, on another instance.
+#[derive(Clone)]
+pub struct WebhookList {
+    db: Database,
+    hooks: Arc<RwLock<Vec<Webhook>>>,
+    peers: Peers,
+}
+
+impl WebhookList {
+    pub async fn load(db: &Database) -> Result<WebhookList, ApiError> {
+        Ok(WebhookList { db: db.clone(), hooks: Arc::new(RwLock::new(load(db).await?)), peers: Peers::default() })
+    }
+
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
+    /// Re-reads the list here and tells the other instances to.
+    fn reload(&self) {
+        self.reload_local();
+        self.peers.notify(Invalidation::Webhooks);
+    }
+
+    pub fn reload_local(&self) {
+        let (db, hooks) = (self.db.clone(), self.hooks.clone());
+        tokio::spawn(async move {
+            match load(&db).await {
+                Ok(fresh) => *hooks.write().unwrap() = fresh,
+                Err(e) => tracing::warn!("can't reload webhooks: {}", e.message),
+            }
+        });
+    }
+}
+
 /// The event bus with webhooks after the hooks.
 pub struct WebhookBus {
     inner: Arc<dyn EventBus>,
-    db: Database,
-    hooks: Arc<RwLock<Vec<Webhook>>>,
+    list: WebhookList,
     client: reqwest::Client,
 }
 
@@ -58,21 +93,21 @@ async fn load(db: &Database) -> Result<Vec<Webhook>, ApiError> {
 }
 
 impl WebhookBus {
-    pub async fn new(inner: Arc<dyn EventBus>, db: Database) -> Result<Arc<WebhookBus>, ApiError> {
+    pub fn new(inner: Arc<dyn EventBus>, list: WebhookList) -> Result<Arc<WebhookBus>, ApiError> {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| ApiError::internal(e.to_string()))?;
-        let hooks = Arc::new(RwLock::new(load(&db).await?));
-        Ok(Arc::new(WebhookBus { inner, db, hooks, client }))
+        Ok(Arc::new(WebhookBus { inner, list, client }))
     }
 
     /// The same webhooks in front of another bus (the one services called by hooks use).
     pub fn wrapping(&self, inner: Arc<dyn EventBus>) -> Arc<WebhookBus> {
-        Arc::new(WebhookBus { inner, db: self.db.clone(), hooks: self.hooks.clone(), client: self.client.clone() })
+        Arc::new(WebhookBus { inner, list: self.list.clone(), client: self.client.clone() })
     }
 
     /// The webhooks that fire for an item event.
     fn matching(&self, event: &str, collection: Option<&str>) -> Vec<Webhook> {
         let Some(action) = event.strip_prefix("items.").filter(|a| !a.contains('.')) else { return vec![] };
-        self.hooks
+        self.list
+            .hooks
             .read()
             .unwrap()
             .iter()
@@ -123,7 +158,7 @@ fn webhook_body(ctx: &Map<String, Value>) -> Value {
 #[async_trait]
 impl EventBus for WebhookBus {
     fn has_listeners(&self, event: &str) -> bool {
-        self.inner.has_listeners(event) || (event.starts_with("items.") && !self.hooks.read().unwrap().is_empty())
+        self.inner.has_listeners(event) || (event.starts_with("items.") && !self.list.hooks.read().unwrap().is_empty())
     }
 
     async fn emit_before(&self, event: &str, args: EventArgs) -> Result<Option<Value>, ApiError> {
@@ -142,13 +177,7 @@ impl EventBus for WebhookBus {
             }
         }
         if event.starts_with("webhooks.") && !event.ends_with(".read") {
-            let (db, hooks) = (self.db.clone(), self.hooks.clone());
-            tokio::spawn(async move {
-                match load(&db).await {
-                    Ok(fresh) => *hooks.write().unwrap() = fresh,
-                    Err(e) => tracing::warn!("can't reload webhooks: {}", e.message),
-                }
-            });
+            self.list.reload();
         }
         self.inner.emit_after(event, args);
     }

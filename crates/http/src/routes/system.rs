@@ -1,10 +1,13 @@
 //! The system collections' REST routes: each is the items routes at its own prefix, on the same
 //! `ItemsService`, so permissions and the `<scope>.*` events (`users.create`, ...) apply.
-//! `/users/me` reads and updates the caller. Activity and revisions are served read-only.
+//! `/users/me` reads and updates the caller; `/users/invite` and `/users/invite/accept` run the
+//! invites (`rectus_core::auth::invites`). Activity and revisions are served read-only.
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use rectus_core::auth::invites::{invited_addresses, Invites};
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::MutationOptions;
 use rectus_core::ApiError;
@@ -26,7 +29,10 @@ const WRITABLE: &[(&str, &str)] = &[
 ];
 
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new().route("/users/me", get(me).patch(update_me));
+    let mut router = Router::new()
+        .route("/users/me", get(me).patch(update_me))
+        .route("/users/invite", post(invite))
+        .route("/users/invite/accept", post(accept_invite));
     for (prefix, table) in WRITABLE {
         router = router.merge(system_router(prefix, table));
     }
@@ -66,4 +72,28 @@ async fn update_me(State(state): State<AppState>, caller: Caller, DirectusQuery(
     let (users, id) = users_service(&state, &caller).await?;
     users.update_one(id.clone(), body, MutationOptions::default()).await?;
     Ok(Json(json!({ "data": users.read_one(&id, &query).await? })))
+}
+
+/// The 200 with an empty body Directus answers these routes with (spec §7.2).
+fn empty_ok() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
+}
+
+fn required_str<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
+    body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" is required")))
+}
+
+async fn invite(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let emails = invited_addresses(body.get("email"))?;
+    let role = required_str(&body, "role")?;
+    let invite_url = body.get("invite_url").and_then(Value::as_str).filter(|u| !u.is_empty());
+    let invites = Invites { services: &state.services, config: &state.config };
+    invites.invite(&emails, role, invite_url, None, Some(caller.0.clone())).await?;
+    Ok(empty_ok())
+}
+
+async fn accept_invite(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let invites = Invites { services: &state.services, config: &state.config };
+    invites.accept(required_str(&body, "token")?, required_str(&body, "password")?).await?;
+    Ok(empty_ok())
 }

@@ -94,7 +94,7 @@ impl CollectionsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result?;
         Ok(collection.to_string())
     }
@@ -120,7 +120,7 @@ impl CollectionsService {
             row.insert("collection".into(), json!(collection));
             items.create_one(Value::Object(row), MutationOptions::default()).await.map(|_| ())
         };
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result
     }
 
@@ -175,7 +175,7 @@ impl CollectionsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result
     }
 

@@ -111,7 +111,7 @@ impl FieldsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result?;
         self.read_one(collection, field).await
     }
@@ -151,7 +151,7 @@ impl FieldsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result?;
         self.read_one(collection, field).await
     }
@@ -171,7 +171,7 @@ impl FieldsService {
             let bus = &self.ctx.services.bus;
             bus.emit_before("fields.delete.before", self.ctx.event_args("fields.delete.before", collection, json!(field), "delete")).await?;
             let result = self.delete_field_now(&schema, collection, field, is_column).await;
-            self.ctx.invalidate();
+            self.ctx.invalidate().await;
             result?;
             bus.emit_after("fields.delete", self.ctx.event_args("fields.delete", collection, json!(field), "delete"));
             Ok(())

@@ -74,8 +74,9 @@ impl SchemaContext {
         ItemsService::new(table, self.services.clone(), schema, accountability)
     }
 
-    fn invalidate(&self) {
+    async fn invalidate(&self) {
         self.services.schema.invalidate();
+        self.services.responses.after_write().await;
     }
 
     /// The context of an event emitted outside `ItemsService` (`fields.delete`).

@@ -100,7 +100,7 @@ impl RelationsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result?;
         self.read_one(collection, field).await
     }
@@ -140,7 +140,7 @@ impl RelationsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result?;
         self.read_one(collection, field).await
     }
@@ -164,7 +164,7 @@ impl RelationsService {
             Ok::<_, ApiError>(())
         }
         .await;
-        self.ctx.invalidate();
+        self.ctx.invalidate().await;
         result
     }
 }
