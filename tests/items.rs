@@ -304,3 +304,41 @@ async fn singleton_on_postgres() {
 async fn singleton_on_mysql() {
     singleton(Engine::MySql).await;
 }
+
+/// `?export=json|csv|xml`: the read's `data` as a named attachment; other formats are a 400.
+#[tokio::test]
+async fn exports_are_attachments() {
+    let app = app(Engine::Sqlite).await;
+    for title in ["First", "Second, \"quoted\""] {
+        let (status, _) = app.send("POST", "/items/articles", Some(json!({ "title": title, "tags": ["a"] }))).await;
+        assert_eq!(status, 200);
+    }
+    let download = |format: &str| {
+        let req = app.server.client.get(app.server.url(&format!("/items/articles?fields=id,title,tags&export={format}"))).bearer_auth(&app.token);
+        async move {
+            let res = req.send().await.unwrap();
+            let header = |name: &str| res.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            let (disposition, kind) = (header("content-disposition"), header("content-type"));
+            (res.status().as_u16(), disposition, kind, res.text().await.unwrap())
+        }
+    };
+
+    let (status, disposition, kind, body) = download("csv").await;
+    assert_eq!(status, 200);
+    assert!(disposition.starts_with("attachment; filename=\"articles ") && disposition.ends_with(".csv\""), "{disposition}");
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert_eq!(body, "\"id\",\"tags\",\"title\"\n1,\"[\"\"a\"\"]\",\"First\"\n2,\"[\"\"a\"\"]\",\"Second, \"\"quoted\"\"\"\n", "columns in the order of the JSON answer");
+
+    let (_, disposition, _, body) = download("json").await;
+    assert!(disposition.ends_with(".json\""), "{disposition}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), json!([{ "id": 1, "title": "First", "tags": ["a"] }, { "id": 2, "title": "Second, \"quoted\"", "tags": ["a"] }]));
+    assert!(body.contains("\n\t{"), "tab-indented: {body}");
+
+    let (_, disposition, kind, body) = download("xml").await;
+    assert!(disposition.ends_with(".xml\"") && kind.starts_with("text/xml"), "{disposition} {kind}");
+    assert!(body.contains("<data>\n        <id>2</id>\n        <tags>a</tags>\n        <title>Second, &quot;quoted&quot;</title>"), "{body}");
+
+    let (status, disposition, _, body) = download("pdf").await;
+    assert_eq!((status, disposition), (400, String::new()));
+    assert!(body.contains("\\\"export\\\" must be one of [json, csv, xml]"), "{body}");
+}

@@ -2,6 +2,7 @@
 //! errors to the Directus envelope.
 
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod hook_routes;
 pub mod middleware;
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::files::router())
         .merge(routes::assets::router())
         .fallback(hook_routes::not_found)
+        .layer(axum::middleware::from_fn(export::export))
         .layer(axum::middleware::from_fn_with_state(state.clone(), response_cache::cached))
         .layer(axum::middleware::from_fn_with_state(state.clone(), hook_routes::early))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))

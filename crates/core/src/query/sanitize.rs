@@ -22,6 +22,7 @@ pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext, now: DateTime<
         Some(filter) => filter,
         None => None,
     };
+    export(params.get("export"))?;
     Ok(Query {
         fields: fields.unwrap_or_else(|| vec!["*".to_string()]),
         filter,
@@ -200,6 +201,16 @@ fn meta(raw: Option<&Value>) -> Result<Vec<MetaKind>, ApiError> {
     Ok(meta)
 }
 
+/// `export` must name a format the HTTP layer renders (`services::export`); the rendering
+/// itself happens on the response, as Directus's `respond` does it.
+fn export(raw: Option<&Value>) -> Result<(), ApiError> {
+    match raw.filter(|v| truthy(v)) {
+        None => Ok(()),
+        Some(v) if v.as_str().and_then(crate::services::export::Format::parse).is_some() => Ok(()),
+        Some(_) => Err(ApiError::invalid_query("\"export\" must be one of [json, csv, xml]")),
+    }
+}
+
 /// Only a non-empty string counts; anything else is ignored, as in Directus.
 fn search(raw: Option<&Value>) -> Option<String> {
     raw.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
@@ -307,6 +318,7 @@ mod tests {
         assert_eq!(from_qs("fields=").unwrap().fields, ["*"]);
         assert_eq!(from_qs("fields=,%20,").unwrap().fields, ["*"]);
         assert_eq!(from_qs("unknown=1&aggregate[count]=*&export=csv").unwrap().fields, ["*"]);
+        assert_eq!(from_qs("export=pdf").unwrap_err().message, "\"export\" must be one of [json, csv, xml]");
     }
 
     #[test]

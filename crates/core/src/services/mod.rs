@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod assets;
 pub mod comments;
+pub mod export;
 pub mod files;
 pub mod items;
 pub mod payload;
