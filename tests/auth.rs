@@ -190,3 +190,35 @@ async fn rate_limiter_stops_brute_force() {
     assert_eq!(body["errors"][0]["extensions"]["limit"], 3);
     assert!(server.stop().success());
 }
+
+/// A role's `ip_access` list refuses requests from other addresses with 401 `INVALID_IP`, also
+/// for a token already resolved (and cached) from an allowed address.
+#[tokio::test]
+async fn roles_restrict_client_ips() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let server = Server::start(&db, None, &[]).await;
+    let admin = server.admin_token().await;
+    let role = server.send(&admin, "POST", "/roles", Some(json!({ "name": "Office", "ip_access": ["10.9.9.9"] }))).await.1["data"]["id"].as_str().unwrap().to_string();
+    let (status, _) = server.send(&admin, "POST", "/users", Some(json!({ "email": "office@example.com", "password": "0ffice!", "role": role }))).await;
+    assert_eq!(status, 200);
+    let (_, login) = post(&server, "/auth/login", json!({ "email": "office@example.com", "password": "0ffice!" })).await;
+    let token = login["data"]["access_token"].as_str().unwrap().to_string();
+    let me = |from: Option<&str>| {
+        let mut req = server.client.get(server.url("/users/me")).bearer_auth(&token);
+        if let Some(ip) = from {
+            req = req.header("x-forwarded-for", ip);
+        }
+        async move { json(req.send().await.unwrap()).await }
+    };
+
+    let (status, body) = me(Some("10.9.9.9")).await;
+    assert!(status == 200 && body["data"]["id"].is_string(), "{status} {body}");
+    let (status, body) = me(None).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str(), body["errors"][0]["message"].as_str()), (401, Some("INVALID_IP"), Some("Invalid IP address.")), "{body}");
+
+    let (status, _) = server.send(&admin, "PATCH", &format!("/roles/{role}"), Some(json!({ "ip_access": ["10.9.9.9", "127.0.0.1"] }))).await;
+    assert_eq!(status, 200);
+    assert_eq!(me(None).await.0, 200, "the role change applies at once");
+    assert_eq!(me(Some("10.1.1.1")).await.0, 401);
+    assert_eq!(server.send(&admin, "GET", "/users/me", None).await.0, 200, "roles without a list allow every address");
+}

@@ -42,13 +42,30 @@ fn invalid(message: &str) -> ApiError {
     ApiError::new(401, "INVALID_CREDENTIALS", message)
 }
 
-/// Resolves a bearer token to the accountability of an active user.
+/// The role's `ip_access` allow list refuses `ip` (Directus's `check-ip` middleware): an empty
+/// list allows everyone.
+fn check_ip(allowed: &[String], ip: Option<&str>) -> Result<(), ApiError> {
+    if allowed.is_empty() || ip.is_some_and(|ip| allowed.iter().any(|a| a == ip)) {
+        return Ok(());
+    }
+    Err(ApiError::new(401, "INVALID_IP", "Invalid IP address."))
+}
+
+/// Resolves a bearer token to the accountability of an active user, whose role must allow
+/// the request's IP.
 pub async fn authenticate(db: &Database, secret: &str, token: &str, ip: Option<String>, user_agent: Option<String>) -> Result<Accountability, ApiError> {
+    let (accountability, ip_access) = resolve(db, secret, token, ip, user_agent).await?;
+    check_ip(&ip_access, accountability.ip.as_deref())?;
+    Ok(accountability)
+}
+
+/// The token's accountability and its role's IP allow list.
+async fn resolve(db: &Database, secret: &str, token: &str, ip: Option<String>, user_agent: Option<String>) -> Result<(Accountability, Vec<String>), ApiError> {
     let (u, r) = (Alias::new("u"), Alias::new("r"));
     let mut query = Query::select();
     query
         .columns([(u.clone(), Alias::new("id")), (u.clone(), Alias::new("role"))])
-        .columns([(r.clone(), Alias::new("admin_access")), (r.clone(), Alias::new("app_access"))])
+        .columns([(r.clone(), Alias::new("admin_access")), (r.clone(), Alias::new("app_access")), (r.clone(), Alias::new("ip_access"))])
         .from_as(Alias::new("directus_users"), u.clone())
         .join_as(
             JoinType::LeftJoin,
@@ -72,14 +89,23 @@ pub async fn authenticate(db: &Database, secret: &str, token: &str, ip: Option<S
     }
     let row = db.run(&query).await?.rows.into_iter().next().ok_or_else(|| invalid("Invalid user credentials."))?;
     let truthy = |v: Option<&Value>| matches!(v, Some(Value::Bool(true))) || v.and_then(Value::as_i64) == Some(1);
-    Ok(Accountability {
+    let ip_access = row.get("ip_access").and_then(Value::as_str).unwrap_or("").split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
+    let accountability = Accountability {
         user: row.get("id").and_then(Value::as_str).map(str::to_string),
         role: row.get("role").and_then(Value::as_str).map(str::to_string),
         admin: truthy(row.get("admin_access")),
         app: truthy(row.get("app_access")),
         ip,
         user_agent,
-    })
+    };
+    Ok((accountability, ip_access))
+}
+
+/// A cached token: who it is, where its role may connect from, and until when it's trusted.
+struct Resolved {
+    accountability: Accountability,
+    ip_access: Vec<String>,
+    until: std::time::Instant,
 }
 
 /// Recently resolved tokens, so a burst of requests with one token costs one user lookup.
@@ -89,7 +115,7 @@ pub async fn authenticate(db: &Database, secret: &str, token: &str, ip: Option<S
 #[derive(Clone)]
 pub struct TokenCache {
     ttl: std::time::Duration,
-    entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (Accountability, std::time::Instant)>>>,
+    entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Resolved>>>,
     /// The other instances, cleared along with this one.
     peers: crate::cluster::Peers,
 }
@@ -114,15 +140,16 @@ impl TokenCache {
         &self.peers
     }
 
-    /// [`authenticate`], answered from the cache while fresh.
+    /// [`authenticate`], answered from the cache while fresh (the IP is checked every time).
     pub async fn authenticate(&self, db: &Database, secret: &str, token: &str, ip: Option<String>, user_agent: Option<String>) -> Result<Accountability, ApiError> {
         let now = std::time::Instant::now();
-        if let Some((acc, until)) = self.entries.lock().unwrap().get(token) {
-            if *until > now {
-                return Ok(Accountability { ip, user_agent, ..acc.clone() });
-            }
+        let cached = self.entries.lock().unwrap().get(token).filter(|r| r.until > now).map(|r| (r.accountability.clone(), r.ip_access.clone()));
+        if let Some((acc, ip_access)) = cached {
+            check_ip(&ip_access, ip.as_deref())?;
+            return Ok(Accountability { ip, user_agent, ..acc });
         }
-        let acc = authenticate(db, secret, token, ip, user_agent).await?;
+        let (acc, ip_access) = resolve(db, secret, token, ip, user_agent).await?;
+        check_ip(&ip_access, acc.ip.as_deref())?;
         let mut until = now + self.ttl;
         if let Some(exp) = jwt_expiry(token) {
             let left = Ord::max(exp - chrono::Utc::now().timestamp(), 0) as u64;
@@ -130,9 +157,9 @@ impl TokenCache {
         }
         let mut entries = self.entries.lock().unwrap();
         if entries.len() > 10_000 {
-            entries.retain(|_, (_, u)| *u > now);
+            entries.retain(|_, r| r.until > now);
         }
-        entries.insert(token.to_string(), (acc.clone(), until));
+        entries.insert(token.to_string(), Resolved { accountability: acc.clone(), ip_access, until });
         Ok(acc)
     }
 }
