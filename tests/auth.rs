@@ -222,3 +222,51 @@ async fn roles_restrict_client_ips() {
     assert_eq!(me(Some("10.1.1.1")).await.0, 401);
     assert_eq!(server.send(&admin, "GET", "/users/me", None).await.0, 200, "roles without a list allow every address");
 }
+
+/// The current TOTP code of a base32 secret, as an authenticator app shows it.
+fn otp(secret: &str) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
+    totp_rs::Builder::new().with_secret(secret).build_noncompliant().generate_current().to_string()
+}
+
+/// Two-factor setup through `/users/me/tfa/*`, then logins that need the code, then disabling it.
+#[tokio::test]
+async fn two_factor_logins() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let server = Server::start(&db, None, &[]).await;
+    let admin = server.admin_token().await;
+    let code_of = |body: &Value| body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_string();
+
+    let (status, body) = server.send(&admin, "POST", "/users/me/tfa/generate", Some(json!({ "password": "wrong" }))).await;
+    assert_eq!((status, code_of(&body)), (401, "INVALID_CREDENTIALS".into()));
+    let (status, body) = server.send(&admin, "POST", "/users/me/tfa/generate", Some(json!({ "password": ADMIN_PASSWORD }))).await;
+    assert_eq!(status, 200, "{body}");
+    let secret = body["data"]["secret"].as_str().unwrap().to_string();
+    assert!(body["data"]["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/Directus:admin%40example%2Ecom?secret="), "{body}");
+
+    let (status, body) = server.send(&admin, "POST", "/users/me/tfa/enable", Some(json!({ "secret": secret, "otp": "000000" }))).await;
+    assert_eq!((status, code_of(&body)), (400, "INVALID_PAYLOAD".into()));
+    let (status, body) = server.send(&admin, "POST", "/users/me/tfa/enable", Some(json!({ "secret": secret, "otp": otp(&secret) }))).await;
+    assert_eq!((status, body), (200, Value::Null));
+
+    let login = |extra: Value| {
+        let mut body = json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        post(&server, "/auth/login", body)
+    };
+    let (status, body) = login(json!({})).await;
+    assert_eq!((status, code_of(&body), body["errors"][0]["message"].as_str()), (401, "INVALID_OTP".into(), Some("\"otp\" is required")));
+    let (status, body) = login(json!({ "otp": "123456" })).await;
+    assert_eq!((status, code_of(&body)), (401, "INVALID_OTP".into()));
+    let (status, body) = login(json!({ "otp": otp(&secret) })).await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = body["data"]["access_token"].as_str().unwrap().to_string();
+
+    let (status, body) = server.send(&fresh, "POST", "/users/me/tfa/generate", Some(json!({ "password": ADMIN_PASSWORD }))).await;
+    assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("TFA Secret is already set for this user")));
+    let (status, body) = server.send(&fresh, "POST", "/users/me/tfa/disable", Some(json!({ "otp": "000000" }))).await;
+    assert_eq!((status, code_of(&body)), (401, "INVALID_OTP".into()));
+    let (status, _) = server.send(&fresh, "POST", "/users/me/tfa/disable", Some(json!({ "otp": otp(&secret) }))).await;
+    assert_eq!(status, 200);
+    assert_eq!(login(json!({})).await.0, 200, "no code needed once disabled");
+}

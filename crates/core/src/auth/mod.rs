@@ -1,10 +1,11 @@
-//! Authentication primitives: accountability, password hashes, tokens, password reset, invites.
+//! Authentication primitives: accountability, password hashes, tokens, password reset, invites, two-factor codes.
 
 pub mod accountability;
 pub mod invites;
 pub mod password;
 pub mod password_reset;
 pub mod service;
+pub mod tfa;
 pub mod tokens;
 
 pub use accountability::Accountability;

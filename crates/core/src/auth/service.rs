@@ -67,7 +67,7 @@ impl AuthenticationService<'_> {
             return Err(ApiError::invalid_payload("\"email\" must be a valid email and \"password\" is required"));
         };
         let query = Query::select()
-            .columns(["id", "password", "status"].map(Alias::new))
+            .columns(["id", "password", "status", "tfa_secret"].map(Alias::new))
             .from(Alias::new("directus_users"))
             .and_where(Expr::expr(Func::lower(Expr::col(Alias::new("email")))).eq(email.to_lowercase()))
             .limit(1)
@@ -98,6 +98,10 @@ impl AuthenticationService<'_> {
         if user.get("status").and_then(Value::as_str) != Some("active") {
             self.after("fail", &payload, &user_id);
             return Err(ApiError::new(401, "USER_SUSPENDED", "User suspended."));
+        }
+        if let Err(e) = super::tfa::check_login(user.get("tfa_secret").and_then(Value::as_str), body.get("otp").and_then(Value::as_str)) {
+            self.after("fail", &payload, &user_id);
+            return Err(e);
         }
         let id = user_id.as_str().unwrap_or_default().to_string();
         let result = self.issue(&id).await?;

@@ -1,13 +1,15 @@
 //! The system collections' REST routes: each is the items routes at its own prefix, on the same
 //! `ItemsService`, so permissions and the `<scope>.*` events (`users.create`, ...) apply.
 //! `/users/me` reads and updates the caller; `/users/invite` and `/users/invite/accept` run the
-//! invites (`rectus_core::auth::invites`). Activity and revisions are served read-only.
+//! invites (`rectus_core::auth::invites`), `/users/me/tfa/*` two-factor setup
+//! (`rectus_core::auth::tfa`). Activity and revisions are served read-only.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rectus_core::auth::invites::{invited_addresses, Invites};
+use rectus_core::auth::tfa::Tfa;
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::MutationOptions;
 use rectus_core::ApiError;
@@ -32,7 +34,10 @@ pub fn router() -> Router<AppState> {
     let mut router = Router::new()
         .route("/users/me", get(me).patch(update_me))
         .route("/users/invite", post(invite))
-        .route("/users/invite/accept", post(accept_invite));
+        .route("/users/invite/accept", post(accept_invite))
+        .route("/users/me/tfa/generate", post(tfa_generate))
+        .route("/users/me/tfa/enable", post(tfa_enable))
+        .route("/users/me/tfa/disable", post(tfa_disable));
     for (prefix, table) in WRITABLE {
         router = router.merge(system_router(prefix, table));
     }
@@ -95,5 +100,29 @@ async fn invite(State(state): State<AppState>, caller: Caller, JsonBody(body): J
 async fn accept_invite(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
     let invites = Invites { services: &state.services, config: &state.config };
     invites.accept(required_str(&body, "token")?, required_str(&body, "password")?).await?;
+    Ok(empty_ok())
+}
+
+fn caller_id(caller: &Caller) -> Result<String, ApiError> {
+    caller.0.user.clone().ok_or_else(|| ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials."))
+}
+
+/// `{data: {secret, otpauth_url}}` for the caller, after checking their `password`.
+async fn tfa_generate(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError> {
+    let id = caller_id(&caller)?;
+    let (secret, url) = Tfa { services: &state.services }.generate(&id, required_str(&body, "password")?).await?;
+    Ok(Json(json!({ "data": { "secret": secret, "otpauth_url": url } })))
+}
+
+async fn tfa_enable(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let id = caller_id(&caller)?;
+    let secret = required_str(&body, "secret")?;
+    Tfa { services: &state.services }.enable(&id, required_str(&body, "otp")?, secret).await?;
+    Ok(empty_ok())
+}
+
+async fn tfa_disable(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let id = caller_id(&caller)?;
+    Tfa { services: &state.services }.disable(&id, required_str(&body, "otp")?).await?;
     Ok(empty_ok())
 }
