@@ -266,6 +266,8 @@ async fn two_factor_logins() {
     assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("TFA Secret is already set for this user")));
     let (status, body) = server.send(&fresh, "POST", "/users/me/tfa/disable", Some(json!({ "otp": "000000" }))).await;
     assert_eq!((status, code_of(&body)), (401, "INVALID_OTP".into()));
+    let (status, body) = server.send(&fresh, "PATCH", "/users/me", Some(json!({ "tfa_secret": null }))).await;
+    assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("You can't change the \"tfa_secret\" value manually.")));
     let (status, _) = server.send(&fresh, "POST", "/users/me/tfa/disable", Some(json!({ "otp": otp(&secret) }))).await;
     assert_eq!(status, 200);
     assert_eq!(login(json!({})).await.0, 200, "no code needed once disabled");

@@ -77,6 +77,10 @@ pub async fn check_user_write(db: &Database, keys: Option<&[Value]>, data: &Map<
     if let Some(password) = data.get("password").and_then(Value::as_str) {
         check_password_policy(db, password).await?;
     }
+    if keys.is_some() && data.contains_key("tfa_secret") {
+        // Secrets are set and removed only through `/users/me/tfa/*`, which prove the code.
+        return Err(ApiError::invalid_payload("You can't change the \"tfa_secret\" value manually."));
+    }
     if let Some(keys) = keys {
         let demoted = match data.get("role") {
             Some(role) => !is_admin_role(db, role).await?,
