@@ -178,7 +178,21 @@
     filterCount(collection, query = {}) { return this._call('filterCount', collection, query); }
   }
 
-  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService });
+  class ServerService extends RustService {
+    static serviceName = 'ServerService';
+    serverInfo() { return this._call('serverInfo'); }
+    health() { return this._call('health'); }
+  }
+
+  // `authenticate({email, password, otp, ip, userAgent})` → `{accessToken, refreshToken, expires, id}`.
+  class AuthenticationService extends RustService {
+    static serviceName = 'AuthenticationService';
+    authenticate(options) { return this._call('authenticate', options); }
+    refresh(refreshToken) { return this._call('refresh', refreshToken); }
+    logout(refreshToken) { return this._call('logout', refreshToken); }
+  }
+
+  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService });
   // For the services defined in later files (65_mail.js).
   Object.assign(rectus, { toException, plain });
   rectus.serviceException = toException;

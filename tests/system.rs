@@ -1,5 +1,6 @@
 //! The system collections' routes: roles, users (hashing, concealing, `/users/me`), settings as
-//! a singleton, read-only activity, and their `<scope>.*` events.
+//! a singleton, read-only activity, and their `<scope>.*` events; `/server/*` and the server and
+//! authentication services of hooks.
 
 mod common;
 
@@ -138,4 +139,39 @@ async fn comments_revert_and_utils() {
         }
         assert!(server.stop().success());
     }
+}
+
+/// `/server/health` (a report for admins, only the status for others) and `/server/info`, and
+/// the same through a hook's `ServerService`; `AuthenticationService` logs in, refreshes and
+/// logs out from a hook.
+#[tokio::test]
+async fn server_health_and_hook_services() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let server = Server::start(&db, Some(&fixture("hooks/server-auth")), &[("HOOKS_POOL_SIZE", "1")]).await;
+    let admin = server.admin_token().await;
+
+    let res = server.client.get(server.url("/server/health")).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"].to_str().unwrap(), "application/health+json; charset=utf-8");
+    assert_eq!(json(res).await, (200, json!({ "status": "ok" })));
+    let (status, report) = server.send(&admin, "GET", "/server/health", None).await;
+    assert_eq!((status, report["status"].as_str(), report["serviceId"].as_str()), (200, Some("ok"), Some("test-key")), "{report}");
+    assert_eq!(report["checks"]["sqlite3:responseTime"][0]["componentType"], "datastore", "{report}");
+    assert_eq!(report["checks"]["storage:local:responseTime"][0]["status"], "ok", "{report}");
+    let (_, info) = server.send(&admin, "GET", "/server/info", None).await;
+    assert_eq!(info["data"]["directus"]["version"], "9.0.0-rc.83", "{info}");
+    let (_, info) = server.send("", "GET", "/server/info", None).await;
+    assert!(info["data"]["project"].is_object() && info["data"].get("directus").is_none(), "{info}");
+
+    let (status, body) = server.send("", "GET", "/svc/health", None).await;
+    assert_eq!((status, body["health"]["status"].as_str()), (200, Some("ok")), "{body}");
+    assert!(body["health"]["checks"].is_object() && body["info"]["os"]["totalmem"].as_u64().unwrap() > 0, "{body}");
+
+    let (status, body) = server.send("", "POST", "/svc/login", Some(json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))).await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["renewed"]["accessToken"].as_str().unwrap();
+    assert_eq!(server.send(access, "GET", "/users/me", None).await.0, 200);
+    assert_eq!(body["tokens"]["id"], body["renewed"]["id"]);
+    let (status, body) = server.send("", "POST", "/svc/login", Some(json!({ "email": ADMIN_EMAIL, "password": "wrong" }))).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("INVALID_CREDENTIALS")), "{body}");
+    assert_eq!(db.count("directus_sessions", "1 = 1").await, 1, "the refresh replaced the hook's session and the logout ended it; the admin's own is left");
 }

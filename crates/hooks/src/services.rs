@@ -8,7 +8,7 @@ use rectus_core::query::{sanitize, FilterContext, Query};
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::{MutationOptions, Services};
 use rectus_core::ApiError;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 fn arg(args: &[Value], i: usize) -> Value {
     args.get(i).cloned().unwrap_or(Value::Null)
@@ -117,6 +117,7 @@ fn field_name(v: &Value) -> Result<String, ApiError> {
 
 pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core::config::Config>, call: ServiceCall) -> Result<Value, ApiError> {
     use rectus_core::auth::invites::{invited_addresses, Invites};
+    use rectus_core::auth::service::{AuthenticationService, LoginResult};
     use rectus_core::auth::password_reset::PasswordReset;
     use rectus_core::query::MetaKind;
     use rectus_core::services::schema::{collections::CollectionsService, fields::FieldsService, relations::RelationsService, SchemaContext};
@@ -145,6 +146,20 @@ pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core
         ("RelationsService", "createOne") => RelationsService::new(ctx).create_one(&a(0)).await,
         ("RelationsService", "updateOne") => RelationsService::new(ctx).update_one(&text(&args, 0)?, &text(&args, 1)?, &a(2)).await,
         ("RelationsService", "deleteOne") => RelationsService::new(ctx).delete_one(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("ServerService", "serverInfo") => rectus_core::services::server::info(&services, accountability.as_ref()).await,
+        ("ServerService", "health") => Ok(rectus_core::services::server::health(&services, accountability.as_ref(), &config.env.string("KEY").unwrap_or_default()).await),
+        ("AuthenticationService", "authenticate" | "refresh" | "logout") => {
+            let options = a(0);
+            let text_of = |key: &str| options.get(key).and_then(Value::as_str).map(str::to_string);
+            let caller = Accountability::public(text_of("ip"), text_of("userAgent"));
+            let auth = AuthenticationService { services: &services, config: &config, accountability: caller };
+            let tokens = |r: LoginResult| json!({ "accessToken": r.access_token, "refreshToken": r.refresh_token, "expires": r.expires_ms, "id": r.user });
+            match method.as_str() {
+                "authenticate" => auth.login(&options).await.map(tokens),
+                "refresh" => auth.refresh(&text(&args, 0)?).await.map(tokens),
+                _ => auth.logout(&text(&args, 0)?).await.map(|_| Value::Null),
+            }
+        }
         ("UsersService", "inviteUser") => {
             let invites = Invites { services: &services, config: &config };
             let emails = invited_addresses(Some(&a(0)))?;

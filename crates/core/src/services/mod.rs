@@ -11,6 +11,7 @@ pub mod permissions;
 pub mod relations;
 pub mod revisions;
 pub mod schema;
+pub mod server;
 pub mod user_rules;
 pub mod validation;
 pub mod webhooks;

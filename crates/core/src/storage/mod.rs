@@ -120,6 +120,11 @@ impl Storage {
         self.transform_max_dimension
     }
 
+    /// Every location with its driver, the default first.
+    pub fn locations(&self) -> impl Iterator<Item = (&str, Arc<dyn Driver>)> + '_ {
+        self.locations.iter().map(|(name, driver)| (name.as_str(), driver.clone()))
+    }
+
     /// The driver of a location, `None` for a name that isn't configured.
     pub fn disk(&self, location: &str) -> Option<Arc<dyn Driver>> {
         self.locations.iter().find(|(name, _)| name == location).map(|(_, d)| d.clone())
