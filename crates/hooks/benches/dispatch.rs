@@ -1,5 +1,6 @@
 //! Hook dispatch cost: an event nobody listens to, one before-hook with a small payload
-//! (Rust → JS → Rust), and ten listeners on wildcard patterns.
+//! (Rust → JS → Rust), ten listeners on wildcard patterns, and the JSON ↔ JS conversion of
+//! 1 KB and 100 KB payloads through the one before-hook.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rectus_core::config::{Config, Env};
@@ -30,6 +31,12 @@ fn dispatch(c: &mut Criterion) {
     c.bench_function("one before-hook, small payload", |b| {
         b.to_async(&rt).iter(|| async { one.emit_before("items.create.before", EventArgs::with_input(json!({ "title": "Hello", "body": "World" }), ctx())).await.unwrap() })
     });
+    for kb in [1, 100] {
+        let payload = json!({ "title": "Hello", "body": "x".repeat(kb * 1024 - 40), "tags": ["a", "b"] });
+        c.bench_function(&format!("one before-hook, {kb} KB payload"), |b| {
+            b.to_async(&rt).iter(|| async { one.emit_before("items.create.before", EventArgs::with_input(payload.clone(), ctx())).await.unwrap() })
+        });
+    }
     c.bench_function("ten wildcard before-hooks", |b| {
         b.to_async(&rt).iter(|| async { ten.emit_before("items.create.before", EventArgs::with_input(json!({ "title": "Hello", "body": "World" }), ctx())).await.unwrap() })
     });
