@@ -1,6 +1,7 @@
-//! Authentication primitives: accountability, password hashes, tokens, password reset.
+//! Authentication primitives: accountability, password hashes, tokens, password reset, SSO.
 
 pub mod accountability;
+pub mod oauth;
 pub mod password;
 pub mod password_reset;
 pub mod service;
