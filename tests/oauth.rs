@@ -83,10 +83,9 @@ fn names(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["event"].as_str().unwrap()).collect()
 }
 
-#[tokio::test]
-async fn sso_login_over_http() {
+async fn sso_login_over_http(engine: Engine) {
     let provider = FakeProvider::start().await;
-    let db = TestDb::new(Engine::Sqlite).await;
+    let db = TestDb::new(engine).await;
     let base = provider.base.clone();
     let (authorize_url, access_url, profile_url) = (format!("{base}/authorize"), format!("{base}/token"), format!("{base}/userinfo"));
     let env = [
@@ -267,6 +266,21 @@ async fn sso_login_over_http() {
     assert!(error_of(&body).1.as_str().unwrap().starts_with("oidc's ID token is not valid"), "{body}");
     assert_eq!(db.count("directus_users", "email = 'wrong-audience@example.com'").await, 0);
     assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn sso_on_sqlite() {
+    sso_login_over_http(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sso_on_postgres() {
+    sso_login_over_http(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn sso_on_mysql() {
+    sso_login_over_http(Engine::MySql).await;
 }
 
 #[tokio::test]
