@@ -88,10 +88,16 @@ async fn sso_login_over_http(engine: Engine) {
     let db = TestDb::new(engine).await;
     let base = provider.base.clone();
     let (authorize_url, access_url, profile_url) = (format!("{base}/authorize"), format!("{base}/token"), format!("{base}/userinfo"));
+    let github_user_url = format!("{base}/user");
     let env = [
         ("HOOKS_POOL_SIZE", "1"),
         ("PUBLIC_URL", PUBLIC_URL),
-        ("OAUTH_PROVIDERS", "fake,oidc"),
+        ("OAUTH_PROVIDERS", "fake,oidc,github"),
+        ("OAUTH_GITHUB_KEY", CLIENT_ID),
+        ("OAUTH_GITHUB_SECRET", CLIENT_SECRET),
+        ("OAUTH_GITHUB_AUTHORIZE_URL", &authorize_url),
+        ("OAUTH_GITHUB_ACCESS_URL", &access_url),
+        ("OAUTH_GITHUB_PROFILE_URL", &github_user_url),
         ("OAUTH_FAKE_KEY", CLIENT_ID),
         ("OAUTH_FAKE_SECRET", CLIENT_SECRET),
         ("OAUTH_FAKE_AUTHORIZE_URL", &authorize_url),
@@ -120,7 +126,7 @@ async fn sso_login_over_http(engine: Engine) {
 
     // The list, and providers that don't exist.
     let (status, body) = json(browser.client.get(server.url("/auth/oauth")).send().await.unwrap()).await;
-    assert_eq!((status, body), (200, json!({ "data": ["fake", "oidc"] })));
+    assert_eq!((status, body), (200, json!({ "data": ["fake", "oidc", "github"] })));
     for path in ["/auth/oauth/nope", "/auth/oauth/nope/callback?code=x&state=y"] {
         let (status, body) = json(browser.client.get(server.url(path)).send().await.unwrap()).await;
         assert_eq!((status, error_of(&body).0), (404, json!("ROUTE_NOT_FOUND")), "{path}");
@@ -259,6 +265,19 @@ async fn sso_login_over_http(engine: Engine) {
     let (status, body) = json(browser.sign_in("oidc", &[("login", "newcomer@example.com")], None).await).await;
     assert_eq!(status, 200, "a second login finds the registered user: {body}");
     assert_eq!(db.count("directus_users", "email = 'newcomer@example.com'").await, 1);
+
+    // GitHub hides private emails from /user; /user/emails has the primary one.
+    db.execute("INSERT INTO directus_users (id, email, status) VALUES ('2a0e8f0c-0000-4000-8000-000000000003', 'private@example.com', 'active');").await;
+    let (status, body) = json(browser.sign_in("github", &[("login", "private@example.com")], None).await).await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["data"]["access_token"].as_str().unwrap().to_string();
+    let (_, me) = server.send(&access, "GET", "/users/me", None).await;
+    assert_eq!(me["data"]["id"], "2a0e8f0c-0000-4000-8000-000000000003");
+
+    // An address the provider has not verified is refused, before anyone is registered.
+    let (status, body) = json(browser.sign_in("oidc", &[("login", "unverified@example.com")], None).await).await;
+    assert_eq!((status, error_of(&body)), (401, (json!("INVALID_CREDENTIALS"), json!("oidc has not verified the email address unverified@example.com."))));
+    assert_eq!(db.count("directus_users", "email = 'unverified@example.com'").await, 0);
 
     // An ID token issued to another client is refused.
     let (status, body) = json(browser.sign_in("oidc", &[("login", "wrong-audience@example.com")], None).await).await;

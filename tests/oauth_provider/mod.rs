@@ -5,7 +5,8 @@
 //!
 //! Who signs in is chosen by the test: it adds `login=<email>` to the authorization URL Rectus
 //! built (`deny=1` makes the user refuse). Emails starting with `noemail` get a profile without an
-//! email; `wrong-audience` ones get an ID token for another client.
+//! email, `private` ones a GitHub-style `/user` without email (`/user/emails` has it), `unverified` ones one with `email_verified: false`; `wrong-audience` ones get an ID token
+//! for another client.
 
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -66,6 +67,8 @@ impl FakeProvider {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
+            .route("/user", get(github_user))
+            .route("/user/emails", get(github_emails))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -79,6 +82,7 @@ fn profile(email: &str) -> Value {
     let mut profile = json!({ "sub": format!("sub-{local}"), "name": format!("{local} Example"), "given_name": local, "family_name": "Example", "login": local });
     if !email.starts_with("noemail") {
         profile["email"] = json!(email);
+        profile["email_verified"] = json!(!email.starts_with("unverified"));
     }
     profile
 }
@@ -182,10 +186,38 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, Form(form): Form<Has
     Json(body).into_response()
 }
 
+/// The email of the user an access token was issued to.
+fn token_owner(s: &Shared, headers: &HeaderMap) -> Option<String> {
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))?;
+    s.recorded.lock().unwrap().access_tokens.get(token).cloned()
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response()
+}
+
 async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default().to_string();
-    match s.recorded.lock().unwrap().access_tokens.get(&token) {
-        Some(email) => Json(profile(email)).into_response(),
-        None => (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response(),
+    match token_owner(&s, &headers) {
+        Some(email) => Json(profile(&email)).into_response(),
+        None => unauthorized(),
     }
+}
+
+/// GitHub's `/user`: `email` is null when the user keeps it private.
+async fn github_user(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let Some(email) = token_owner(&s, &headers) else { return unauthorized() };
+    let mut user = profile(&email);
+    if email.starts_with("private") {
+        user["email"] = Value::Null;
+    }
+    Json(user).into_response()
+}
+
+async fn github_emails(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let Some(email) = token_owner(&s, &headers) else { return unauthorized() };
+    Json(json!([
+        { "email": "old@example.com", "primary": false, "verified": true },
+        { "email": email, "primary": true, "verified": true },
+    ]))
+    .into_response()
 }

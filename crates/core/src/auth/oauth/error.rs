@@ -21,6 +21,8 @@ pub enum OAuthError {
     Unreachable { provider: String, reason: String },
     #[error("{provider} did not share an email address (looked for \"{path}\" in the profile).")]
     EmailMissing { provider: String, path: String },
+    #[error("{provider} has not verified the email address {email}.")]
+    EmailUnverified { provider: String, email: String },
     #[error("No user has the email address {0}.")]
     UnknownUser(String),
     /// Raised by a hook or by the login itself (suspended user, ...): passed on unchanged.
@@ -51,6 +53,7 @@ impl From<OAuthError> for ApiError {
             | OAuthError::CodeRejected { .. }
             | OAuthError::InvalidIdToken { .. }
             | OAuthError::EmailMissing { .. }
+            | OAuthError::EmailUnverified { .. }
             | OAuthError::UnknownUser(_) => ApiError::new(401, "INVALID_CREDENTIALS", message),
             OAuthError::Unreachable { .. } => ApiError::service_unavailable(message, "oauth"),
         }

@@ -5,8 +5,8 @@
 //!    and sends the browser to the provider.
 //! 2. The callback emits `oauth.<p>.login.before` with `(grantResponse, ctx)`, `status: 'pending'`,
 //!    for every callback of a configured provider, also failed ones (the grant response is then
-//!    `{error}`, as grant reported it), reads the email from the profile, optionally registers the
-//!    user, and logs in through [`AuthenticationService::authenticate`] (so `auth.login.before` and
+//!    `{error}`, as grant reported it), reads the email from the profile (refused when the profile
+//!    says `email_verified: false`), optionally registers the user, and logs in through [`AuthenticationService::authenticate`] (so `auth.login.before` and
 //!    `auth.login` fire with the payload `{email}`). `oauth.<p>.login` follows with `success` or
 //!    `fail`. A before-hook that throws ends the login with its exception.
 
@@ -127,6 +127,11 @@ impl OAuthLogin<'_> {
                 .and_then(Value::as_str)
                 .filter(|e| !e.is_empty())
                 .ok_or_else(|| OAuthError::EmailMissing { provider: provider.name.clone(), path: provider.profile_email.clone() })?;
+            // An address the provider says it has not verified proves nothing: anyone could have
+            // typed someone else's there.
+            if get_path(&response, "profile.email_verified").is_some_and(|v| v == &json!(false) || v == &json!("false")) {
+                return Err(OAuthError::EmailUnverified { provider: provider.name.clone(), email: email.to_string() });
+            }
             if provider.allow_public_registration {
                 self.register(provider, email, &response, schema.clone()).await?;
             }

@@ -180,7 +180,10 @@ impl OAuthProviders {
                     request = request.set_pkce_verifier(v);
                 }
                 let tokens = request.request_async(self.http()).await.map_err(|e| token_error(provider, e))?;
-                let profile = self.profile(provider, profile_url.as_str(), tokens.access_token().secret()).await?;
+                let mut profile = self.profile(provider, profile_url.as_str(), tokens.access_token().secret()).await?;
+                if provider.name == "github" && profile.get("email").is_none_or(Value::is_null) {
+                    profile["email"] = self.github_email(provider, profile_url.as_str(), tokens.access_token().secret()).await?;
+                }
                 let mut response = Map::new();
                 response.insert("access_token".into(), json!(tokens.access_token().secret()));
                 if let Some(r) = tokens.refresh_token() {
@@ -250,6 +253,21 @@ impl OAuthProviders {
                 Ok(Value::Object(response))
             }
         }
+    }
+
+    /// GitHub's `/user` has no email when the user keeps it private; `/user/emails` (scope
+    /// `user:email`) lists them: the primary one, if verified.
+    async fn github_email(&self, provider: &ProviderConfig, profile_url: &str, access_token: &str) -> Result<Value, OAuthError> {
+        let url = format!("{}/emails", profile_url.trim_end_matches('/'));
+        let response = self.http().get(url).bearer_auth(access_token).header(reqwest::header::ACCEPT, "application/json").send().await;
+        let emails: Vec<Value> = match response {
+            Ok(r) if r.status().is_success() => r.json().await.map_err(|e| unreachable(provider, format!("the email list is not JSON: {e}")))?,
+            // Without the `user:email` scope there is no list: the login then lacks an email.
+            Ok(_) => return Ok(Value::Null),
+            Err(e) => return Err(unreachable(provider, format!("email list request failed: {e}"))),
+        };
+        let primary = emails.into_iter().find(|e| e.get("primary") == Some(&json!(true)) && e.get("verified") == Some(&json!(true)));
+        Ok(primary.and_then(|e| e.get("email").cloned()).unwrap_or(Value::Null))
     }
 
     async fn profile(&self, provider: &ProviderConfig, url: &str, access_token: &str) -> Result<Value, OAuthError> {
