@@ -311,3 +311,14 @@ async fn misconfigured_provider_stops_the_server_naming_the_variable() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("OAUTH_ACME_AUTHORIZE_URL"), "{stderr}");
 }
+
+#[tokio::test]
+async fn without_providers_the_list_is_null() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let server = Server::start(&db, None, &[]).await;
+    let (status, body) = json(server.client.get(server.url("/auth/oauth")).send().await.unwrap()).await;
+    assert_eq!((status, body), (200, json!({ "data": null })));
+    let (status, body) = json(server.client.get(server.url("/auth/oauth/github")).send().await.unwrap()).await;
+    assert_eq!((status, body["errors"][0]["message"].clone()), (404, json!("Route /auth/oauth/github doesn't exist.")));
+    assert!(server.stop().success());
+}
