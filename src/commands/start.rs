@@ -1,6 +1,7 @@
 //! `rectus start`: check the database, load the hooks, then serve until SIGINT/SIGTERM.
 
 use anyhow::{bail, Context};
+use rectus_core::auth::oauth::OAuthProviders;
 use rectus_core::config::Config;
 use rectus_core::db::bootstrap::is_installed;
 use rectus_core::events::{EventArgs, EventBus, NoHooks};
@@ -72,7 +73,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(g) => g.clone(),
         None => Arc::new(NoHookRoutes),
     };
-    let state = AppState { config: Arc::new(config), services, hook_routes };
+    let oauth = Arc::new(OAuthProviders::new(config.oauth.clone(), &config.secret));
+    let state = AppState { config: Arc::new(config), services, hook_routes, oauth };
     // The app events (`init.before` … `routes.init.after`) ran in each isolate as it loaded.
     bus.emit_after("init", EventArgs::none());
     let server = move |listening: bool| json!({ "address": local.ip().to_string(), "port": local.port(), "listening": listening });

@@ -22,6 +22,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::server::router())
         .merge(routes::auth::router())
+        .merge(routes::oauth::router())
         .merge(routes::items::router())
         .merge(routes::system::router())
         .merge(routes::schema::router())

@@ -1,5 +1,6 @@
 //! `AuthenticationService`: login, refresh and logout with sessions in `directus_sessions`, and
-//! the `auth.login` events (spec §2.5).
+//! the `auth.login` events (spec §2.5). Password logins and SSO logins (`oauth`) share
+//! [`AuthenticationService::authenticate`].
 //!
 //! Decision on `auth.login.before` (spec §9 item 6): listeners get `(payload, ctx)` as in rc.83
 //! (the payload is the request body plus `ip` and `userAgent`), a throw cancels the login with its
@@ -32,6 +33,25 @@ fn refresh_token() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 64)
 }
 
+/// How the one logging in proved who they are.
+#[derive(Clone, Copy)]
+pub enum Proof<'a> {
+    Password(&'a str),
+    /// An identity provider vouched for the email (SSO): there is no password to check.
+    Provider,
+}
+
+/// The `id`, `password` and `status` of the user with this email (compared case-insensitively).
+pub async fn user_by_email(db: &crate::db::Database, email: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+    let query = Query::select()
+        .columns(["id", "password", "status", "tfa_secret"].map(Alias::new))
+        .from(Alias::new("directus_users"))
+        .and_where(Expr::expr(Func::lower(Expr::col(Alias::new("email")))).eq(email.to_lowercase()))
+        .limit(1)
+        .to_owned();
+    Ok(db.run(&query).await?.rows.into_iter().next())
+}
+
 pub struct AuthenticationService<'a> {
     pub services: &'a Services,
     pub config: &'a Config,
@@ -60,48 +80,56 @@ impl AuthenticationService<'_> {
         self.services.bus.emit_after("auth.login", EventArgs::with_input(payload.clone(), ctx));
     }
 
+    /// `POST /auth/login`: checks the body, then [`authenticate`](Self::authenticate)s with the
+    /// password; the events get the body plus `ip` and `userAgent`.
     pub async fn login(&self, body: &Value) -> Result<LoginResult, ApiError> {
         let email = body.get("email").and_then(Value::as_str).filter(|e| e.contains('@'));
         let pass = body.get("password").and_then(Value::as_str);
         let (Some(email), Some(pass)) = (email, pass) else {
             return Err(ApiError::invalid_payload("\"email\" must be a valid email and \"password\" is required"));
         };
-        let query = Query::select()
-            .columns(["id", "password", "status", "tfa_secret"].map(Alias::new))
-            .from(Alias::new("directus_users"))
-            .and_where(Expr::expr(Func::lower(Expr::col(Alias::new("email")))).eq(email.to_lowercase()))
-            .limit(1)
-            .to_owned();
-        let user = self.services.db.run(&query).await?.rows.into_iter().next();
+        let mut payload = body.as_object().cloned().unwrap_or_default();
+        payload.insert("ip".into(), json!(self.accountability.ip));
+        payload.insert("userAgent".into(), json!(self.accountability.user_agent));
+        self.authenticate(email, &Value::Object(payload), Proof::Password(pass)).await
+    }
+
+    /// The login every way in shares (Directus's `authenticate`): `auth.login.before` with
+    /// `payload`, the user checks, the session and activity rows, `auth.login`.
+    pub async fn authenticate(&self, email: &str, payload: &Value, proof: Proof<'_>) -> Result<LoginResult, ApiError> {
+        let user = user_by_email(&self.services.db, email).await?;
         let user_id = user.as_ref().and_then(|u| u.get("id")).cloned().unwrap_or(Value::Null);
         // Hooks read `ctx.schema`: make sure it is loaded before the first event.
         let schema = self.services.schema.get().await?;
 
-        let mut payload = body.as_object().cloned().unwrap_or_default();
-        payload.insert("ip".into(), json!(self.accountability.ip));
-        payload.insert("userAgent".into(), json!(self.accountability.user_agent));
-        let payload = Value::Object(payload);
-        let ctx = self.context("auth.login.before", "pending", &payload, &user_id);
+        let ctx = self.context("auth.login.before", "pending", payload, &user_id);
         self.services.bus.emit_before("auth.login.before", EventArgs::with_input(payload.clone(), ctx)).await?;
 
         let Some(user) = user else {
-            // Spend the time of a real check so response times don't reveal which emails exist.
-            password::verify(pass, "$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$wS5w2QgBtEu1nJ8CKIFKbBB2GeVKS4kfMSX5lbE5TuM");
-            self.after("fail", &payload, &user_id);
+            if let Proof::Password(pass) = proof {
+                // Spend the time of a real check so response times don't reveal which emails exist.
+                password::verify(pass, "$argon2id$v=19$m=4096,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$wS5w2QgBtEu1nJ8CKIFKbBB2GeVKS4kfMSX5lbE5TuM");
+            }
+            self.after("fail", payload, &user_id);
             return Err(invalid_credentials());
         };
-        let hash = user.get("password").and_then(Value::as_str).unwrap_or_default();
-        if !password::verify(pass, hash) {
-            self.after("fail", &payload, &user_id);
-            return Err(invalid_credentials());
+        if let Proof::Password(pass) = proof {
+            let hash = user.get("password").and_then(Value::as_str).unwrap_or_default();
+            if !password::verify(pass, hash) {
+                self.after("fail", payload, &user_id);
+                return Err(invalid_credentials());
+            }
         }
         if user.get("status").and_then(Value::as_str) != Some("active") {
-            self.after("fail", &payload, &user_id);
+            self.after("fail", payload, &user_id);
             return Err(ApiError::new(401, "USER_SUSPENDED", "User suspended."));
         }
-        if let Err(e) = super::tfa::check_login(user.get("tfa_secret").and_then(Value::as_str), body.get("otp").and_then(Value::as_str)) {
-            self.after("fail", &payload, &user_id);
-            return Err(e);
+        // The second factor guards passwords; a provider's login is its own proof.
+        if let Proof::Password(_) = proof {
+            if let Err(e) = super::tfa::check_login(user.get("tfa_secret").and_then(Value::as_str), payload.get("otp").and_then(Value::as_str)) {
+                self.after("fail", payload, &user_id);
+                return Err(e);
+            }
         }
         let id = user_id.as_str().unwrap_or_default().to_string();
         let result = self.issue(&id).await?;
@@ -119,7 +147,7 @@ impl AuthenticationService<'_> {
             .and_where(Expr::col(Alias::new("id")).eq(id.as_str()))
             .to_owned();
         self.services.db.run(&touch).await?;
-        self.after("success", &payload, &user_id);
+        self.after("success", payload, &user_id);
         Ok(result)
     }
 

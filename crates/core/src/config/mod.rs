@@ -82,6 +82,8 @@ pub struct Config {
     pub hooks: HooksConfig,
     pub log_level: String,
     pub log_style: String,
+    /// `OAUTH_PROVIDERS` and their `OAUTH_<PROVIDER>_*` settings.
+    pub oauth: Vec<crate::auth::oauth::ProviderConfig>,
 }
 
 impl Config {
@@ -130,11 +132,13 @@ impl Config {
         if !matches!(log_style.as_str(), "pretty" | "raw") {
             return Err(ConfigError::invalid("LOG_STYLE", format!("\"{log_style}\" must be pretty or raw")));
         }
+        let public_url = text("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8055".into());
         Ok(Config {
+            oauth: crate::auth::oauth::config::providers(&env, &public_url)?,
             cwd: cwd.to_path_buf(),
             host: text("HOST").unwrap_or_else(|| "0.0.0.0".into()),
             port,
-            public_url: text("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8055".into()),
+            public_url,
             key,
             secret,
             generated_secret,

@@ -17,7 +17,7 @@ use crate::error::HttpError;
 use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
 
-const COOKIE: &str = "directus_refresh_token";
+pub(crate) const COOKIE: &str = "directus_refresh_token";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,14 +33,20 @@ fn service<'a>(state: &'a AppState, caller: &Accountability) -> AuthenticationSe
     AuthenticationService { services: &state.services, config: &state.config, accountability }
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+/// The value of the cookie `name`.
+pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        (name == COOKIE).then(|| value.to_string())
+        let (key, value) = pair.trim().split_once('=')?;
+        (key == name).then(|| value.to_string())
     })
 }
 
-fn set_cookie(state: &AppState, token: &str, max_age_ms: u64) -> String {
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE)
+}
+
+/// The refresh token cookie, with the `REFRESH_TOKEN_COOKIE_*` settings.
+pub(crate) fn set_cookie(state: &AppState, token: &str, max_age_ms: u64) -> String {
     let env = &state.config.env;
     let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; Max-Age={}", max_age_ms / 1000);
     if let Some(domain) = env.string("REFRESH_TOKEN_COOKIE_DOMAIN").filter(|d| !d.is_empty()) {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod comments;
 pub mod files;
 pub mod items;
+pub mod oauth;
 pub mod schema;
 pub mod server;
 pub mod system;
