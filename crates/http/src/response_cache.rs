@@ -24,7 +24,9 @@ const LARGEST_STORED_BYTES: usize = 8 * 1024 * 1024;
 
 pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let cache = &state.services.responses;
-    if req.method() != Method::GET || !cache.enabled() {
+    // `/auth/*` answers carry tokens (the SSO callback): never kept, as in Directus, whose auth
+    // routes answer without the caching `respond` step.
+    if req.method() != Method::GET || !cache.enabled() || req.uri().path().starts_with("/auth/") {
         return next.run(req).await;
     }
     let caller = req.extensions().get::<Accountability>();
