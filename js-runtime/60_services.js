@@ -192,7 +192,18 @@
     logout(refreshToken) { return this._call('logout', refreshToken); }
   }
 
-  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService });
+  class UtilsService extends RustService {
+    static serviceName = 'UtilsService';
+    sort(collection, { item, to }) { return this._call('sort', collection, { item, to }); }
+  }
+
+  // `import(collection, mimetype, data)`: data is the file's text (a string or a Buffer), not a stream.
+  class ImportService extends RustService {
+    static serviceName = 'ImportService';
+    import(collection, mimetype, data) { return this._call('import', collection, mimetype, String(data)); }
+  }
+
+  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService });
   // For the services defined in later files (65_mail.js).
   Object.assign(rectus, { toException, plain });
   rectus.serviceException = toException;

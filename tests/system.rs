@@ -107,7 +107,7 @@ async fn comments_revert_and_utils() {
         let (_, revisions) = server.send(&token, "GET", "/revisions?filter[collection][_eq]=notes&sort=id", None).await;
         let first = revisions["data"][0]["id"].clone();
         let res = server.client.post(server.url(&format!("/utils/revert/{first}"))).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(res.status(), 204, "{e}");
+        assert_eq!(res.status(), 200, "{e}");
         let (_, note) = server.send(&token, "GET", &format!("/items/notes/{id}"), None).await;
         assert_eq!(note["data"]["body"], "first", "{e}: reverted to the first revision");
         let res = server.client.post(server.url(&format!("/utils/revert/{first}"))).send().await.unwrap();
@@ -174,4 +174,51 @@ async fn server_health_and_hook_services() {
     let (status, body) = server.send("", "POST", "/svc/login", Some(json!({ "email": ADMIN_EMAIL, "password": "wrong" }))).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("INVALID_CREDENTIALS")), "{body}");
     assert_eq!(db.count("directus_sessions", "1 = 1").await, 1, "the refresh replaced the hook's session and the logout ended it; the admin's own is left");
+}
+
+/// `POST /utils/sort/:collection` moves an item in the sort order (numbering unsorted rows
+/// first); `POST /utils/import/:collection` creates items from a CSV or JSON upload, as the
+/// caller, all or nothing; a hook's `ImportService` and `UtilsService` do the same.
+#[tokio::test]
+async fn sort_and_import() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    Server::start(&db, None, &[]).await.stop();
+    db.execute("CREATE TABLE tasks (id integer PRIMARY KEY AUTOINCREMENT, title varchar(50) NOT NULL, sort integer);
+        INSERT INTO tasks (title, sort) VALUES ('a', 1), ('b', 2), ('c', 3), ('d', NULL);
+        INSERT INTO directus_collections (collection, sort_field) VALUES ('tasks', 'sort');").await;
+    let server = Server::start(&db, Some(&fixture("hooks/server-auth")), &[("HOOKS_POOL_SIZE", "1")]).await;
+    let admin = server.admin_token().await;
+    let order = || async { server.send(&admin, "GET", "/items/tasks?fields=title&sort=sort", None).await.1["data"].as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap().to_string()).collect::<Vec<_>>() };
+
+    let res = server.client.post(server.url("/utils/sort/tasks")).bearer_auth(&admin).json(&json!({ "item": 1, "to": 3 })).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), res.text().await.unwrap()), (200, String::new()));
+    assert_eq!(order().await, ["b", "c", "a", "d"]);
+    server.send(&admin, "POST", "/utils/sort/tasks", Some(json!({ "item": 4, "to": 2 }))).await;
+    assert_eq!(order().await, ["d", "b", "c", "a"]);
+    let (status, _) = server.send(&admin, "POST", "/utils/sort/tasks", Some(json!({ "item": 1 }))).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.send("", "POST", "/utils/sort/tasks", Some(json!({ "item": 1, "to": 2 }))).await;
+    assert_eq!(status, 403);
+
+    let upload = |token: &str, name: &str, kind: &str, content: &str| {
+        let part = reqwest::multipart::Part::text(content.to_string()).file_name(name.to_string()).mime_str(kind).unwrap();
+        let req = server.client.post(server.url("/utils/import/tasks")).bearer_auth(token).multipart(reqwest::multipart::Form::new().part("file", part));
+        async move { json(req.send().await.unwrap()).await }
+    };
+    assert_eq!(upload(&admin, "t.csv", "text/csv", "title,sort\n\"x, y\",10\nz,\n").await, (200, Value::Null));
+    assert_eq!(upload(&admin, "t.json", "application/json", r#"[{"title": "j1"}, {"title": "j2", "sort": 12}]"#).await.0, 200);
+    let (_, rows) = server.send(&admin, "GET", "/items/tasks?fields=title,sort&filter[id][_gt]=4&sort=id", None).await;
+    assert_eq!(rows["data"], json!([{ "title": "x, y", "sort": 10 }, { "title": "z", "sort": null }, { "title": "j1", "sort": null }, { "title": "j2", "sort": 12 }]));
+    let (status, body) = upload(&admin, "t.pdf", "application/pdf", "%PDF").await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (415, Some("UNSUPPORTED_MEDIA_TYPE")), "{body}");
+    let (status, _) = upload(&admin, "bad.json", "application/json", r#"[{"title": "ok"}, {"title": null}]"#).await;
+    assert_eq!(status, 400, "a row the database refuses fails the import");
+    let (status, _) = upload("", "t.csv", "text/csv", "title\npublic\n").await;
+    assert_eq!(status, 403);
+    assert_eq!(db.count("tasks", "1 = 1").await, 8, "nothing of the refused imports was written");
+
+    // The same services from a hook.
+    let (status, body) = server.send("", "POST", "/svc/import-and-sort", Some(json!({ "item": 9, "to": 4 }))).await;
+    assert_eq!((status, body), (200, json!({ "created": 1 })));
+    assert_eq!(order().await[..2], ["from hook".to_string(), "d".to_string()], "moved to the place of d, which moves down");
 }

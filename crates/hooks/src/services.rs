@@ -146,6 +146,15 @@ pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core
         ("RelationsService", "createOne") => RelationsService::new(ctx).create_one(&a(0)).await,
         ("RelationsService", "updateOne") => RelationsService::new(ctx).update_one(&text(&args, 0)?, &text(&args, 1)?, &a(2)).await,
         ("RelationsService", "deleteOne") => RelationsService::new(ctx).delete_one(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("UtilsService", "sort") => {
+            let body = a(1);
+            let (item, to) = (body.get("item").cloned().unwrap_or(Value::Null), body.get("to").cloned().unwrap_or(Value::Null));
+            rectus_core::services::utils::sort(&services, accountability.as_ref(), &text(&args, 0)?, &item, &to).await.map(|_| Value::Null)
+        }
+        ("ImportService", "import") => {
+            let created = rectus_core::services::import::import(&services, accountability, &text(&args, 0)?, &text(&args, 1)?, text(&args, 2)?.as_bytes()).await?;
+            Ok(json!(created))
+        }
         ("ServerService", "serverInfo") => rectus_core::services::server::info(&services, accountability.as_ref()).await,
         ("ServerService", "health") => Ok(rectus_core::services::server::health(&services, accountability.as_ref(), &config.env.string("KEY").unwrap_or_default()).await),
         ("AuthenticationService", "authenticate" | "refresh" | "logout") => {

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod comments;
 pub mod export;
 pub mod files;
+pub mod import;
 pub mod items;
 pub mod payload;
 pub mod permissions;
@@ -13,6 +14,7 @@ pub mod revisions;
 pub mod schema;
 pub mod server;
 pub mod user_rules;
+pub mod utils;
 pub mod validation;
 pub mod webhooks;
 

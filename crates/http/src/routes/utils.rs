@@ -1,12 +1,13 @@
-//! `/utils/*` (spec §7.4): random strings, hashing, and reverting an item to a revision.
+//! `/utils/*` (spec §7.4): random strings, hashing, reverting an item to a revision, manual
+//! sorting and imports. Revert, sort and import answer 200 with an empty body, as Directus.
 
-use axum::extract::{Path, Query as UrlQuery, State};
+use axum::extract::{Multipart, Path, Query as UrlQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rand::distributions::{Alphanumeric, DistString};
 use rectus_core::auth::password;
-use rectus_core::services::revisions;
+use rectus_core::services::{import, revisions, utils};
 use rectus_core::ApiError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -21,6 +22,9 @@ pub fn router() -> Router<AppState> {
         .route("/utils/hash/generate", post(hash_generate))
         .route("/utils/hash/verify", post(hash_verify))
         .route("/utils/revert/{revision}", post(revert))
+        .route("/utils/sort/{collection}", post(sort))
+        // Imports are files: like uploads they are not bound by MAX_PAYLOAD_SIZE (a JSON limit).
+        .route("/utils/import/{collection}", post(import).layer(axum::extract::DefaultBodyLimit::disable()))
 }
 
 async fn random_string(UrlQuery(params): UrlQuery<HashMap<String, String>>) -> Result<Json<Value>, HttpError> {
@@ -50,8 +54,33 @@ async fn hash_verify(JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError>
     Ok(Json(json!({ "data": ok })))
 }
 
-/// 204 once the item is back to the revision's data.
+/// Once the item is back to the revision's data.
 async fn revert(State(state): State<AppState>, caller: Caller, Path(revision): Path<String>) -> Result<StatusCode, HttpError> {
     revisions::revert(state.services.clone(), Some(caller.0), &Value::String(revision)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::OK)
+}
+
+fn required(body: &Value, key: &str) -> Result<Value, ApiError> {
+    body.get(key).filter(|v| v.is_string() || v.is_number()).cloned().ok_or_else(|| ApiError::invalid_payload(format!("\"{key}\" is required")))
+}
+
+async fn sort(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>, JsonBody(body): JsonBody) -> Result<StatusCode, HttpError> {
+    let (item, to) = (required(&body, "item")?, required(&body, "to")?);
+    utils::sort(&state.services, Some(&caller.0), &collection, &item, &to).await?;
+    Ok(StatusCode::OK)
+}
+
+/// The first file part of a multipart body, imported by its own content type.
+async fn import(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>, mut multipart: Multipart) -> Result<StatusCode, HttpError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| ApiError::invalid_payload(format!("Can't read the upload: {e}"));
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.file_name().is_none() {
+            continue;
+        }
+        let mimetype = field.content_type().unwrap_or("application/octet-stream").to_string();
+        let bytes = field.bytes().await.map_err(unreadable)?;
+        import::import(&state.services, Some(caller.0), &collection, &mimetype, &bytes).await?;
+        return Ok(StatusCode::OK);
+    }
+    Err(ApiError::invalid_payload("No file was included in the body").into())
 }
