@@ -272,3 +272,70 @@ async fn two_factor_logins() {
     assert_eq!(status, 200);
     assert_eq!(login(json!({})).await.0, 200, "no code needed once disabled");
 }
+
+/// The rest of the permission matrix: update and delete limited by a `$CURRENT_USER` filter
+/// (single and batch), reads through a relation the role can't read, and system collections
+/// closed to a role without permissions on them.
+async fn permission_matrix(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    Server::start(&db, None, &[]).await.stop();
+    let pk = db.serial_pk();
+    db.execute(&format!("CREATE TABLE authors (id {pk}, name varchar(50)); CREATE TABLE posts (id {pk}, title varchar(50), owner char(36), author integer);")).await;
+    let (role, me, other) = ("2f0e8f0c-0000-4000-8000-000000000001", "2f0e8f0c-0000-4000-8000-000000000002", "2f0e8f0c-0000-4000-8000-000000000003");
+    db.execute(&format!(
+        "INSERT INTO directus_roles (id, name, icon, admin_access, app_access, enforce_tfa) VALUES ('{role}', 'Writer', 'edit', false, false, false);
+         INSERT INTO directus_users (id, email, status, role, token) VALUES ('{me}', 'me@example.com', 'active', '{role}', 'me-token'), ('{other}', 'other@example.com', 'active', '{role}', 'other-token');
+         INSERT INTO authors (name) VALUES ('Ann');
+         INSERT INTO posts (title, owner, author) VALUES ('mine', '{me}', 1), ('theirs', '{other}', 1), ('mine too', '{me}', NULL);
+         INSERT INTO directus_relations (many_collection, many_field, one_collection) VALUES ('posts', 'author', 'authors');"
+    ))
+    .await;
+    for (action, filter) in [("read", "{}"), ("update", "{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}"), ("delete", "{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}")] {
+        db.execute(&format!("INSERT INTO directus_permissions (role, collection, action, permissions, fields) VALUES ('{role}', 'posts', '{action}', '{filter}', '*');")).await;
+    }
+    let server = Server::start(&db, None, &[]).await;
+
+    let (status, _) = server.send("me-token", "PATCH", "/items/posts/1", Some(json!({ "title": "edited" }))).await;
+    assert_eq!(status, 200, "{engine:?}: own post");
+    let (status, _) = server.send("me-token", "PATCH", "/items/posts/2", Some(json!({ "title": "edited" }))).await;
+    assert_eq!(status, 403, "{engine:?}: someone else's post");
+    let (status, _) = server.send("me-token", "PATCH", "/items/posts", Some(json!({ "keys": [1, 2], "data": { "title": "batch" } }))).await;
+    assert_eq!(status, 403, "{engine:?}: a batch with one forbidden key changes nothing");
+    assert_eq!(db.count("posts", "title = 'batch'").await, 0, "{engine:?}");
+    let (status, _) = server.send("me-token", "PATCH", "/items/posts", Some(json!({ "keys": [1, 3], "data": { "title": "batch" } }))).await;
+    assert_eq!(status, 200, "{engine:?}: a batch of own posts");
+    let (status, _) = server.send("me-token", "DELETE", "/items/posts/2", None).await;
+    assert_eq!(status, 403, "{engine:?}");
+    let (status, _) = server.send("me-token", "DELETE", "/items/posts/3", None).await;
+    assert_eq!(status, 200, "{engine:?}");
+    assert_eq!(db.count("posts", "1 = 1").await, 2, "{engine:?}");
+
+    let (status, body) = server.send("me-token", "GET", "/items/posts?fields=title,author.name&sort=id", None).await;
+    assert_eq!(status, 403, "{engine:?}: no read permission on authors: {body}");
+    let (status, body) = server.send("me-token", "GET", "/items/posts?fields=title,author&sort=id", None).await;
+    assert_eq!((status, body["data"].clone()), (200, json!([{ "title": "batch", "author": 1 }, { "title": "theirs", "author": 1 }])), "{engine:?}: the key itself is a field of posts");
+
+    for path in ["/users", "/roles", "/permissions", "/settings", "/activity", "/webhooks"] {
+        let (status, _) = server.send("me-token", "GET", path, None).await;
+        assert!(status == 403 || (path == "/settings" && status == 200), "{engine:?}: {path} answered {status}");
+        let (status, _) = server.send("me-token", "POST", path, Some(json!({}))).await;
+        let refused = if matches!(path, "/settings" | "/activity") { [404, 405] } else { [403, 403] };
+        assert!(refused.contains(&status), "{engine:?}: POST {path} answered {status}");
+    }
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn permission_matrix_on_sqlite() {
+    permission_matrix(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn permission_matrix_on_postgres() {
+    permission_matrix(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn permission_matrix_on_mysql() {
+    permission_matrix(Engine::MySql).await;
+}
