@@ -53,7 +53,7 @@
     return value;
   }
 
-  const empty = { rows: [], columns: [], rowsAffected: 0, lastInsertId: null };
+  const empty = { rows: [], columns: [], columnTypes: [], rowsAffected: 0, lastInsertId: null };
 
   // The response object each dialect's stock `processResponse` expects from its driver.
   function shape(dialect, obj, sql, res) {
@@ -75,8 +75,29 @@
     return obj;
   }
 
-  const run = async (handle, sql, bindings, dialect) =>
-    JSON.parse(await ops.op_rectus_db_query(handle, sql, JSON.stringify((bindings || []).map((b) => toParam(b, dialect)))));
+  // Values as the Node drivers handed them to knex: node-pg gives int8 as text and timestamps and
+  // dates as Date objects (a date at local midnight), mysql2 gives dates and datetimes as Date
+  // objects; sqlite3 gives what is stored. Rust sends JSON, so the columns' types say what to revive.
+  const localMidnight = (d) => new Date(`${d}T00:00:00`);
+  const revivers = {
+    postgres: { INT8: String, TIMESTAMPTZ: (v) => new Date(v), TIMESTAMP: (v) => new Date(v), DATE: localMidnight },
+    mysql: { DATETIME: (v) => new Date(v), TIMESTAMP: (v) => new Date(v), DATE: localMidnight },
+  };
+  function asDriverValues(res, dialect) {
+    const table = revivers[dialect];
+    if (!table) return res;
+    res.columns.forEach((name, i) => {
+      const revive = table[res.columnTypes[i]];
+      if (!revive) return;
+      for (const row of res.rows) if (row[name] !== null && row[name] !== undefined) row[name] = revive(row[name]);
+    });
+    return res;
+  }
+
+  const run = async (handle, sql, bindings, dialect) => {
+    const res = JSON.parse(await ops.op_rectus_db_query(handle, sql, JSON.stringify((bindings || []).map((b) => toParam(b, dialect)))));
+    return asDriverValues(res, dialect);
+  };
 
   const clientClasses = {};
   function clientClass(dialect) {

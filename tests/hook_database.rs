@@ -71,6 +71,12 @@ async fn knex_patterns(engine: Engine) {
 
     assert_eq!(run(&server, &token, "insert_and_delete").await, json!({ "idIsNumber": true, "deleted": 1 }), "{e}");
     assert_eq!(run(&server, &token, "count_raw").await, json!({ "count": 3, "raw": 2 }), "{e}");
+    let types = match engine {
+        Engine::Postgres => json!({ "count": "string", "timestampIsDate": true }),
+        Engine::MySql => json!({ "count": "number", "timestampIsDate": true }),
+        Engine::Sqlite => json!({ "count": "number", "timestampIsDate": false }),
+    };
+    assert_eq!(run(&server, &token, "driver_types").await, types, "{e}: as node-pg, mysql2 and sqlite3 hand them over");
     assert_eq!(run(&server, &token, "transaction_commit").await, json!({ "views": 2 }), "{e}");
     assert_eq!(run(&server, &token, "transaction_rollback").await, json!({ "message": "changed my mind", "left": 0 }), "{e}");
     assert_eq!(run(&server, &token, "transaction_provider").await, json!({ "left": 0, "completed": true }), "{e}");

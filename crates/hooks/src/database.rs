@@ -125,6 +125,7 @@ pub async fn op_rectus_db_query(state: Rc<RefCell<OpState>>, #[smi] handle: u32,
     let out = serde_json::json!({
         "rows": result.rows,
         "columns": result.columns,
+        "columnTypes": result.column_types,
         "rowsAffected": result.rows_affected,
         "lastInsertId": result.last_insert_id,
     });

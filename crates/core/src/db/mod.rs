@@ -48,6 +48,9 @@ impl DbError {
 #[derive(Debug, Default, Clone)]
 pub struct QueryResult {
     pub columns: Vec<String>,
+    /// The driver's type name of each column (`INT8`, `TIMESTAMPTZ`, `DATETIME`, …), so the
+    /// hooks' knex can hand values over the way the Node drivers did.
+    pub column_types: Vec<String>,
     pub rows: Vec<Row>,
     pub rows_affected: u64,
     pub last_insert_id: Option<i64>,

@@ -9,6 +9,7 @@ use super::QueryResult;
 fn columns<R: sqlx::Row>(out: &mut QueryResult, row: &R) {
     if out.columns.is_empty() {
         out.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+        out.column_types = row.columns().iter().map(|c| c.type_info().name().to_string()).collect();
     }
 }
 
