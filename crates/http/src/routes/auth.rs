@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::error::HttpError;
 use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
+use super::empty_ok;
 
 pub(crate) const COOKIE: &str = "directus_refresh_token";
 
@@ -106,10 +107,6 @@ async fn logout(State(state): State<AppState>, Caller(caller): Caller, headers: 
     Ok(([(header::SET_COOKIE, clear), (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string())], "").into_response())
 }
 
-/// The 200 with an empty body Directus answers these routes with (spec §7.2).
-fn empty_ok() -> Response {
-    ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
-}
 
 fn required_string<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     body.get(field).and_then(Value::as_str).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" field is required.")))

@@ -5,7 +5,7 @@
 //! (`rectus_core::auth::tfa`). Activity and revisions are served read-only.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rectus_core::auth::invites::{invited_addresses, Invites};
@@ -19,6 +19,7 @@ use super::items::system_router;
 use crate::error::HttpError;
 use crate::extract::{Caller, DirectusQuery, JsonBody};
 use crate::state::AppState;
+use super::empty_ok;
 
 const WRITABLE: &[(&str, &str)] = &[
     ("/users", "directus_users"),
@@ -79,10 +80,6 @@ async fn update_me(State(state): State<AppState>, caller: Caller, DirectusQuery(
     Ok(Json(json!({ "data": users.read_one(&id, &query).await? })))
 }
 
-/// The 200 with an empty body Directus answers these routes with (spec §7.2).
-fn empty_ok() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
-}
 
 fn required_str<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" is required")))

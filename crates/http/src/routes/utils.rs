@@ -1,5 +1,6 @@
 //! `/utils/*` (spec §7.4): random strings, hashing, reverting an item to a revision, manual
-//! sorting and imports. Revert, sort and import answer 200 with an empty body, as Directus.
+//! sorting and imports. Revert, sort and import answer 200 with an empty body, as Directus
+//! (sort and import without a content type: `res.end()`).
 
 use axum::extract::{Multipart, Path, Query as UrlQuery, State};
 use axum::http::StatusCode;
@@ -55,9 +56,9 @@ async fn hash_verify(JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError>
 }
 
 /// Once the item is back to the revision's data.
-async fn revert(State(state): State<AppState>, caller: Caller, Path(revision): Path<String>) -> Result<StatusCode, HttpError> {
+async fn revert(State(state): State<AppState>, caller: Caller, Path(revision): Path<String>) -> Result<axum::response::Response, HttpError> {
     revisions::revert(state.services.clone(), Some(caller.0), &Value::String(revision)).await?;
-    Ok(StatusCode::OK)
+    Ok(super::empty_ok())
 }
 
 fn required(body: &Value, key: &str) -> Result<Value, ApiError> {
