@@ -192,6 +192,16 @@
     logout(refreshToken) { return this._call('logout', refreshToken); }
   }
 
+  // `processValues(action, payload | payloads)`: the special-field transforms of §4.5.
+  class PayloadService extends RustService {
+    static serviceName = 'PayloadService';
+    constructor(collection, options = {}) {
+      super(options);
+      this.collection = collection;
+    }
+    processValues(action, payload) { return this._call('processValues', this.collection, action, payload); }
+  }
+
   class UtilsService extends RustService {
     static serviceName = 'UtilsService';
     sort(collection, { item, to }) { return this._call('sort', collection, { item, to }); }
@@ -203,7 +213,7 @@
     import(collection, mimetype, data) { return this._call('import', collection, mimetype, String(data)); }
   }
 
-  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService });
+  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService, PayloadService });
   // For the services defined in later files (65_mail.js).
   Object.assign(rectus, { toException, plain });
   rectus.serviceException = toException;

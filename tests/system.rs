@@ -166,6 +166,10 @@ async fn server_health_and_hook_services() {
     assert_eq!((status, body["health"]["status"].as_str()), (200, Some("ok")), "{body}");
     assert!(body["health"]["checks"].is_object() && body["info"]["os"]["totalmem"].as_u64().unwrap() > 0, "{body}");
 
+    let (_, body) = server.send("", "GET", "/svc/payload", None).await;
+    assert!(body["written"]["password"].as_str().unwrap().starts_with("$argon2"), "hashed: {body}");
+    assert_eq!((body["written"]["extra"].clone(), body["read"]["password"].clone()), (json!(1), json!("**********")), "{body}");
+
     let (status, body) = server.send("", "POST", "/svc/login", Some(json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))).await;
     assert_eq!(status, 200, "{body}");
     let access = body["renewed"]["accessToken"].as_str().unwrap();

@@ -120,6 +120,7 @@ pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core
     use rectus_core::auth::service::{AuthenticationService, LoginResult};
     use rectus_core::auth::password_reset::PasswordReset;
     use rectus_core::query::MetaKind;
+    use rectus_core::services::payload;
     use rectus_core::services::schema::{collections::CollectionsService, fields::FieldsService, relations::RelationsService, SchemaContext};
     let ServiceCall { service, accountability, method, args } = call;
     let a = |i| arg(&args, i);
@@ -146,6 +147,29 @@ pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core
         ("RelationsService", "createOne") => RelationsService::new(ctx).create_one(&a(0)).await,
         ("RelationsService", "updateOne") => RelationsService::new(ctx).update_one(&text(&args, 0)?, &text(&args, 1)?, &a(2)).await,
         ("RelationsService", "deleteOne") => RelationsService::new(ctx).delete_one(&text(&args, 0)?, &text(&args, 1)?).await.map(|_| Value::Null),
+        ("PayloadService", "processValues") => {
+            let schema = services.schema.get().await?;
+            let collection = schema.collection(&text(&args, 0)?).ok_or_else(ApiError::forbidden)?;
+            let action = text(&args, 1)?;
+            let process = |item: Value| -> Result<Value, ApiError> {
+                let Value::Object(mut item) = item else { return Ok(item) };
+                match action.as_str() {
+                    "read" => payload::for_read(collection, &mut item),
+                    "create" | "update" => {
+                        let kind = if action == "create" { payload::Action::Create } else { payload::Action::Update };
+                        // Directus transforms the fields it knows and leaves the rest as they are.
+                        let written = payload::for_write(collection, &item, kind, accountability.as_ref());
+                        item.extend(written);
+                    }
+                    other => return Err(ApiError::invalid_payload(format!("\"{other}\" is not read, create or update"))),
+                }
+                Ok(Value::Object(item))
+            };
+            match a(2) {
+                Value::Array(items) => items.into_iter().map(process).collect::<Result<Vec<_>, _>>().map(Value::Array),
+                item => process(item),
+            }
+        }
         ("UtilsService", "sort") => {
             let body = a(1);
             let (item, to) = (body.get("item").cloned().unwrap_or(Value::Null), body.get("to").cloned().unwrap_or(Value::Null));
