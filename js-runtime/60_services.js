@@ -202,6 +202,15 @@
     processValues(action, payload) { return this._call('processValues', this.collection, action, payload); }
   }
 
+  // `oas.generate()` is the OpenAPI document of `/server/specs/oas`; `graphql` isn't provided.
+  class SpecificationService extends RustService {
+    static serviceName = 'SpecificationService';
+    constructor(options = {}) {
+      super(options);
+      this.oas = { generate: () => this._call('oas') };
+    }
+  }
+
   class UtilsService extends RustService {
     static serviceName = 'UtilsService';
     sort(collection, { item, to }) { return this._call('sort', collection, { item, to }); }
@@ -213,7 +222,7 @@
     import(collection, mimetype, data) { return this._call('import', collection, mimetype, String(data)); }
   }
 
-  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService, PayloadService });
+  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService, PayloadService, SpecificationService });
   // For the services defined in later files (65_mail.js).
   Object.assign(rectus, { toException, plain });
   rectus.serviceException = toException;

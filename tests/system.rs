@@ -182,7 +182,8 @@ async fn server_health_and_hook_services() {
 
 /// `POST /utils/sort/:collection` moves an item in the sort order (numbering unsorted rows
 /// first); `POST /utils/import/:collection` creates items from a CSV or JSON upload, as the
-/// caller, all or nothing; a hook's `ImportService` and `UtilsService` do the same.
+/// caller, all or nothing; a hook's `ImportService` and `UtilsService` do the same. The
+/// OpenAPI document describes the collection.
 #[tokio::test]
 async fn sort_and_import() {
     let db = TestDb::new(Engine::Sqlite).await;
@@ -220,6 +221,16 @@ async fn sort_and_import() {
     let (status, _) = upload("", "t.csv", "text/csv", "title\npublic\n").await;
     assert_eq!(status, 403);
     assert_eq!(db.count("tasks", "1 = 1").await, 8, "nothing of the refused imports was written");
+
+    // The OpenAPI document describes what the caller may read.
+    let (status, spec) = server.send(&admin, "GET", "/server/specs/oas", None).await;
+    assert_eq!((status, spec["openapi"].as_str()), (200, Some("3.0.1")));
+    assert_eq!(spec["components"]["schemas"]["Itemstasks"]["properties"]["sort"]["type"], "integer", "{spec}");
+    assert!(spec["paths"]["/items/tasks/{id}"]["patch"].is_object(), "{spec}");
+    let (_, public) = server.send("", "GET", "/server/specs/oas", None).await;
+    assert_eq!(public["paths"], json!({}), "the public role reads no collection");
+    let (_, from_hook) = server.send("", "GET", "/svc/oas", None).await;
+    assert_eq!(from_hook["paths"], json!(["/items/tasks", "/items/tasks/{id}"]));
 
     // The same services from a hook.
     let (status, body) = server.send("", "POST", "/svc/import-and-sort", Some(json!({ "item": 9, "to": 4 }))).await;

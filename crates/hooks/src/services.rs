@@ -179,6 +179,7 @@ pub async fn service_call(services: Services, config: std::sync::Arc<rectus_core
             let created = rectus_core::services::import::import(&services, accountability, &text(&args, 0)?, &text(&args, 1)?, text(&args, 2)?.as_bytes()).await?;
             Ok(json!(created))
         }
+        ("SpecificationService", "oas") => rectus_core::services::specification::oas(&services, accountability.as_ref(), &config.public_url).await,
         ("ServerService", "serverInfo") => rectus_core::services::server::info(&services, accountability.as_ref()).await,
         ("ServerService", "health") => Ok(rectus_core::services::server::health(&services, accountability.as_ref(), &config.env.string("KEY").unwrap_or_default()).await),
         ("AuthenticationService", "authenticate" | "refresh" | "logout") => {

@@ -13,6 +13,7 @@ pub mod relations;
 pub mod revisions;
 pub mod schema;
 pub mod server;
+pub mod specification;
 pub mod user_rules;
 pub mod utils;
 pub mod validation;
