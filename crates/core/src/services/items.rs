@@ -106,21 +106,21 @@ impl ItemsService {
         }
     }
 
-    /// Commits an owned transaction, or rolls it back if the work failed.
+    /// Commits an owned transaction, or rolls it back if the work failed; after a write that
+    /// stands, cached answers go (`CACHE_AUTO_PURGE`).
     async fn finish<T>(&self, tx: SharedTransaction, owned: bool, result: Result<T, ApiError>) -> Result<T, ApiError> {
-        if !owned {
-            return result;
-        }
-        match result {
-            Ok(v) => {
-                tx.commit().await?;
-                Ok(v)
-            }
-            Err(e) => {
+        let result = match (owned, result) {
+            (false, result) => result,
+            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(ApiError::from),
+            (true, Err(e)) => {
                 let _ = tx.rollback().await;
                 Err(e)
             }
+        };
+        if result.is_ok() {
+            self.services.responses.after_write().await;
         }
+        result
     }
 
     fn args(&self, input: Option<Value>, ctx: Map<String, Value>) -> EventArgs {
@@ -220,7 +220,6 @@ impl ItemsService {
         let (tx, owned) = self.write_transaction().await?;
         let created = self.create_in(&tx, data.clone(), opts).await;
         let pk = self.finish(tx, owned, created).await?;
-        self.services.responses.after_write().await;
         self.after_create(&pk, data, opts);
         Ok(pk)
     }
@@ -237,7 +236,6 @@ impl ItemsService {
         }
         .await;
         let keys = self.finish(tx, owned, created).await?;
-        self.services.responses.after_write().await;
         for (pk, item) in keys.iter().zip(items) {
             self.after_create(pk, item, opts);
         }
@@ -628,7 +626,6 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let written = self.update_in(&shared, &collection, &keys, &fields, &data).await;
         self.finish(shared, owned, written).await?;
-        self.services.responses.after_write().await;
         self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.update", self.scope());
@@ -710,7 +707,6 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let deleted = self.delete_in(&shared, &keys).await;
         self.finish(shared, owned, deleted).await?;
-        self.services.responses.after_write().await;
         self.forget_tokens();
         if opts.emit_events {
             let event = format!("{}.delete", self.scope());
