@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rectus_core::auth::Accountability;
 use rectus_core::cache::{ResponseCache, Stored};
 use rectus_core::ApiError;
@@ -46,10 +46,7 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, LARGEST_STORED_BYTES).await {
         Ok(bytes) => bytes,
-        Err(e) => {
-            tracing::debug!("response cache: not storing an answer: {e}");
-            return Response::from_parts(parts, Body::empty());
-        }
+        Err(e) => return crate::error::HttpError::from(rectus_core::ApiError::internal(format!("Can't read the answer: {e}"))).into_response(),
     };
     let control = cache.set(&key, bytes.clone(), public).await;
     let control = if fresh_requested { Some("no-store".to_string()) } else { control };
@@ -62,9 +59,11 @@ pub async fn cached(State(state): State<AppState>, req: Request, next: Next) -> 
 /// Successful JSON that is not a download (`?export=`), not an error on its way to the
 /// renderer and small enough to keep.
 fn storable(response: &Response) -> bool {
+    use axum::body::HttpBody;
     let headers = response.headers();
     let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
-    let small = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()).is_none_or(|n| n <= LARGEST_STORED_BYTES);
+    // Handlers' JSON is one buffer of known size; a streamed or large body passes untouched.
+    let small = response.body().size_hint().upper().is_some_and(|n| n <= LARGEST_STORED_BYTES as u64);
     response.status() == StatusCode::OK
         && json
         && small
