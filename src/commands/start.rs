@@ -30,6 +30,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if !is_installed(&db).await? {
         bail!("Database doesn't have the system tables installed. Run `rectus bootstrap` first.");
     }
+    db.warm_up().await;
     let schema = SchemaCache::new(db.clone());
     let storage = Storage::from_env(&config.env, &config.cwd)?;
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));

@@ -48,6 +48,8 @@ pub struct DbConfig {
     /// A sqlx connection URL built from `DB_CONNECTION_STRING` or the `DB_*` parts.
     pub url: String,
     pub pool_max: u32,
+    /// `DB_POOL__MIN` (knex's `pool.min`, default 2): connections opened at start and kept open.
+    pub pool_min: u32,
 }
 
 /// Settings of the hook runtime (Rectus additions, named like Directus settings).
@@ -246,7 +248,11 @@ fn db_config(env: &Env, cwd: &Path) -> Result<DbConfig, ConfigError> {
             }
         }
     };
-    Ok(DbConfig { client, url, pool_max })
+    let pool_min = match text("DB_POOL__MIN").or_else(|| text("DB_POOL_MIN")) {
+        Some(v) => v.parse().map_err(|_| ConfigError::invalid("DB_POOL__MIN", "must be a number"))?,
+        None => 2,
+    };
+    Ok(DbConfig { client, url, pool_max, pool_min: pool_min.min(pool_max) })
 }
 
 /// Percent-encodes a URL component (user, password, database names may hold anything).

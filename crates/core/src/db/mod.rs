@@ -113,6 +113,7 @@ impl Database {
                 Pool::Sqlite(
                     PoolOptions::new()
                         .max_connections(max)
+                        .min_connections(config.pool_min.min(max))
                         .acquire_timeout(acquire)
                         .before_acquire(move |conn, meta| {
                             let stale = is_stale(&changed, meta.age);
@@ -132,6 +133,24 @@ impl Database {
             DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
         };
         Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
+    }
+
+    /// Opens the pool's `DB_POOL__MIN` connections now, so the first requests don't wait for
+    /// connections to be set up (on PostgreSQL, under load, that showed as 0.4–0.8 s p99 tails).
+    /// A connection that fails to open here is opened on demand later, as before.
+    pub async fn warm_up(&self) {
+        async fn fill<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+            let wanted = pool.options().get_min_connections();
+            let opened = futures_util::future::join_all((0..wanted).map(|_| pool.acquire())).await;
+            if let Some(Err(e)) = opened.iter().find(|c| c.is_err()) {
+                tracing::debug!("warming the pool up: {e}");
+            }
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => fill(p).await,
+            Pool::Postgres(p) => fill(p).await,
+            Pool::MySql(p) => fill(p).await,
+        }
     }
 
     pub fn client(&self) -> DbClient {
@@ -322,16 +341,16 @@ impl Transaction {
     }
 }
 
-/// Whether a connection `age` old was opened before the last schema change.
-/// PostgreSQL and MySQL pools: sized by `DB_POOL__MAX`, and connections opened before the last
+/// PostgreSQL and MySQL pools: sized by `DB_POOL__MAX` / `DB_POOL__MIN`, and connections opened before the last
 /// schema change are retired (their prepared statements would describe the old tables).
 fn server_pool<DB: sqlx::Database>(config: &DbConfig, acquire: std::time::Duration, changed: Arc<Mutex<Option<std::time::Instant>>>) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new().max_connections(config.pool_max.max(1)).acquire_timeout(acquire).before_acquire(move |_conn, meta| {
+    sqlx::pool::PoolOptions::new().max_connections(config.pool_max.max(1)).min_connections(config.pool_min).acquire_timeout(acquire).before_acquire(move |_conn, meta| {
         let stale = is_stale(&changed, meta.age);
         Box::pin(async move { Ok(!stale) })
     })
 }
 
+/// Whether a connection `age` old was opened before the last schema change.
 fn is_stale(changed: &Mutex<Option<std::time::Instant>>, age: std::time::Duration) -> bool {
     changed.lock().unwrap().is_some_and(|at| at.elapsed() < age)
 }

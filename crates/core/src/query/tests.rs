@@ -224,7 +224,7 @@ fn ddl(float: &str, timestamp: &str, uuid: &str) -> String {
 }
 
 async fn connect(client: DbClient, url: &str) -> Database {
-    Database::connect(&DbConfig { client, url: url.to_string(), pool_max: 1 }).await.unwrap_or_else(|e| panic!("{url}: {}", e.message()))
+    Database::connect(&DbConfig { client, url: url.to_string(), pool_max: 1, pool_min: 0 }).await.unwrap_or_else(|e| panic!("{url}: {}", e.message()))
 }
 
 #[tokio::test]
