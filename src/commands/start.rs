@@ -32,6 +32,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     db.warm_up().await;
     let schema = SchemaCache::new(db.clone());
+    // Read the schema before the first request needs it: on PostgreSQL that takes a few hundred
+    // ms, which every request of a first burst would otherwise wait for.
+    schema.get().await.map_err(|e| anyhow::anyhow!("can't read the schema: {}", e.message()))?;
     let storage = Storage::from_env(&config.env, &config.cwd)?;
     let tokens = TokenCache::new(std::time::Duration::from_secs(2));
     let responses = ResponseCache::from_env(&config.env)?;
