@@ -251,7 +251,8 @@
   function checkEsm(filename) {
     if (!filename.includes('/node_modules/')) return;
     const scope = packageScope(filename);
-    const name = scope?.pkg.name || filename;
+    // The folder name under node_modules: what the hook wrote in `require`.
+    const name = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(filename)?.[1] ?? filename;
     if (filename.endsWith('.mjs')) throw esmOnly(name, `${filename} is an .mjs file`);
     if (filename.endsWith('.js') && scope?.pkg.type === 'module') throw esmOnly(name, `"type": "module" in ${scope.dir}/package.json`);
   }

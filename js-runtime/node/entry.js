@@ -29,7 +29,6 @@ const modules = {
   querystring: () => require('querystring-es3'),
   stream: () => require('./lib/stream.js'),
   'stream/promises': () => require('./lib/stream.js').promises,
-  'stream/web': () => require('./lib/unsupported.js')('stream/web'),
   string_decoder: () => require('string_decoder/'),
   timers: () => require('./lib/timers.js'),
   'timers/promises': () => require('./lib/timers.js').promises,
@@ -38,7 +37,6 @@ const modules = {
   url: () => require('./lib/url.js'),
   util: () => require('./lib/util.js'),
   'util/types': () => require('./lib/util.js').types,
-  worker_threads: () => require('./lib/unsupported.js')('worker_threads'),
   zlib: () => require('./lib/zlib.js'),
 };
 

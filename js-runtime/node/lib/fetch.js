@@ -189,7 +189,8 @@ class Request {
     const body = init.body !== undefined ? init.body : from?.[kSource];
     if (body != null && (this.method === 'GET' || this.method === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
     this[kSource] = body;
-    this[kBody] = new Body(null, body == null ? null : async () => null);
+    const bytes = typeof body === 'string' ? Buffer.from(body) : ArrayBuffer.isView(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : null;
+    this[kBody] = new Body(bytes);
   }
   clone() {
     return new Request(this);
@@ -243,10 +244,7 @@ class Response {
 }
 mixBody(Response);
 
-function fetchFailed(cause) {
-  const e = new TypeError('fetch failed', { cause });
-  return e;
-}
+const fetchFailed = (cause) => new TypeError('fetch failed', { cause });
 
 async function fetch(input, init) {
   const request = new Request(input, init);

@@ -205,49 +205,61 @@ for (const [name, fn] of Object.entries(sync)) {
 }
 promises.constants = constants;
 
-function createReadStream(path, options) {
-  const encoding = encodingOf(options);
-  let done = false;
-  const stream = new Readable({
-    read() {
-      if (done) return;
-      done = true;
-      try {
-        const data = readFileSync(path);
-        const { start = 0, end = data.length - 1 } = typeof options === 'object' && options ? options : {};
-        this.push(encoding ? data.subarray(start, end + 1).toString(encoding) : data.subarray(start, end + 1));
-        this.push(null);
-      } catch (e) {
-        this.destroy(e);
-      }
-    },
-  });
-  stream.path = toPath(path);
-  return stream;
+// Whole-file streams: the file is read at the first read, and each chunk written goes straight
+// to the file.
+class ReadStream extends Readable {
+  #done = false;
+  constructor(path, options) {
+    super();
+    this.path = toPath(path);
+    this.options = typeof options === 'string' ? { encoding: options } : { ...options };
+    this.bytesRead = 0;
+    this.pending = false;
+  }
+  _read() {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      const data = readFileSync(this.path);
+      const { start = 0, end = data.length - 1, encoding } = this.options;
+      const part = data.subarray(start, end + 1);
+      this.bytesRead = part.length;
+      this.push(encoding ? part.toString(encoding) : part);
+      this.push(null);
+    } catch (e) {
+      this.destroy(e);
+    }
+  }
 }
 
-function createWriteStream(path, options) {
-  const p = toPath(path);
-  let first = !(typeof options === 'object' && options && String(options.flags || '').startsWith('a'));
-  const stream = new Writable({
-    write(chunk, encoding, cb) {
-      try {
-        call(ops.op_node_fs_write_file, p, dataBytes(chunk, encoding), !first);
-        first = false;
-        cb();
-      } catch (e) {
-        cb(e);
-      }
-    },
-    final(cb) {
-      if (first) writeFileSync(p, '');
+class WriteStream extends Writable {
+  #started = false;
+  constructor(path, options) {
+    super();
+    this.path = toPath(path);
+    this.#started = typeof options === 'object' && options !== null && String(options.flags || '').startsWith('a');
+    this.bytesWritten = 0;
+    this.pending = false;
+  }
+  _write(chunk, encoding, cb) {
+    try {
+      const bytes = dataBytes(chunk, encoding);
+      call(ops.op_node_fs_write_file, this.path, bytes, this.#started);
+      this.#started = true;
+      this.bytesWritten += bytes.length;
       cb();
-    },
-  });
-  stream.path = p;
-  stream.bytesWritten = 0;
-  return stream;
+    } catch (e) {
+      cb(e);
+    }
+  }
+  _final(cb) {
+    if (!this.#started) writeFileSync(this.path, '');
+    cb();
+  }
 }
+
+const createReadStream = (path, options) => new ReadStream(path, options);
+const createWriteStream = (path, options) => new WriteStream(path, options);
 
 const unsupported = (name) => () => {
   throw new Error(`fs.${name}() is not available to Rectus hooks`);
@@ -261,6 +273,8 @@ module.exports = {
   constants,
   Stats,
   Dirent,
+  ReadStream,
+  WriteStream,
   createReadStream,
   createWriteStream,
   F_OK: constants.F_OK,

@@ -163,7 +163,8 @@ function invalidArg(code, message) {
 
 class ClientRequest extends Writable {
   constructor(input, options, cb, defaults = { protocol: 'http:', port: 80, agent: globalAgent }) {
-    super({ emitClose: false, decodeStrings: true });
+    // Not destroyed after 'finish': the response is still to come.
+    super({ emitClose: false, autoDestroy: false, decodeStrings: true });
     if (typeof input === 'string') input = urlToHttpOptions(new URL(input));
     else if (input instanceof URL) input = urlToHttpOptions(input);
     else [cb, options, input] = [options, input, {}];
@@ -198,7 +199,9 @@ class ClientRequest extends Writable {
     this.maxHeadersCount = null;
     this.res = null;
     this.headersSent = false;
-    this.socket = this.connection = requestSocket(this);
+    // As in Node, `req.socket` is set when 'socket' is emitted.
+    this.socket = this.connection = null;
+    this._socket = requestSocket(this);
     if (cb) this.once('response', cb);
     if (options.timeout) this.setTimeout(options.timeout);
     const signal = options.signal;
@@ -208,6 +211,7 @@ class ClientRequest extends Writable {
     }
     globalThis.process.nextTick(() => {
       if (this.destroyed) return;
+      this.socket = this.connection = this._socket;
       this.emit('socket', this.socket);
       this.socket.emit('connect');
     });
@@ -256,7 +260,7 @@ class ClientRequest extends Writable {
     clearTimeout(this._timer);
     this._timer = this._idleMs > 0 && !this._closed ? setTimeout(() => {
       this.emit('timeout');
-      this.socket.emit('timeout');
+      this._socket.emit('timeout');
     }, this._idleMs) : null;
   }
 
@@ -286,13 +290,13 @@ class ClientRequest extends Writable {
       for (const v of Array.isArray(value) ? value : [value]) headers.push([name, String(v)]);
     }
     const body = Buffer.concat(this._chunks);
-    this.socket.bytesWritten = body.length;
+    this._socket.bytesWritten = body.length;
     this._chunks = [];
     this._touch();
     ops.op_node_http_request({ method: this.method, url, headers, follow: false, insecure: this._insecure }, body).then(
       (head) => {
         if (this.destroyed) return ops.op_node_http_close(head.rid);
-        const res = new IncomingMessage(this.socket, head);
+        const res = new IncomingMessage(this._socket, head);
         res.req = this;
         this.res = res;
         this._touch();
@@ -309,14 +313,14 @@ class ClientRequest extends Writable {
     this._closed = true;
     clearTimeout(this._timer);
     globalThis.process.nextTick(() => {
-      this.socket.emit('close', false);
+      this._socket.emit('close', false);
       this.emit('close');
     });
   }
 
   _destroy(err, cb) {
     if (this.res && !this.res.destroyed) this.res.destroy();
-    this.socket.destroyed = true;
+    this._socket.destroyed = true;
     cb(err);
     this._finish();
   }
@@ -336,12 +340,21 @@ const noServer = () => {
   throw new Error('http.createServer() is not available to Rectus hooks');
 };
 
+// Servers are not provided; the class exists for libraries' `instanceof` checks.
+class ServerResponse extends Writable {
+  constructor() {
+    super();
+    noServer();
+  }
+}
+
 module.exports = {
   Agent,
   globalAgent,
   ClientRequest,
   IncomingMessage,
   OutgoingMessage: Writable,
+  ServerResponse,
   STATUS_CODES,
   METHODS,
   request,

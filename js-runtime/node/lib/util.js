@@ -20,6 +20,14 @@ Object.assign(util, {
   stripVTControlCharacters: (s) => String(s).replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''),
   toUSVString: (s) => String(s).toWellFormed(),
 });
-util.types.isNativeError = (e) => e instanceof Error;
+// The port's isProxy/isExternal/isModuleNamespaceObject throw (and can't be redefined): these
+// answer what JS can observe.
+const answers = {
+  isNativeError: (e) => e instanceof Error,
+  isProxy: () => false,
+  isExternal: () => false,
+  isModuleNamespaceObject: (v) => v?.[Symbol.toStringTag] === 'Module',
+};
+util.types = Object.create(util.types, Object.fromEntries(Object.entries(answers).map(([k, value]) => [k, { value, enumerable: true }])));
 
 module.exports = util;

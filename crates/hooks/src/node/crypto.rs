@@ -60,6 +60,9 @@ fn pbkdf2(algorithm: &str, password: &[u8], salt: &[u8], iterations: u32, keylen
     if iterations == 0 {
         return Err(JsErrorBox::range_error("The value of \"iterations\" is out of range. It must be >= 1"));
     }
+    if keylen > 64 << 20 {
+        return Err(JsErrorBox::range_error("The value of \"keylen\" is out of range. It must be <= 67108864"));
+    }
     let mut out = Vec::with_capacity(keylen as usize);
     let mut block = 1u32;
     while out.len() < keylen as usize {
@@ -76,13 +79,17 @@ fn pbkdf2(algorithm: &str, password: &[u8], salt: &[u8], iterations: u32, keylen
     Ok(out)
 }
 
+/// At most 64 MiB at once: more would be a runaway allocation outside the JS heap limit.
 #[op2]
 #[buffer]
-pub fn op_node_random_bytes(#[number] len: usize) -> Vec<u8> {
+pub fn op_node_random_bytes(#[number] len: usize) -> Result<Vec<u8>, JsErrorBox> {
     use rand::RngCore;
+    if len > 64 << 20 {
+        return Err(JsErrorBox::range_error(format!("The value of \"size\" is out of range. It must be <= 67108864. Received {len}")));
+    }
     let mut buf = vec![0u8; len];
     rand::thread_rng().fill_bytes(&mut buf);
-    buf
+    Ok(buf)
 }
 
 #[op2]
