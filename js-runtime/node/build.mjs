@@ -24,7 +24,6 @@ const constants = {
   fs: require('node:fs').constants,
   http2: require('node:http2').constants,
   crypto: require('node:crypto').constants,
-  builtinModules: require('node:module').builtinModules,
 };
 mkdirSync('generated', { recursive: true });
 writeFileSync('generated/constants.json', JSON.stringify(constants));

@@ -58,4 +58,4 @@ const globals = {
   crypto: () => require('./lib/crypto.js').webcrypto,
 };
 
-globalThis.__rectusNode = { modules, globals, builtinModules: constants.builtinModules };
+globalThis.__rectusNode = { modules, globals };

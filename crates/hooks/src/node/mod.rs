@@ -8,6 +8,15 @@
 //! ES-module-only packages crashing the process. Here the JS side is npm polyfills plus small
 //! modules of our own, bundled by `build.rs` and evaluated on first use, on a handful of ops.
 //!
+//! What it costs (measured with `examples/boot_time.rs`, release build, this project's 2-core
+//! machine): the binary grows by ~0.9 MB (the 478 KB bundle and the ops; every crate was already
+//! linked); the build adds `npm ci` (~5 s, once per lock file) and esbuild (~0.4 s); booting an
+//! isolate stays at ~20-25 ms (+1-3 ms for the extra ops and loader). The first use of a
+//! built-in or of a global such as `Buffer` evaluates the bundle: ~0.8 s, about what knex's
+//! bundle costs, because QuickJS compiles the whole script before running it; isolates whose
+//! hooks use no built-in never pay it. Calls are cheap: a sha256 of 1 KiB ~12 µs, a local HTTP
+//! request ~1.8 ms.
+//!
 //! Resources (HTTP bodies, sockets) are per isolate, kept in [`Resources`] by id. Every op
 //! failure becomes a JS error whose message starts with a Node error code (`ECONNREFUSED: ...`),
 //! which the JS side turns into `err.code`.
