@@ -1,4 +1,5 @@
-// Node-style globals hooks expect: console, timers, setImmediate, process, global.
+// Node-style globals hooks expect: console, timers, setImmediate, process, global, structuredClone
+// (the rest of Node's globals are defined lazily by 15_builtins.js).
 // Errors thrown by timer callbacks are logged, never fatal: a broken hook must not stop the isolate.
 ((globalThis) => {
   const ops = Deno.core.ops;
@@ -37,23 +38,84 @@
       rectus.log('warn', 'An error was thrown in a timer callback:', e);
     }
   };
-  globalThis.setTimeout = (cb, ms, ...args) => Deno.core.createTimer(guarded(cb, args), ms, undefined, false, true);
-  globalThis.setInterval = (cb, ms, ...args) => Deno.core.createTimer(guarded(cb, args), ms, undefined, true, true);
-  globalThis.clearTimeout = (id) => id !== undefined && Deno.core.cancelTimer(id);
-  globalThis.clearInterval = globalThis.clearTimeout;
-  globalThis.setImmediate = (cb, ...args) => Deno.core.createTimer(guarded(cb, args), 0, undefined, false, true);
-  globalThis.clearImmediate = globalThis.clearTimeout;
+
+  // Node's Timeout object (ref/unref/refresh/hasRef, and a primitive id) around deno_core's timer.
+  class Timeout {
+    #timer;
+    #refed = true;
+    constructor(timer) {
+      this.#timer = timer;
+    }
+    ref() {
+      this.#refed = true;
+      Deno.core.refTimer(this.#timer);
+      return this;
+    }
+    unref() {
+      this.#refed = false;
+      Deno.core.unrefTimer(this.#timer);
+      return this;
+    }
+    hasRef() {
+      return this.#refed;
+    }
+    refresh() {
+      Deno.core.refreshTimer(this.#timer);
+      return this;
+    }
+    close() {
+      Deno.core.cancelTimer(this.#timer);
+      return this;
+    }
+    [Symbol.toPrimitive]() {
+      return this.#timer._timerId;
+    }
+  }
+  const timer = (cb, ms, args, repeat) => {
+    if (typeof cb !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    return new Timeout(Deno.core.createTimer(guarded(cb, args), ms, undefined, repeat, true));
+  };
+  const clear = (t) => t instanceof Timeout && t.close();
+  globalThis.setTimeout = (cb, ms, ...args) => timer(cb, ms, args, false);
+  globalThis.setInterval = (cb, ms, ...args) => timer(cb, ms, args, true);
+  globalThis.setImmediate = (cb, ...args) => timer(cb, 0, args, false);
+  globalThis.clearTimeout = clear;
+  globalThis.clearInterval = clear;
+  globalThis.clearImmediate = clear;
   globalThis.global = globalThis;
 
+  if (typeof globalThis.structuredClone !== 'function') globalThis.structuredClone = (value) => Deno.core.structuredClone(value);
+
   const start = Date.now();
+  const listeners = new Map();
+  // Hooks share the server's process: `process` describes it read-only and never exits it.
+  // Event methods keep listeners (packages register `exit`/`warning` handlers) but the process
+  // emits nothing to them.
   globalThis.process = {
+    [Symbol.toStringTag]: 'process',
+    title: 'rectus',
     env: ops.op_rectus_process_env(),
     platform: 'linux',
-    version: 'v16.0.0',
-    versions: { node: '16.0.0', rectus: '1' },
+    arch: ops.op_rectus_arch(),
+    version: 'v18.20.8',
+    versions: { node: '18.20.8', rectus: '1' },
+    release: { name: 'node' },
     argv: ['rectus'],
+    argv0: 'rectus',
+    execArgv: [],
+    execPath: '/usr/local/bin/rectus',
     pid: 1,
+    ppid: 0,
+    exitCode: undefined,
+    features: {},
+    config: { variables: {} },
+    stdout: { isTTY: false, fd: 1, write: (s) => (rectus.log('info', String(s).replace(/\n$/, '')), true) },
+    stderr: { isTTY: false, fd: 2, write: (s) => (rectus.log('warn', String(s).replace(/\n$/, '')), true) },
     cwd: () => ops.op_rectus_cwd(),
+    chdir: () => {
+      throw new Error('process.chdir() is not available to hooks');
+    },
+    umask: () => 0o22,
     nextTick: (cb, ...args) => queueMicrotask(() => cb(...args)),
     hrtime: Object.assign(
       (prev) => {
@@ -64,15 +126,43 @@
       { bigint: () => BigInt(Date.now() - start) * 1000000n },
     ),
     uptime: () => (Date.now() - start) / 1000,
-    memoryUsage: () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }),
-    on: () => globalThis.process,
-    once: () => globalThis.process,
-    off: () => globalThis.process,
+    memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), { rss: () => 0 }),
+    cpuUsage: () => ({ user: 0, system: 0 }),
+    on(name, fn) {
+      (listeners.get(name) ?? listeners.set(name, []).get(name)).push(fn);
+      return globalThis.process;
+    },
+    off(name, fn) {
+      listeners.set(name, (listeners.get(name) ?? []).filter((f) => f !== fn));
+      return globalThis.process;
+    },
+    emit: () => false,
+    listeners: (name) => [...(listeners.get(name) ?? [])],
+    listenerCount: (name) => (listeners.get(name) ?? []).length,
+    removeAllListeners(name) {
+      if (name === undefined) listeners.clear();
+      else listeners.delete(name);
+      return globalThis.process;
+    },
+    setMaxListeners: () => globalThis.process,
+    getMaxListeners: () => 10,
     emitWarning: (w) => rectus.log('warn', w),
+    binding: (name) => {
+      throw new Error(`process.binding('${name}') is not available to hooks`);
+    },
     exit: () => {
       throw new Error('process.exit() is not available to hooks');
     },
+    abort: () => {
+      throw new Error('process.abort() is not available to hooks');
+    },
+    kill: () => {
+      throw new Error('process.kill() is not available to hooks');
+    },
   };
+  for (const [alias, name] of [['once', 'on'], ['addListener', 'on'], ['prependListener', 'on'], ['prependOnceListener', 'on'], ['removeListener', 'off']]) {
+    globalThis.process[alias] = globalThis.process[name];
+  }
 
   // Unhandled rejections inside hooks are logged and never fatal (Node 15+ would crash).
   Deno.core.setUnhandledPromiseRejectionHandler((_promise, reason) => {

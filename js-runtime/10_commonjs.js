@@ -1,13 +1,19 @@
-// CommonJS as Node runs it: sloppy-mode function wrapper, module cache, relative and node_modules
-// resolution (package.json `main`, index files, .js/.json/.cjs), require.resolve and require.cache.
-// Files written as ES modules (`export default`, `import x from`) are rewritten to CommonJS first.
+// CommonJS as Node runs it: sloppy-mode function wrapper, module cache (`require.cache`, cycles
+// see the partial `exports`), built-ins first, then relative paths and `node_modules` from the
+// requiring file's folder upward (then the working directory's), package.json `exports` with
+// the `require`/`node`/`default` conditions (subpaths, `*` patterns), `imports` (`#name`),
+// `main`, index files, .js/.json/.cjs. Real paths identify modules, as in Node.
+//
+// ES modules: a hook's own files written as ES modules are rewritten to CommonJS (enough for
+// `export default` and static imports). An ES module inside node_modules (`.mjs`, or `.js` under
+// `"type": "module"`, or a package only exporting `import`) is refused with an error naming the
+// package: the engine can't run ES module graphs from npm yet.
 ((globalThis) => {
   const ops = Deno.core.ops;
   const rectus = globalThis.__rectus;
-  const builtins = (rectus.builtins = Object.create(null));
 
+  // The loader's own path helpers (POSIX); `require('path')` is path-browserify, from the bundle.
   const path = {
-    sep: '/',
     normalize(p) {
       const abs = p.startsWith('/');
       const out = [];
@@ -32,32 +38,104 @@
       const i = p.replace(/\/+$/, '').lastIndexOf('/');
       return i < 0 ? '.' : i === 0 ? '/' : p.slice(0, i);
     },
-    basename(p, ext) {
-      let b = p.replace(/\/+$/, '').split('/').pop();
-      if (ext && b.endsWith(ext)) b = b.slice(0, -ext.length);
-      return b;
-    },
-    extname(p) {
-      const b = path.basename(p);
-      const i = b.lastIndexOf('.');
-      return i <= 0 ? '' : b.slice(i);
-    },
-    isAbsolute: (p) => p.startsWith('/'),
-    relative(from, to) {
-      const f = path.resolve(from).split('/').filter(Boolean);
-      const t = path.resolve(to).split('/').filter(Boolean);
-      while (f.length && t.length && f[0] === t[0]) f.shift(), t.shift();
-      return [...f.map(() => '..'), ...t].join('/');
-    },
   };
-  path.posix = path;
-  builtins.path = path;
 
   const cache = Object.create(null);
-  rectus.moduleCache = cache;
-
   const isFile = (p) => ops.op_rectus_stat(p) === 1;
   const isDir = (p) => ops.op_rectus_stat(p) === 2;
+  const realpath = (p) => ops.op_rectus_realpath(p) ?? p;
+  const isRelative = (r) => r.startsWith('./') || r.startsWith('../') || r.startsWith('/') || r === '.' || r === '..';
+
+  const CONDITIONS = ['require', 'node', 'default'];
+
+  function fail(message, code) {
+    const e = new Error(message);
+    e.code = code;
+    return e;
+  }
+
+  const packageJsons = new Map();
+  function readPackageJson(dir) {
+    if (packageJsons.has(dir)) return packageJsons.get(dir);
+    const file = dir + '/package.json';
+    let pkg = null;
+    if (isFile(file)) {
+      try {
+        pkg = JSON.parse(ops.op_rectus_read_file(file));
+      } catch (e) {
+        throw fail(`Invalid package config ${file}: ${e.message}`, 'ERR_INVALID_PACKAGE_CONFIG');
+      }
+    }
+    packageJsons.set(dir, pkg);
+    return pkg;
+  }
+
+  // The nearest package.json above a file: its folder and contents (for `type` and `imports`).
+  function packageScope(file) {
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      if (dir.endsWith('/node_modules')) return null;
+      const pkg = readPackageJson(dir);
+      if (pkg) return { dir, pkg };
+      if (dir === '/') return null;
+    }
+  }
+
+  // One `exports`/`imports` target: a string, a conditions object or a fallback array.
+  function resolveTarget(dir, target, star, conditions) {
+    if (typeof target === 'string') {
+      if (!target.startsWith('./') && star === undefined) return null;
+      return path.join(dir, star === undefined ? target : target.split('*').join(star));
+    }
+    if (Array.isArray(target)) {
+      for (const t of target) {
+        const found = resolveTarget(dir, t, star, conditions);
+        if (found) return found;
+      }
+      return null;
+    }
+    if (target && typeof target === 'object') {
+      for (const [key, value] of Object.entries(target)) {
+        if (!conditions.includes(key)) continue;
+        const found = resolveTarget(dir, value, star, conditions);
+        if (found !== null) return found;
+      }
+    }
+    return null;
+  }
+
+  // Matches a subpath (`.`, `./feature`, `#internal`) against an exports/imports map.
+  function matchSubpath(dir, map, subpath, conditions) {
+    if (Object.hasOwn(map, subpath) && !subpath.includes('*')) return resolveTarget(dir, map[subpath], undefined, conditions);
+    let best = null;
+    for (const key of Object.keys(map)) {
+      const i = key.indexOf('*');
+      if (i < 0) continue;
+      const [prefix, suffix] = [key.slice(0, i), key.slice(i + 1)];
+      if (subpath.startsWith(prefix) && subpath.endsWith(suffix) && subpath.length >= key.length && (!best || prefix.length > best.prefix.length)) {
+        best = { key, prefix, star: subpath.slice(prefix.length, subpath.length - suffix.length) };
+      }
+    }
+    return best ? resolveTarget(dir, map[best.key], best.star, conditions) : null;
+  }
+
+  function exportsMap(exports) {
+    const sugar = typeof exports === 'string' || Array.isArray(exports) || (exports && Object.keys(exports).every((k) => !k.startsWith('.')));
+    return sugar ? { '.': exports } : exports;
+  }
+
+  // A package folder with `exports`: the file it exports for `subpath`, else a Node error.
+  function resolveExports(dir, pkg, subpath, request) {
+    const map = exportsMap(pkg.exports);
+    const found = matchSubpath(dir, map, subpath, CONDITIONS);
+    if (found && isFile(found)) return found;
+    if (!found && matchSubpath(dir, map, subpath, ['import'])) throw esmOnly(pkg.name || request, `its package.json exports "${subpath}" only to \`import\``);
+    if (found) throw fail(`Cannot find module '${found}' (exported by ${dir}/package.json for '${request}')`, 'MODULE_NOT_FOUND');
+    throw fail(`Package subpath '${subpath}' is not defined by "exports" in ${dir}/package.json (required as '${request}')`, 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+  }
+
+  function esmOnly(name, why) {
+    return fail(`Package "${name}" is an ES module (${why}); Rectus hooks can require only CommonJS packages — install a version that ships CommonJS`, 'ERR_REQUIRE_ESM');
+  }
 
   function resolveFile(p) {
     if (isFile(p)) return p;
@@ -66,44 +144,76 @@
   }
 
   function resolveDir(p) {
-    const pkgPath = p + '/package.json';
-    if (isFile(pkgPath)) {
-      let pkg;
-      try {
-        pkg = JSON.parse(ops.op_rectus_read_file(pkgPath));
-      } catch {
-        pkg = {};
-      }
-      const main = pkg.main || (typeof pkg.exports === 'string' ? pkg.exports : pkg.exports?.['.']?.require ?? pkg.exports?.['.']?.default);
-      if (typeof main === 'string') {
-        const m = resolveFile(path.join(p, main)) || (isDir(path.join(p, main)) && resolveDir(path.join(p, main)));
-        if (m) return m;
-      }
+    const pkg = readPackageJson(p);
+    if (pkg && typeof pkg.main === 'string') {
+      const main = path.join(p, pkg.main);
+      const m = resolveFile(main) || (isDir(main) && resolveIndex(main));
+      if (m) return m;
     }
+    return resolveIndex(p);
+  }
+
+  function resolveIndex(p) {
     for (const idx of ['index.js', 'index.json', 'index.cjs']) if (isFile(p + '/' + idx)) return p + '/' + idx;
     return null;
   }
 
-  function resolve(request, fromDir) {
-    const bare = request.startsWith('node:') ? request.slice(5) : request;
-    if (builtins[bare] && !request.endsWith('/')) return bare;
-    if (request.startsWith('./') || request.startsWith('../') || request.startsWith('/') || request === '.' || request === '..') {
-      const p = path.resolve(fromDir, request);
-      const found = resolveFile(p) || (isDir(p) && resolveDir(p));
-      if (found) return found;
-    } else {
-      for (let dir = fromDir; ; dir = path.dirname(dir)) {
-        if (!dir.endsWith('/node_modules')) {
-          const p = path.join(dir, 'node_modules', request);
-          const found = resolveFile(p) || (isDir(p) && resolveDir(p));
-          if (found) return found;
-        }
-        if (dir === '/' || dir === '.') break;
-      }
+  const resolvePath = (p) => resolveFile(p) || (isDir(p) && resolveDir(p)) || null;
+
+  // `name` or `@scope/name`, and the rest as an exports subpath (`.` or `./rest`).
+  function splitPackage(request) {
+    const parts = request.split('/');
+    const n = request.startsWith('@') ? 2 : 1;
+    return [parts.slice(0, n).join('/'), parts.length > n ? './' + parts.slice(n).join('/') : '.'];
+  }
+
+  function lookupPaths(fromDir) {
+    const dirs = [];
+    for (let dir = fromDir; ; dir = path.dirname(dir)) {
+      if (!dir.endsWith('/node_modules')) dirs.push(path.join(dir, 'node_modules'));
+      if (dir === '/' || dir === '.') break;
     }
-    const err = new Error(`Cannot find module '${request}'`);
-    err.code = 'MODULE_NOT_FOUND';
-    throw err;
+    const project = path.join(ops.op_rectus_cwd(), 'node_modules');
+    if (!dirs.includes(project)) dirs.push(project);
+    return dirs;
+  }
+
+  function resolvePackage(request, paths) {
+    const [name, subpath] = splitPackage(request);
+    for (const modules of paths) {
+      const dir = path.join(modules, name);
+      if (!isDir(dir)) continue;
+      const pkg = readPackageJson(dir);
+      if (pkg && pkg.exports !== undefined && pkg.exports !== null) return resolveExports(dir, pkg, subpath, request);
+      const found = resolvePath(path.join(modules, request));
+      if (found) return found;
+    }
+    return null;
+  }
+
+  function resolveImports(request, fromDir) {
+    const scope = packageScope(fromDir + '/x');
+    const found = scope?.pkg.imports && matchSubpath(scope.dir, scope.pkg.imports, request, CONDITIONS);
+    if (found && isRelative(found)) return resolvePath(found);
+    return found ? resolvePackage(found, lookupPaths(fromDir)) : null;
+  }
+
+  function notFound(request, fromFile) {
+    const e = fail(`Cannot find module '${request}'${fromFile ? `\nRequire stack:\n- ${fromFile}` : ''}`, 'MODULE_NOT_FOUND');
+    e.requireStack = fromFile ? [fromFile] : [];
+    return e;
+  }
+
+  // A built-in's name (without `node:`), or the absolute path of the file to load.
+  function resolve(request, fromDir, fromFile, paths) {
+    const builtin = rectus.builtinName(request);
+    if (builtin) return builtin;
+    let found = null;
+    if (isRelative(request)) found = resolvePath(path.resolve(fromDir, request));
+    else if (request.startsWith('#')) found = resolveImports(request, fromDir);
+    else found = resolvePackage(request, paths ?? lookupPaths(fromDir));
+    if (!found) throw notFound(request, fromFile);
+    return realpath(found);
   }
 
   // Enough of ES module syntax for hook files: default/named exports and static imports.
@@ -137,22 +247,55 @@
     return `Object.defineProperty(exports, '__esModule', { value: true });\n${out}\n${tail}`;
   }
 
-  function load(filename) {
-    if (cache[filename]) return cache[filename].exports;
-    const module = { id: filename, filename, exports: {}, loaded: false, children: [], paths: [] };
+  // ES modules inside node_modules are refused (see the header); elsewhere they are rewritten.
+  function checkEsm(filename) {
+    if (!filename.includes('/node_modules/')) return;
+    const scope = packageScope(filename);
+    // The folder name under node_modules: what the hook wrote in `require`.
+    const name = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(filename)?.[1] ?? filename;
+    if (filename.endsWith('.mjs')) throw esmOnly(name, `${filename} is an .mjs file`);
+    if (filename.endsWith('.js') && scope?.pkg.type === 'module') throw esmOnly(name, `"type": "module" in ${scope.dir}/package.json`);
+  }
+
+  class Module {
+    constructor(filename, parent) {
+      this.id = filename;
+      this.filename = filename;
+      this.path = path.dirname(filename);
+      this.exports = {};
+      this.loaded = false;
+      this.parent = parent;
+      this.children = [];
+      this.paths = lookupPaths(this.path);
+      this.require = makeRequire(this.path, filename, this);
+    }
+  }
+
+  function load(filename, parent) {
+    const cached = cache[filename];
+    if (cached) {
+      if (parent && !parent.children.includes(cached)) parent.children.push(cached);
+      return cached.exports;
+    }
+    checkEsm(filename);
+    const module = new Module(filename, parent);
     cache[filename] = module;
+    parent?.children.push(module);
     try {
       const source = ops.op_rectus_read_file(filename);
       if (source === null) throw new Error(`Cannot read '${filename}'`);
       if (filename.endsWith('.json')) {
-        module.exports = JSON.parse(source);
+        try {
+          module.exports = JSON.parse(source);
+        } catch (e) {
+          throw new SyntaxError(`${filename}: ${e.message}`);
+        }
       } else {
-        const body = esmToCommonJs(source.replace(/^#!.*/, ''));
+        const body = filename.includes('/node_modules/') ? source.replace(/^#!.*/, '') : esmToCommonJs(source.replace(/^#!.*/, ''));
         const wrapper = `(function (exports, require, module, __filename, __dirname, __rectusDefault) {${body}\n})`;
         const [fn, error] = Deno.core.evalContext(wrapper, 'file://' + filename);
         if (error) throw error.thrown;
-        fn.call(module.exports, module.exports, makeRequire(path.dirname(filename)), module, filename, path.dirname(filename), (m) =>
-          m && m.__esModule ? m.default : m);
+        fn.call(module.exports, module.exports, module.require, module, filename, module.path, (m) => (m && m.__esModule ? m.default : m));
       }
       module.loaded = true;
       return module.exports;
@@ -162,17 +305,31 @@
     }
   }
 
-  function makeRequire(fromDir) {
+  function makeRequire(fromDir, fromFile, parent) {
     const require = (request) => {
-      if (typeof request !== 'string') throw new TypeError('The "id" argument must be of type string');
-      const resolved = resolve(request, fromDir);
-      return builtins[resolved] !== undefined && !resolved.startsWith('/') ? builtins[resolved] : load(resolved);
+      if (typeof request !== 'string' || request === '') throw new TypeError(`The "id" argument must be a non-empty string. Received ${typeof request === 'string' ? "''" : typeof request}`);
+      const resolved = resolve(request, fromDir, fromFile);
+      return resolved.startsWith('/') ? load(resolved, parent) : rectus.builtin(resolved);
     };
-    require.resolve = (request) => resolve(request, fromDir);
+    require.resolve = (request, options) => {
+      const paths = options?.paths?.flatMap((p) => lookupPaths(path.resolve(p)));
+      return resolve(request, fromDir, fromFile, paths);
+    };
+    require.resolve.paths = (request) => (rectus.builtinName(request) ? null : lookupPaths(fromDir));
     require.cache = cache;
+    require.main = undefined;
     return require;
   }
 
-  rectus.requireFrom = makeRequire;
+  // `require('module')`: what packages use to build a require of their own.
+  rectus.moduleBuiltin = () => {
+    const createRequire = (from) => {
+      const file = typeof from === 'string' ? from.replace(/^file:\/\//, '') : decodeURIComponent(from.pathname);
+      return makeRequire(file.endsWith('/') ? file.slice(0, -1) : path.dirname(file), file, null);
+    };
+    return { createRequire, builtinModules: rectus.builtinNames(), isBuiltin: (n) => Boolean(rectus.builtinName(n)), Module, _cache: cache };
+  };
+
+  rectus.requireFrom = (fromDir) => makeRequire(fromDir, null, null);
   rectus.esmToCommonJs = esmToCommonJs;
 })(globalThis);

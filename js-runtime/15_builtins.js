@@ -1,65 +1,68 @@
-// The Node built-ins the loader provides itself: events, util, and Directus's logger module
+// The modules `require` finds before any file: Node's built-ins and Directus's logger module
 // (`require('directus/dist/logger')`, seen in real hooks), which writes to Rectus's log.
+//
+// Node's built-ins and the web globals QuickJS lacks (Buffer, URL, TextEncoder, fetch, ...) live
+// in one bundle built from js-runtime/node by crates/hooks/build.rs: npm polyfills (buffer,
+// events, util, readable-stream, ...) plus Rectus's own modules on Rust ops (crypto, fs, http,
+// net, dns). It is evaluated the first time a hook requires a built-in or touches one of those
+// globals, so isolates whose hooks need none of it don't pay for it at boot.
 ((globalThis) => {
+  const ops = Deno.core.ops;
   const rectus = globalThis.__rectus;
-  const builtins = rectus.builtins;
 
-  class EventEmitter {
-    constructor() {
-      this._events = Object.create(null);
+  let bundle;
+  rectus.node = () => {
+    if (!bundle) {
+      const [, error] = Deno.core.evalContext(ops.op_node_bundle_source(), 'rectus:node.js');
+      if (error) throw error.thrown;
+      bundle = globalThis.__rectusNode;
+      delete globalThis.__rectusNode;
     }
-    on(name, fn) {
-      (this._events[name] ||= []).push(fn);
-      return this;
-    }
-    once(name, fn) {
-      const wrap = (...a) => {
-        this.off(name, wrap);
-        fn.apply(this, a);
-      };
-      return this.on(name, wrap);
-    }
-    off(name, fn) {
-      this._events[name] = (this._events[name] || []).filter((f) => f !== fn);
-      return this;
-    }
-    emit(name, ...args) {
-      const list = this._events[name] || [];
-      for (const fn of [...list]) fn.apply(this, args);
-      return list.length > 0;
-    }
-    removeAllListeners(name) {
-      if (name === undefined) this._events = Object.create(null);
-      else delete this._events[name];
-      return this;
-    }
-    listeners(name) {
-      return [...(this._events[name] || [])];
-    }
-    listenerCount(name) {
-      return (this._events[name] || []).length;
-    }
-    setMaxListeners() {
-      return this;
-    }
-  }
-  EventEmitter.prototype.addListener = EventEmitter.prototype.on;
-  EventEmitter.prototype.removeListener = EventEmitter.prototype.off;
-  EventEmitter.EventEmitter = EventEmitter;
-  builtins.events = EventEmitter;
-
-  builtins.util = {
-    format: (...a) => rectus.format(a),
-    inspect: (v) => rectus.format([v]),
-    inherits(ctor, superCtor) {
-      Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
-      Object.setPrototypeOf(ctor, superCtor);
-    },
-    promisify: (fn) => (...args) => new Promise((res, rej) => fn(...args, (err, val) => (err ? rej(err) : res(val)))),
-    deprecate: (fn) => fn,
-    isDeepStrictEqual: (a, b) => JSON.stringify(a) === JSON.stringify(b),
-    types: { isPromise: (p) => p instanceof Promise, isDate: (d) => d instanceof Date, isRegExp: (r) => r instanceof RegExp },
+    return bundle;
   };
+
+  // Keep in step with js-runtime/node/entry.js (a unit test requires each of them).
+  const NODE = [
+    'assert', 'assert/strict', 'async_hooks', 'buffer', 'child_process', 'constants', 'crypto', 'dns', 'dns/promises', 'events', 'fs',
+    'fs/promises', 'http', 'http2', 'https', 'net', 'os', 'path', 'path/posix', 'perf_hooks', 'process', 'punycode', 'querystring', 'stream',
+    'stream/promises', 'string_decoder', 'timers', 'timers/promises', 'tls', 'tty', 'url', 'util', 'util/types', 'zlib',
+  ];
+  const UNAVAILABLE = ['cluster', 'dgram', 'diagnostics_channel', 'domain', 'inspector', 'readline', 'repl', 'trace_events', 'v8', 'vm', 'wasi', 'worker_threads'];
+  const own = { module: () => rectus.moduleBuiltin(), 'directus/dist/logger': () => ({ default: rectus.logger, ...rectus.logger }) };
+
+  // The built-in a request names (without `node:`), or null for files and packages.
+  rectus.builtinName = (request) => {
+    if (Object.hasOwn(own, request)) return request;
+    const name = request.startsWith('node:') ? request.slice(5) : request;
+    if (NODE.includes(name) || name === 'module') return name;
+    if (UNAVAILABLE.includes(name.split('/')[0])) {
+      const e = new Error(`Node built-in "${name}" is not available to Rectus hooks`);
+      e.code = 'ERR_UNKNOWN_BUILTIN_MODULE';
+      throw e;
+    }
+    return null;
+  };
+  rectus.builtinNames = () => [...NODE, 'module'];
+
+  const loaded = Object.create(null);
+  rectus.builtin = (name) => (loaded[name] ??= (own[name] ?? rectus.node().modules[name])());
+
+  // Web globals from the bundle: each getter replaces itself with the value on first use.
+  for (const name of ['Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal', 'Event', 'EventTarget', 'fetch', 'Headers', 'Request', 'Response', 'crypto']) {
+    if (globalThis[name] !== undefined) continue;
+    Object.defineProperty(globalThis, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const value = rectus.node().globals[name]();
+        Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+        return value;
+      },
+      set(value) {
+        Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+      },
+    });
+  }
 
   const makeLogger = (bindings = {}) => {
     const at = (level) => (...args) => {
@@ -79,5 +82,4 @@
     };
   };
   rectus.logger = makeLogger();
-  builtins['directus/dist/logger'] = { default: rectus.logger, ...rectus.logger };
 })(globalThis);

@@ -106,7 +106,7 @@ fn check_reports_each_kind_of_problem() {
         "✓ cron(*/15 * * * *)  next ",
         "✗ error: cron(bogus) is not a valid cron expression",
         "✗ error: requires \"axios\" (index.js), which does not resolve",
-        "✗ error: requires Node built-in \"fs\" (index.js), which Rectus does not provide",
+        "✗ error: requires Node built-in \"vm\" (index.js), which Rectus does not provide",
         "✗ error: failed to register: Error: MISSING_SETTING is not set",
         "hooks check: 2 hooks, 4 errors, 1 warning",
     ] {

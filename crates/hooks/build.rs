@@ -1,37 +1,33 @@
-//! Bundles the `knex` npm package (pinned by `js-runtime/knex/package-lock.json`) into one
-//! script that the engine embeds, so the binary needs no node_modules at run time. Needs Node.js
-//! and the npm registry at build time (`scripts/setup` installs Node.js). `DOCS_RS` builds (the
-//! V8 type-check) get a stub instead.
+//! Bundles the npm packages the engine embeds, so the binary needs no node_modules at run time:
+//! - `knex` (pinned by `js-runtime/knex/package-lock.json`), with the esbuild CLI;
+//! - the Node built-ins (`js-runtime/node`: npm polyfills pinned by its package-lock.json plus
+//!   Rectus's own modules in `lib/`), with `js-runtime/node/build.mjs` on esbuild's JS API.
+//!
+//! Needs Node.js and the npm registry at build time (`scripts/setup` installs Node.js). `DOCS_RS`
+//! builds (the V8 type-check) get stubs instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const INPUTS: &[&str] = &["package.json", "package-lock.json", "entry.js", "timers.js", "buffer-global.js"];
+const KNEX_INPUTS: &[&str] = &["package.json", "package-lock.json", "entry.js", "timers.js", "buffer-global.js"];
+const NODE_INPUTS: &[&str] = &["package.json", "package-lock.json", "build.mjs", "entry.js", "lib"];
 
 fn main() {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../js-runtime/knex");
-    for input in INPUTS {
-        println!("cargo:rerun-if-changed={}", source.join(input).display());
-    }
+    let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../js-runtime");
     println!("cargo:rerun-if-env-changed=DOCS_RS");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
-    let bundle = out_dir.join("knex.js");
     if std::env::var_os("DOCS_RS").is_some() {
-        std::fs::write(&bundle, "throw new Error('this build has no knex bundle');\n").expect("write stub");
+        for name in ["knex", "node"] {
+            std::fs::write(out_dir.join(format!("{name}.js")), format!("throw new Error('this build has no {name} bundle');\n")).expect("write stub");
+        }
         return;
     }
-    let work = out_dir.join("knex-build");
-    std::fs::create_dir_all(&work).expect("create knex-build");
-    for input in INPUTS {
-        std::fs::copy(source.join(input), work.join(input)).unwrap_or_else(|e| panic!("copy {input}: {e}"));
-    }
-    // Reinstall only when the lock file changed since the last install.
-    let lock = std::fs::read(work.join("package-lock.json")).expect("read package-lock.json");
-    let stamp = work.join("node_modules/.rectus-lock");
-    if std::fs::read(&stamp).ok().as_deref() != Some(lock.as_slice()) {
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]).current_dir(&work));
-        std::fs::write(&stamp, &lock).expect("write install stamp");
-    }
+    knex(&js.join("knex"), &out_dir);
+    node(&js.join("node"), &out_dir);
+}
+
+fn knex(source: &Path, out_dir: &Path) {
+    let work = install(source, KNEX_INPUTS, &out_dir.join("knex-build"));
     run(Command::new(work.join("node_modules/.bin/esbuild"))
         .current_dir(&work)
         .args([
@@ -55,7 +51,42 @@ fn main() {
             "--external:crypto",
             "--log-level=warning",
         ])
-        .arg(format!("--outfile={}", bundle.display())));
+        .arg(format!("--outfile={}", out_dir.join("knex.js").display())));
+}
+
+fn node(source: &Path, out_dir: &Path) {
+    let work = install(source, NODE_INPUTS, &out_dir.join("node-build"));
+    run(Command::new("node").current_dir(&work).arg("build.mjs").arg(out_dir.join("node.js")));
+}
+
+/// Copies a bundle's inputs into `work` and installs its lock file there (again only when the
+/// lock file changed since the last install). Returns `work`.
+fn install(source: &Path, inputs: &[&str], work: &Path) -> PathBuf {
+    std::fs::create_dir_all(work).expect("create the bundle's build folder");
+    for input in inputs {
+        println!("cargo:rerun-if-changed={}", source.join(input).display());
+        copy(&source.join(input), &work.join(input));
+    }
+    let lock = std::fs::read(work.join("package-lock.json")).expect("read package-lock.json");
+    let stamp = work.join("node_modules/.rectus-lock");
+    if std::fs::read(&stamp).ok().as_deref() != Some(lock.as_slice()) {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]).current_dir(work));
+        std::fs::write(&stamp, &lock).expect("write install stamp");
+    }
+    work.to_path_buf()
+}
+
+/// Copies a file, or a folder's files recursively.
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+        for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display())) {
+            let entry = entry.expect("read a folder entry");
+            copy(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    }
 }
 
 fn run(cmd: &mut Command) {

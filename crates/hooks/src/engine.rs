@@ -144,6 +144,25 @@ fn op_rectus_read_file(#[string] path: String) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
+/// The real path of a file (symbolic links resolved), as Node identifies modules.
+#[op2]
+#[string]
+fn op_rectus_realpath(#[string] path: &str) -> Option<String> {
+    std::fs::canonicalize(path).ok().map(|p| p.to_string_lossy().into_owned())
+}
+
+/// `process.arch`: Node's name for the CPU architecture.
+#[op2]
+#[string]
+fn op_rectus_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        "x86" => "ia32",
+        other => other,
+    }
+}
+
 /// 0 missing, 1 file, 2 directory.
 #[op2(fast)]
 fn op_rectus_stat(#[string] path: &str) -> u32 {
@@ -338,6 +357,8 @@ deno_core::extension!(
         op_rectus_log,
         op_rectus_read_file,
         op_rectus_stat,
+        op_rectus_realpath,
+        op_rectus_arch,
         op_rectus_cwd,
         op_rectus_process_env,
         op_rectus_env,
@@ -379,7 +400,7 @@ pub struct EngineSetup {
 pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -> Result<(JsRuntime, LoadReport), String> {
     let create_params = v8::CreateParams::default().heap_limits(0, setup.max_heap_bytes);
     let mut runtime = JsRuntime::try_new(RuntimeOptions {
-        extensions: vec![rectus_hooks::init()],
+        extensions: vec![rectus_hooks::init(), crate::node::rectus_node::init()],
         create_params: Some(create_params),
         ..Default::default()
     })

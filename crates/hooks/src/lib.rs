@@ -8,6 +8,7 @@ pub mod engine;
 mod files;
 pub mod host;
 pub mod loader;
+mod node;
 pub mod pool;
 pub mod registry;
 pub mod reload;

@@ -48,7 +48,7 @@ fn is_relative(specifier: &str) -> bool {
 }
 
 /// Node's file resolution for a path: as is, with `.js`/`.json`/`.cjs`, or a folder's
-/// `package.json` `main` or `index.js`.
+/// `package.json` `main` or `index.js` (a package with `exports` counts as found).
 fn resolve_file(path: &Path) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path.to_path_buf());
@@ -60,10 +60,12 @@ fn resolve_file(path: &Path) -> Option<PathBuf> {
         }
     }
     if path.is_dir() {
-        let main = std::fs::read_to_string(path.join("package.json"))
-            .ok()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|pkg| pkg.get("main").and_then(|m| m.as_str()).map(String::from));
+        let pkg = std::fs::read_to_string(path.join("package.json")).ok().and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+        // A package with `exports` is found; what it exports (or refuses) is the loader's to say.
+        if pkg.as_ref().is_some_and(|p| p.get("exports").is_some()) {
+            return Some(path.join("package.json"));
+        }
+        let main = pkg.and_then(|pkg| pkg.get("main").and_then(|m| m.as_str()).map(String::from));
         if let Some(found) = main.and_then(|m| resolve_file(&path.join(m))) {
             return Some(found);
         }
@@ -110,9 +112,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("node_modules/lodash")).unwrap();
         std::fs::write(dir.path().join("node_modules/lodash/index.js"), "").unwrap();
+        std::fs::create_dir_all(dir.path().join("node_modules/uuid")).unwrap();
+        std::fs::write(dir.path().join("node_modules/uuid/package.json"), r#"{ "exports": { ".": "./dist/index.js" } }"#).unwrap();
         std::fs::create_dir_all(dir.path().join("hooks/a")).unwrap();
         let file = dir.path().join("hooks/a/index.js");
         assert!(resolves_from(&file, "lodash"));
+        assert!(resolves_from(&file, "uuid"), "exports are the loader's business");
         assert!(!resolves_from(&file, "axios"));
     }
 

@@ -1,0 +1,2 @@
+// `process` inside the bundle is the engine's global (00_globals.js).
+module.exports = globalThis.process;
