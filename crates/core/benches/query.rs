@@ -5,25 +5,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use rectus_core::query::{compile_filter, parse_query_string, sanitize, FilterContext};
 use rectus_core::schema::{CollectionOverview, FieldOverview, SchemaOverview};
 use sea_query::{Alias, Asterisk, PostgresQueryBuilder, Query as SqlQuery};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn collection(name: &str, fields: &[(&str, &str)]) -> (String, CollectionOverview) {
-    let field = |(name, kind): &(&str, &str)| {
-        let overview = FieldOverview {
-            field: name.to_string(),
-            default_value: Value::Null,
-            nullable: true,
-            generated: false,
-            kind: kind.to_string(),
-            db_type: None,
-            precision: None,
-            scale: None,
-            special: vec![],
-            note: None,
-            alias: *kind == "alias",
-        };
-        (name.to_string(), overview)
-    };
     let overview = CollectionOverview {
         collection: name.to_string(),
         primary: "id".into(),
@@ -31,7 +15,7 @@ fn collection(name: &str, fields: &[(&str, &str)]) -> (String, CollectionOvervie
         sort_field: None,
         note: None,
         accountability: None,
-        fields: fields.iter().map(field).collect(),
+        fields: fields.iter().map(|(name, kind)| (name.to_string(), FieldOverview::of_type(name, kind))).collect(),
     };
     (name.to_string(), overview)
 }

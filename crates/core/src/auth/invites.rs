@@ -15,7 +15,6 @@
 //!   `INVALID_PAYLOAD` "Email address … hasn't been invited.". A bad token is 401
 //!   `INVALID_CREDENTIALS`, as for password resets.
 
-use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -63,7 +62,7 @@ impl Invites<'_> {
     fn sign(&self, email: &str) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims { email: email.to_string(), scope: SCOPE.into(), iat: now, exp: now + TOKEN_TTL_SECONDS };
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.config.secret.as_bytes())).map_err(|e| ApiError::internal(format!("can't sign a token: {e}")))
+        super::tokens::sign_link_token(&self.config.secret, &claims)
     }
 
     /// Invites every address into `role`, as `caller`.
@@ -104,14 +103,7 @@ impl Invites<'_> {
 
     /// Sets `password` for the invited user the token names and activates them.
     pub async fn accept(&self, token: &str, password: &str) -> Result<(), ApiError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        let claims = decode::<Claims>(token, &DecodingKey::from_secret(self.config.secret.as_bytes()), &validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => ApiError::new(401, "INVALID_CREDENTIALS", "Token expired."),
-                _ => ApiError::new(401, "INVALID_CREDENTIALS", "Token invalid."),
-            })?
-            .claims;
+        let claims: Claims = super::tokens::decode_link_token(&self.config.secret, token)?;
         if claims.scope != SCOPE {
             return Err(ApiError::forbidden());
         }

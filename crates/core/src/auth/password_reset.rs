@@ -14,7 +14,6 @@
 //!   exception classes; the raw JWT error Directus threw was an anonymous 500). A valid token for
 //!   a user who is no longer active, or whose password changed since, is 403 `FORBIDDEN`.
 
-use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -93,8 +92,7 @@ impl PasswordReset<'_> {
             iat: now,
             exp: now + TOKEN_TTL_SECONDS,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.config.secret.as_bytes()))
-            .map_err(|e| ApiError::internal(format!("can't sign a token: {e}")))?;
+        let token = super::tokens::sign_link_token(&self.config.secret, &claims)?;
         let link = match reset_url {
             Some(url) => format!("{url}?token={token}"),
             None => format!("{}/admin/reset-password?token={token}", self.config.public_url.trim_end_matches('/')),
@@ -109,15 +107,7 @@ impl PasswordReset<'_> {
 
     /// Sets `password` for the user the token was issued to.
     pub async fn reset(&self, token: &str, password: &str) -> Result<(), ApiError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.required_spec_claims = ["exp"].into_iter().map(String::from).collect();
-        let claims = decode::<Claims>(token, &DecodingKey::from_secret(self.config.secret.as_bytes()), &validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => ApiError::new(401, "INVALID_CREDENTIALS", "Token expired."),
-                _ => ApiError::new(401, "INVALID_CREDENTIALS", "Token invalid."),
-            })?
-            .claims;
+        let claims: Claims = super::tokens::decode_link_token(&self.config.secret, token)?;
         if claims.scope != SCOPE {
             return Err(ApiError::forbidden());
         }

@@ -11,24 +11,8 @@ use crate::config::{DbClient, DbConfig};
 use crate::db::Database;
 use crate::schema::{CollectionOverview, FieldOverview, SchemaOverview};
 
-fn field(name: &str, kind: &str) -> FieldOverview {
-    FieldOverview {
-        field: name.to_string(),
-        default_value: Value::Null,
-        nullable: true,
-        generated: false,
-        kind: kind.to_string(),
-        db_type: None,
-        precision: None,
-        scale: None,
-        special: vec![],
-        note: None,
-        alias: kind == "alias",
-    }
-}
-
 fn collection(name: &str, fields: &[(&str, &str)]) -> (String, CollectionOverview) {
-    let fields: BTreeMap<String, FieldOverview> = fields.iter().map(|(f, kind)| (f.to_string(), field(f, kind))).collect();
+    let fields: BTreeMap<String, FieldOverview> = fields.iter().map(|(f, kind)| (f.to_string(), FieldOverview::of_type(f, kind))).collect();
     let overview = CollectionOverview {
         collection: name.to_string(),
         primary: "id".to_string(),

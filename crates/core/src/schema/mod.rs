@@ -51,6 +51,26 @@ pub struct FieldOverview {
     pub alias: bool,
 }
 
+impl FieldOverview {
+    /// A nullable column of Directus type `kind` with nothing special (`alias` for alias types):
+    /// the fields tests and benches describe by hand.
+    pub fn of_type(name: &str, kind: &str) -> FieldOverview {
+        FieldOverview {
+            field: name.to_string(),
+            default_value: serde_json::Value::Null,
+            nullable: true,
+            generated: false,
+            kind: kind.to_string(),
+            db_type: None,
+            precision: None,
+            scale: None,
+            special: vec![],
+            note: None,
+            alias: kind == "alias",
+        }
+    }
+}
+
 impl CollectionOverview {
     pub fn field(&self, name: &str) -> Option<&FieldOverview> {
         self.fields.get(name)
