@@ -27,12 +27,11 @@ const out = (digest, encoding) => {
 };
 
 // Chunks are collected and hashed in one op call at `digest()`: one crossing into Rust per hash.
-class Hash {
-  #algorithm;
-  #chunks = [];
+// What Hash and Hmac share: data collected by `update`, handed over once to `digest`.
+class Digester {
+  #chunks;
   #done = false;
-  constructor(name, chunks = []) {
-    this.#algorithm = algorithm(name);
+  constructor(chunks = []) {
     this.#chunks = chunks;
   }
   update(data, encoding) {
@@ -40,34 +39,40 @@ class Hash {
     this.#chunks.push(bytes(data, encoding));
     return this;
   }
-  digest(encoding) {
+  _collected() {
+    return [...this.#chunks];
+  }
+  _finish() {
     if (this.#done) throw new Error('Digest already called');
     this.#done = true;
-    return out(ops.op_node_hash(this.#algorithm, Buffer.concat(this.#chunks)), encoding);
-  }
-  copy() {
-    return new Hash(this.#algorithm, [...this.#chunks]);
+    return Buffer.concat(this.#chunks);
   }
 }
 
-class Hmac {
+class Hash extends Digester {
+  #algorithm;
+  constructor(name, chunks = []) {
+    super(chunks);
+    this.#algorithm = algorithm(name);
+  }
+  digest(encoding) {
+    return out(ops.op_node_hash(this.#algorithm, this._finish()), encoding);
+  }
+  copy() {
+    return new Hash(this.#algorithm, this._collected());
+  }
+}
+
+class Hmac extends Digester {
   #algorithm;
   #key;
-  #chunks = [];
-  #done = false;
   constructor(name, key) {
+    super();
     this.#algorithm = algorithm(name);
     this.#key = bytes(key, 'utf8', 'key');
   }
-  update(data, encoding) {
-    if (this.#done) throw new Error('Digest already called');
-    this.#chunks.push(bytes(data, encoding));
-    return this;
-  }
   digest(encoding) {
-    if (this.#done) throw new Error('Digest already called');
-    this.#done = true;
-    return out(ops.op_node_hmac(this.#algorithm, this.#key, Buffer.concat(this.#chunks)), encoding);
+    return out(ops.op_node_hmac(this.#algorithm, this.#key, this._finish()), encoding);
   }
 }
 
