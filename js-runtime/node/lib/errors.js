@@ -1,6 +1,6 @@
 // Errors from the network ops (crates/hooks/src/node/net.rs, http.rs) arrive as
 // `CODE: message`; they become Node-style errors with `code` (and `errno`, `syscall`).
-const { errno } = require('../generated/constants.json').os;
+const { errno } = require('../generated/constants.js').os;
 
 function systemError(e, extra) {
   const m = /^([A-Z_]+): ([\s\S]*)$/.exec(e?.message ?? '');

@@ -6,7 +6,7 @@ const { Buffer } = require('buffer/');
 const { URL, URLSearchParams } = require('./url.js');
 const { systemError, abortError } = require('./errors.js');
 const zlib = require('./zlib.js');
-const { STATUS_CODES } = require('../generated/constants.json');
+const { STATUS_CODES } = require('../generated/constants.js');
 const ops = Deno.core.ops;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -10,7 +10,7 @@ const { Writable, Readable } = require('./stream.js');
 const { Buffer } = require('buffer/');
 const { URL, urlToHttpOptions } = require('./url.js');
 const { systemError, abortError } = require('./errors.js');
-const { STATUS_CODES, METHODS } = require('../generated/constants.json');
+const { STATUS_CODES, METHODS } = require('../generated/constants.js');
 const ops = Deno.core.ops;
 
 class Agent extends EventEmitter {
