@@ -263,7 +263,7 @@ async function fetch(input, init) {
     onAbort = () => reject(signal.reason ?? abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-  const sent = ops.op_node_http_request({ method: request.method, url: url.href, headers, follow: request.redirect === 'follow', insecure: false }, body ?? new Uint8Array(0));
+  const sent = ops.op_node_http_request({ method: request.method, url: url.href, headers, follow: request.redirect === 'follow' }, body ?? new Uint8Array(0));
   let head;
   try {
     head = await Promise.race([sent.catch((e) => Promise.reject(fetchFailed(systemError(e)))), aborted]);

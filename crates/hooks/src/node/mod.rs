@@ -1,5 +1,6 @@
 //! The Rust half of the Node built-ins (`js-runtime/node/`): ops for what JS can't do itself —
-//! hashing and randomness, the file system, outbound HTTP, TCP sockets, DNS and URL parsing.
+//! hashing and randomness, the file system, outbound HTTP, TCP and TLS sockets, DNS and URL
+//! parsing.
 //!
 //! Why not Deno's own Node layer (`deno_node` through `deno_runtime`): on QuickJS there is no V8
 //! snapshot, so its polyfills would be read at run time from the cargo registry (the binary would
@@ -46,6 +47,7 @@ pub mod crypto;
 pub mod fs;
 pub mod http;
 pub mod net;
+pub mod tls;
 pub mod url;
 
 use deno_core::{op2, OpState};
@@ -188,6 +190,7 @@ deno_core::extension!(
         net::op_node_tcp_shutdown,
         net::op_node_tcp_close,
         net::op_node_dns_lookup,
+        tls::op_node_tls_upgrade,
         url::op_node_url_parse,
         url::op_node_url_set,
         url::op_node_url_parse_query,
