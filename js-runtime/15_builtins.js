@@ -1,27 +1,35 @@
 // The modules `require` finds before any file: Node's built-ins and Directus's logger module
 // (`require('directus/dist/logger')`, seen in real hooks), which writes to Rectus's log.
 //
-// Node's built-ins and the web globals QuickJS lacks (Buffer, URL, TextEncoder, fetch, ...) live
-// in one bundle built from js-runtime/node by crates/hooks/build.rs: npm polyfills (buffer,
+// Node's built-ins and the web globals QuickJS lacks (Buffer, URL, TextEncoder, fetch, ...) come
+// from a bundle built from js-runtime/node by crates/hooks/build.rs: npm polyfills (buffer,
 // events, util, readable-stream, ...) plus Rectus's own modules on Rust ops (crypto, fs, http,
-// net, dns). It is evaluated the first time a hook requires a built-in or touches one of those
-// globals, so isolates whose hooks need none of it don't pay for it at boot.
+// net, dns). It is split into parts, CommonJS factories that require each other: one per
+// built-in (`fs.promises` for `fs/promises`) and global (`global.Buffer`), and chunks of shared
+// code. A part is evaluated on its first use, so a hook pays only for the code it needs.
 ((globalThis) => {
   const ops = Deno.core.ops;
   const rectus = globalThis.__rectus;
 
-  let bundle;
-  rectus.node = () => {
-    if (!bundle) {
-      const [, error] = Deno.core.evalContext(ops.op_node_bundle_source(), 'rectus:node.js');
+  const parts = Object.create(null);
+  const part = (name) => {
+    let module = parts[name];
+    if (!module) {
+      const [factory, error] = Deno.core.evalContext(ops.op_node_part_source(name), `rectus:node/${name}.js`);
       if (error) throw error.thrown;
-      bundle = globalThis.__rectusNode;
-      delete globalThis.__rectusNode;
+      module = parts[name] = { exports: {} };
+      try {
+        // Parts name each other `./chunk-XXXX.js`.
+        factory((request) => part(request.slice(2, -3)), module, module.exports);
+      } catch (e) {
+        delete parts[name];
+        throw e;
+      }
     }
-    return bundle;
+    return module.exports;
   };
 
-  // Keep in step with js-runtime/node/entry.js (a unit test requires each of them).
+  // Keep in step with js-runtime/node/modules.mjs (a unit test requires each of them).
   const NODE = [
     'assert', 'assert/strict', 'async_hooks', 'buffer', 'child_process', 'constants', 'crypto', 'dns', 'dns/promises', 'events', 'fs',
     'fs/promises', 'http', 'http2', 'https', 'net', 'os', 'path', 'path/posix', 'perf_hooks', 'process', 'punycode', 'querystring', 'stream',
@@ -45,7 +53,7 @@
   rectus.builtinNames = () => [...NODE, 'module'];
 
   const loaded = Object.create(null);
-  rectus.builtin = (name) => (loaded[name] ??= (own[name] ?? rectus.node().modules[name])());
+  rectus.builtin = (name) => (loaded[name] ??= own[name] ? own[name]() : part(name.replace('/', '.')).default);
 
   // Web globals from the bundle: each getter replaces itself with the value on first use.
   for (const name of ['Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal', 'Event', 'EventTarget', 'fetch', 'Headers', 'Request', 'Response', 'crypto']) {
@@ -54,7 +62,7 @@
       configurable: true,
       enumerable: false,
       get() {
-        const value = rectus.node().globals[name]();
+        const value = part(`global.${name}`).default;
         Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
         return value;
       },

@@ -9,7 +9,7 @@ mod common;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
-use common::smtp::SmtpSink;
+use common::smtp::{Security, SmtpSink};
 use common::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -155,6 +155,64 @@ async fn nodemailer_sends_through_smtp() {
 }
 
 #[tokio::test]
+async fn nodemailer_sends_over_implicit_tls_and_starttls() {
+    let implicit = SmtpSink::start_with(Security::Implicit).await;
+    let starttls = SmtpSink::start_with(Security::StartTls).await;
+    let (smtps, upgrade, ca) = (implicit.port.to_string(), starttls.port.to_string(), common::tls::ca_path());
+    let setup = Setup::start(&[("SMTPS_PORT", smtps.as_str()), ("STARTTLS_PORT", upgrade.as_str()), ("TLS_CA_FILE", ca.to_str().unwrap())]).await;
+    let (status, out) = setup.create("mail-tls", "").await;
+    assert_eq!(status, 200, "{out}\n{}", setup.server.log_text());
+    assert_eq!(out, json!({ "implicit": ["reader@example.com"], "starttls": ["reader@example.com"] }));
+    for (sink, subject) in [(&implicit, "over TLS"), (&starttls, "over STARTTLS")] {
+        let mail = sink.next().await;
+        assert!(mail.tls, "{subject} arrived in plain text");
+        assert!(mail.auth.as_deref().is_some_and(|a| a.starts_with("AUTH PLAIN")), "{mail:?}");
+        assert_eq!(mail.header("Subject").as_deref(), Some(subject));
+        assert!(mail.text().contains("Hello over TLS"), "{}", mail.text());
+    }
+}
+
+#[tokio::test]
+async fn tls_sockets_and_https_check_certificates_as_node_does() {
+    let port = common::tls::https_server().await.to_string();
+    let ca = common::tls::ca_path();
+    let setup = Setup::start(&[("HTTPS_PORT", port.as_str()), ("TLS_CA_FILE", ca.to_str().unwrap())]).await;
+    let (status, out) = setup.create("tls", "").await;
+    assert_eq!(status, 200, "{out}\n{}", setup.server.log_text());
+
+    // The server sends its leaf alone, issued by a CA no default store has: Node's verdict.
+    assert_eq!(out["defaultRoots"], json!({ "error": "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "message": "unable to verify the first certificate" }));
+    assert_eq!(
+        out["withCa"],
+        json!({
+            "authorized": true,
+            "authorizationError": null,
+            "encrypted": true,
+            "protocol": "TLSv1.3",
+            "subject": { "O": "Rectus Tests", "CN": "localhost" },
+            "issuer": { "O": "Rectus Tests", "CN": "Rectus Test CA" },
+            "subjectaltname": "DNS:localhost, IP Address:127.0.0.1",
+            "valid_from": "Jan  1 00:00:00 2025 GMT",
+            "valid_to": "Jan  1 00:00:00 2125 GMT",
+            "fingerprint": "2F:6A:8D:BC:17:8C:59:C4:3D:D6:5D:E9:60:F7:6C:BF:5F:C9:C7:48",
+            "body": { "path": "/tls-connect", "tls": true },
+        })
+    );
+    assert_eq!(out["insecure"]["authorized"], false);
+    assert_eq!(out["insecure"]["authorizationError"], "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+    assert_eq!(out["insecure"]["body"]["tls"], true);
+    assert_eq!(out["wrongName"]["error"], "ERR_TLS_CERT_ALTNAME_INVALID");
+    assert_eq!(
+        out["wrongName"]["message"],
+        "Hostname/IP does not match certificate's altnames: Host: example.com. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1"
+    );
+
+    assert_eq!(out["https"]["withCa"], json!({ "path": "/with-ca", "tls": true }));
+    assert_eq!(out["https"]["insecure"], json!({ "path": "/insecure", "tls": true }));
+    assert_eq!(out["https"]["default"], "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+}
+
+#[tokio::test]
 async fn utility_packages_transform_payloads() {
     let setup = Setup::start(&[]).await;
     let input = json!({ "title": "Héllo Wörld, from Rectus!", "html": "<p>Hi <b>there</b> <a href=\"/x\" onclick=\"evil()\">link</a><script>alert(1)</script></p>" });
@@ -202,7 +260,7 @@ async fn broken_requires_fail_their_hook_and_name_the_package() {
         "✗ error: requires \"left-pad-is-not-installed\" (index.js), which does not resolve",
         "✗ error: failed to register: Error: Cannot find module 'left-pad-is-not-installed'",
         "✗ error: failed to register: Error: Package \"uuid-esm\" is an ES module",
-        "hooks check: 6 hooks, 3 errors, 0 warnings",
+        "hooks check: 7 hooks, 3 errors, 0 warnings",
     ] {
         assert!(text.contains(expected), "{expected}\n{text}");
     }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod http_sink;
 pub mod smtp;
+pub mod tls;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "d1r3ctu5";

@@ -1,12 +1,26 @@
 //! A tiny SMTP receiver for tests: accepts every message on 127.0.0.1 and hands it over whole.
-//! It speaks just enough ESMTP for lettre (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET,
-//! NOOP, QUIT) and offers no STARTTLS, so opportunistic TLS stays plain.
+//! It speaks just enough ESMTP for lettre and nodemailer (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT,
+//! DATA, RSET, NOOP, QUIT). Plain by default, so opportunistic TLS stays plain; or TLS from the
+//! first byte, or plain offering STARTTLS, with the certificate of [`super::tls`].
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, Mutex};
+
+/// How a sink's connections are secured.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    Plain,
+    /// TLS from the first byte (port 465 style).
+    Implicit,
+    /// Plain, offering STARTTLS.
+    StartTls,
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 #[derive(Debug, Clone, Default)]
 pub struct Received {
@@ -16,6 +30,8 @@ pub struct Received {
     pub auth: Option<String>,
     /// The message as sent (headers and body, CRLF line ends, dot-unstuffed).
     pub data: String,
+    /// Whether it arrived over TLS.
+    pub tls: bool,
 }
 
 impl Received {
@@ -81,6 +97,10 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
+        SmtpSink::start_with(Security::Plain).await
+    }
+
+    pub async fn start_with(security: Security) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = mpsc::unbounded_channel();
@@ -89,7 +109,7 @@ impl SmtpSink {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(session(stream, tx.clone()));
+                tokio::spawn(connection(stream, tx.clone(), security));
             }
         });
         SmtpSink { port, messages: Mutex::new(rx), connections }
@@ -113,22 +133,58 @@ impl SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, tx: mpsc::UnboundedSender<Received>) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
+async fn connection(stream: tokio::net::TcpStream, tx: mpsc::UnboundedSender<Received>, security: Security) {
+    let acceptor = super::tls::acceptor();
+    match security {
+        Security::Plain => {
+            session(Box::new(stream), tx, Mode { tls: false, greet: true, offer_starttls: false }).await;
+        }
+        Security::Implicit => {
+            if let Ok(tls) = acceptor.accept(stream).await {
+                session(Box::new(tls), tx, Mode { tls: true, greet: true, offer_starttls: false }).await;
+            }
+        }
+        Security::StartTls => {
+            if let Some(plain) = session(Box::new(stream), tx.clone(), Mode { tls: false, greet: true, offer_starttls: true }).await {
+                if let Ok(tls) = acceptor.accept(plain).await {
+                    // After STARTTLS the client speaks first (EHLO again).
+                    session(Box::new(tls), tx, Mode { tls: true, greet: false, offer_starttls: false }).await;
+                }
+            }
+        }
+    }
+}
+
+struct Mode {
+    tls: bool,
+    greet: bool,
+    offer_starttls: bool,
+}
+
+/// Serves one connection until QUIT or its end; returns the stream when the client asked for
+/// STARTTLS.
+async fn session(stream: Box<dyn Io>, tx: mpsc::UnboundedSender<Received>, Mode { tls, greet, offer_starttls }: Mode) -> Option<Box<dyn Io>> {
+    let mut lines = BufReader::new(stream);
     let mut current = Received::default();
     let mut auth = None;
-    let _ = write.write_all(b"220 sink ESMTP ready\r\n").await;
+    if greet {
+        let _ = lines.get_mut().write_all(b"220 sink ESMTP ready\r\n").await;
+    }
     let mut line = String::new();
     loop {
         line.clear();
         if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-            return;
+            return None;
         }
         let command = line.trim_end().to_string();
         let verb = command.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
+            "EHLO" if offer_starttls => b"250-sink\r\n250-STARTTLS\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n250 SMTPUTF8\r\n",
             "EHLO" => b"250-sink\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n250 SMTPUTF8\r\n",
+            "STARTTLS" if offer_starttls => {
+                let _ = lines.get_mut().write_all(b"220 Ready to start TLS\r\n").await;
+                return Some(lines.into_inner());
+            }
             "HELO" | "RSET" | "NOOP" => {
                 if verb == "RSET" {
                     current = Received::default();
@@ -140,7 +196,7 @@ async fn session(stream: TcpStream, tx: mpsc::UnboundedSender<Received>) {
                 b"235 Authenticated\r\n"
             }
             "MAIL" => {
-                current = Received { from: address(&command), auth: auth.clone(), ..Default::default() };
+                current = Received { from: address(&command), auth: auth.clone(), tls, ..Default::default() };
                 b"250 OK\r\n"
             }
             "RCPT" => {
@@ -148,12 +204,12 @@ async fn session(stream: TcpStream, tx: mpsc::UnboundedSender<Received>) {
                 b"250 OK\r\n"
             }
             "DATA" => {
-                let _ = write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await;
+                let _ = lines.get_mut().write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await;
                 let mut data = String::new();
                 loop {
                     line.clear();
                     if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
+                        return None;
                     }
                     if line == ".\r\n" {
                         break;
@@ -165,13 +221,13 @@ async fn session(stream: TcpStream, tx: mpsc::UnboundedSender<Received>) {
                 b"250 Queued\r\n"
             }
             "QUIT" => {
-                let _ = write.write_all(b"221 Bye\r\n").await;
-                return;
+                let _ = lines.get_mut().write_all(b"221 Bye\r\n").await;
+                return None;
             }
             _ => b"502 Not implemented\r\n",
         };
-        if write.write_all(reply).await.is_err() {
-            return;
+        if lines.get_mut().write_all(reply).await.is_err() {
+            return None;
         }
     }
 }

@@ -151,7 +151,7 @@ module.exports = {
   pbkdf2,
   pbkdf2Sync,
   timingSafeEqual,
-  constants: require('../generated/constants.json').crypto,
+  constants: require('../generated/constants.js').crypto,
   webcrypto: { getRandomValues, randomUUID: () => ops.op_node_random_uuid() },
   ...Object.fromEntries(
     ['createCipheriv', 'createDecipheriv', 'createSign', 'createVerify', 'generateKeyPairSync', 'generateKeyPair', 'createPublicKey', 'createPrivateKey', 'createSecretKey', 'publicEncrypt', 'privateDecrypt', 'scryptSync', 'scrypt', 'createECDH', 'createDiffieHellman', 'hkdfSync', 'sign', 'verify'].map((n) => [n, unsupported(n)]),

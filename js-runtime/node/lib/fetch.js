@@ -6,7 +6,7 @@ const { Buffer } = require('buffer/');
 const { URL, URLSearchParams } = require('./url.js');
 const { systemError, abortError } = require('./errors.js');
 const zlib = require('./zlib.js');
-const { STATUS_CODES } = require('../generated/constants.json');
+const { STATUS_CODES } = require('../generated/constants.js');
 const ops = Deno.core.ops;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -263,7 +263,7 @@ async function fetch(input, init) {
     onAbort = () => reject(signal.reason ?? abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-  const sent = ops.op_node_http_request({ method: request.method, url: url.href, headers, follow: request.redirect === 'follow', insecure: false }, body ?? new Uint8Array(0));
+  const sent = ops.op_node_http_request({ method: request.method, url: url.href, headers, follow: request.redirect === 'follow' }, body ?? new Uint8Array(0));
   let head;
   try {
     head = await Promise.race([sent.catch((e) => Promise.reject(fetchFailed(systemError(e)))), aborted]);

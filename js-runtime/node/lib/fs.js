@@ -5,7 +5,7 @@
 const { Buffer } = require('buffer/');
 const { Readable, Writable } = require('./stream.js');
 const { fileURLToPath } = require('./url.js');
-const { fs: constants, os: { errno } } = require('../generated/constants.json');
+const { fs: constants, os: { errno } } = require('../generated/constants.js');
 const ops = Deno.core.ops;
 
 function toPath(p, what = 'path') {

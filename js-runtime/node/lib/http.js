@@ -10,7 +10,8 @@ const { Writable, Readable } = require('./stream.js');
 const { Buffer } = require('buffer/');
 const { URL, urlToHttpOptions } = require('./url.js');
 const { systemError, abortError } = require('./errors.js');
-const { STATUS_CODES, METHODS } = require('../generated/constants.json');
+const { tlsOptions } = require('./tls-options.js');
+const { STATUS_CODES, METHODS } = require('../generated/constants.js');
 const ops = Deno.core.ops;
 
 class Agent extends EventEmitter {
@@ -182,8 +183,7 @@ class ClientRequest extends Writable {
     this.port = options.port || this.agent?.defaultPort || defaults.port;
     this.path = options.path || '/';
     if (/[\u0000-\u0020]/.test(this.path)) throw invalidArg('ERR_UNESCAPED_CHARACTERS', 'Request path contains unescaped characters');
-    const tls = { ...this.agent?.options, ...options };
-    this._insecure = tls.rejectUnauthorized === false;
+    this._tls = protocol === 'https:' ? tlsOptions({ ...this.agent?.options, ...options }) : undefined;
     this._headers = new Map();
     const given = options.headers;
     if (Array.isArray(given)) for (let i = 0; i < given.length; i += 2) this.setHeader(given[i], given[i + 1]);
@@ -293,7 +293,7 @@ class ClientRequest extends Writable {
     this._socket.bytesWritten = body.length;
     this._chunks = [];
     this._touch();
-    ops.op_node_http_request({ method: this.method, url, headers, follow: false, insecure: this._insecure }, body).then(
+    ops.op_node_http_request({ method: this.method, url, headers, follow: false, tls: this._tls }, body).then(
       (head) => {
         if (this.destroyed) return ops.op_node_http_close(head.rid);
         const res = new IncomingMessage(this._socket, head);

@@ -48,6 +48,8 @@ class Socket extends Duplex {
     this._wantRead = false;
     this._idleMs = 0;
     this._idleTimer = null;
+    // Writes wait for this event while connecting (TLS sockets: 'secureConnect').
+    this._openEvent = 'connect';
   }
 
   connect(...args) {
@@ -68,11 +70,8 @@ class Socket extends Duplex {
       ops.op_node_tcp_connect(address, port).then(
         (info) => {
           if (this.destroyed) return ops.op_node_tcp_close(info.rid);
-          Object.assign(this, { _rid: info.rid, connecting: false, pending: false, remoteAddress: info.remoteAddress, remotePort: info.remotePort, remoteFamily: info.remoteFamily, localAddress: info.localAddress, localPort: info.localPort });
-          this._touch();
-          this.emit('connect');
-          this.emit('ready');
-          if (this._wantRead) this._read();
+          Object.assign(this, { remoteAddress: info.remoteAddress, remotePort: info.remotePort, remoteFamily: info.remoteFamily, localAddress: info.localAddress, localPort: info.localPort });
+          this._connected(info.rid);
         },
         (e) => this.destroy(systemError(e, { address, port })),
       );
@@ -89,6 +88,23 @@ class Socket extends Duplex {
     return this;
   }
 
+  // The connection `rid` is open (tls.js overrides this to wrap it in TLS first).
+  _connected(rid) {
+    Object.assign(this, { _rid: rid, connecting: false, pending: false });
+    this._touch();
+    this.emit('connect');
+    this.emit('ready');
+    if (this._wantRead) this._read();
+  }
+
+  // Hands the connection over (to a TLSSocket upgrading it); this socket reads no more.
+  _release() {
+    const rid = this._rid;
+    this._rid = null;
+    this._readPending = false;
+    return rid;
+  }
+
   _read() {
     if (this._rid === null) {
       this._wantRead = true;
@@ -96,8 +112,10 @@ class Socket extends Duplex {
     }
     if (this._readPending) return;
     this._readPending = true;
-    ops.op_node_tcp_read(this._rid).then(
+    const rid = this._rid;
+    ops.op_node_tcp_read(rid).then(
       (chunk) => {
+        if (this._rid !== rid) return;
         this._readPending = false;
         if (this.destroyed) return;
         if (chunk === null) return this.push(null);
@@ -106,6 +124,7 @@ class Socket extends Duplex {
         if (this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))) this._read();
       },
       (e) => {
+        if (this._rid !== rid) return;
         this._readPending = false;
         if (!this.destroyed) this.destroy(systemError(e));
       },
@@ -114,7 +133,7 @@ class Socket extends Duplex {
 
   _write(chunk, encoding, cb) {
     if (this.connecting) {
-      this.once('connect', () => this._write(chunk, encoding, cb));
+      this.once(this._openEvent, () => this._write(chunk, encoding, cb));
       return;
     }
     if (this._rid === null) return cb(new Error('This socket is closed'));

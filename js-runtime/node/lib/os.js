@@ -1,5 +1,5 @@
 // Node's `os` for a Linux host. Host facts come from one op; the rest is fixed.
-const constants = require('../generated/constants.json').os;
+const constants = require('../generated/constants.js').os;
 
 let info;
 const host = () => (info ||= Deno.core.ops.op_node_os_info());

@@ -17,7 +17,9 @@ use std::error::Error as _;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::tls::{client_config, refusal, TlsOptions};
 use super::{coded, errno_code, resources};
+use std::collections::HashMap;
 
 /// An open response body.
 pub struct Body {
@@ -25,27 +27,28 @@ pub struct Body {
     cancel: Rc<CancelHandle>,
 }
 
-/// The isolate's clients, built on first use: [follow redirects][accept invalid certificates].
+/// The isolate's clients, built on first use, by redirect policy and TLS options.
 #[derive(Default)]
-struct Clients([[Option<reqwest::Client>; 2]; 2]);
+struct Clients(HashMap<(bool, TlsOptions), reqwest::Client>);
 
-fn client(state: &mut OpState, follow: bool, insecure: bool) -> Result<reqwest::Client, JsErrorBox> {
+fn client(state: &mut OpState, follow: bool, tls: TlsOptions) -> Result<reqwest::Client, JsErrorBox> {
     if !state.has::<Clients>() {
         state.put(Clients::default());
     }
-    let slot = &mut state.borrow_mut::<Clients>().0[follow as usize][insecure as usize];
-    if let Some(c) = slot {
+    let clients = &mut state.borrow_mut::<Clients>().0;
+    if let Some(c) = clients.get(&(follow, tls.clone())) {
         return Ok(c.clone());
     }
+    let (config, _) = client_config(&tls)?;
     let built = reqwest::Client::builder()
         .redirect(if follow { reqwest::redirect::Policy::limited(20) } else { reqwest::redirect::Policy::none() })
-        .danger_accept_invalid_certs(insecure)
+        .use_preconfigured_tls(config)
         .no_proxy()
         .connect_timeout(Duration::from_secs(30))
         .read_timeout(Duration::from_secs(300))
         .build()
         .map_err(|e| JsErrorBox::generic(format!("can't create the HTTP client: {e}")))?;
-    Ok(slot.insert(built).clone())
+    Ok(clients.entry((follow, tls)).or_insert(built).clone())
 }
 
 #[derive(Deserialize)]
@@ -55,8 +58,9 @@ pub struct RequestSpec {
     headers: Vec<(String, String)>,
     /// Follow redirects (fetch's default); `http.request` never does.
     follow: bool,
-    /// `rejectUnauthorized: false`.
-    insecure: bool,
+    /// `rejectUnauthorized`, `ca`, ... of the request or its agent.
+    #[serde(default)]
+    tls: TlsOptions,
 }
 
 #[derive(Serialize)]
@@ -76,6 +80,9 @@ fn request_error(e: &reqwest::Error, url: &reqwest::Url) -> JsErrorBox {
     let address = format!("{host}:{}", url.port_or_known_default().unwrap_or(0));
     let chain = std::iter::successors(e.source(), |&s| s.source()).map(|s| s.to_string()).collect::<Vec<_>>().join(": ");
     let io = std::iter::successors(e.source(), |&s| s.source()).find_map(|s| s.downcast_ref::<std::io::Error>());
+    if let Some(refused) = refusal(e) {
+        return refused;
+    }
     if e.is_timeout() {
         return coded("ETIMEDOUT", format!("connect ETIMEDOUT {address}"));
     }
@@ -101,7 +108,7 @@ fn request_error(e: &reqwest::Error, url: &reqwest::Url) -> JsErrorBox {
 #[op2]
 #[serde]
 pub async fn op_node_http_request(state: Rc<RefCell<OpState>>, #[serde] spec: RequestSpec, #[buffer] body: JsBuffer) -> Result<ResponseHead, JsErrorBox> {
-    let client = client(&mut state.borrow_mut(), spec.follow, spec.insecure)?;
+    let client = client(&mut state.borrow_mut(), spec.follow, spec.tls)?;
     let url = reqwest::Url::parse(&spec.url).map_err(|e| coded("ERR_INVALID_URL", format!("Invalid URL {}: {e}", spec.url)))?;
     let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|_| coded("ERR_INVALID_HTTP_TOKEN", format!("Method must be a valid HTTP token [\"{}\"]", spec.method)))?;
     let mut headers = reqwest::header::HeaderMap::new();

@@ -1,5 +1,6 @@
 //! The Rust half of the Node built-ins (`js-runtime/node/`): ops for what JS can't do itself —
-//! hashing and randomness, the file system, outbound HTTP, TCP sockets, DNS and URL parsing.
+//! hashing and randomness, the file system, outbound HTTP, TCP and TLS sockets, DNS and URL
+//! parsing.
 //!
 //! Why not Deno's own Node layer (`deno_node` through `deno_runtime`): on QuickJS there is no V8
 //! snapshot, so its polyfills would be read at run time from the cargo registry (the binary would
@@ -8,14 +9,35 @@
 //! ES-module-only packages crashing the process. Here the JS side is npm polyfills plus small
 //! modules of our own, bundled by `build.rs` and evaluated on first use, on a handful of ops.
 //!
-//! What it costs (measured with `examples/boot_time.rs`, release build, this project's 2-core
-//! machine): the binary grows by ~0.9 MB (the 478 KB bundle and the ops; every crate was already
-//! linked); the build adds `npm ci` (~5 s, once per lock file) and esbuild (~0.4 s); booting an
-//! isolate stays at ~20-25 ms (+1-3 ms for the extra ops and loader). The first use of a
-//! built-in or of a global such as `Buffer` evaluates the bundle: ~0.8 s, about what knex's
-//! bundle costs, because QuickJS compiles the whole script before running it; isolates whose
-//! hooks use no built-in never pay it. Calls are cheap: a sha256 of 1 KiB ~12 µs, a local HTTP
-//! request ~1.8 ms.
+//! What it costs (measured with `examples/boot_time.rs` on this project's 2-core machine): the
+//! binary grows by ~0.9 MB (the bundle and the ops; every crate was already linked); the build
+//! adds `npm ci` (~5 s, once per lock file) and esbuild (~1 s); booting an isolate stays at
+//! ~20-25 ms in a release build (+1-3 ms for the extra ops and loader). Calls are cheap: a
+//! sha256 of 1 KiB ~12 µs, a local HTTP request ~1.8 ms.
+//!
+//! The first use of a built-in or of a global such as `Buffer` compiles its code. This used to
+//! cost ~0.8 s per isolate in a release build whatever was used: the bundle was one 480 KB
+//! script minified to a few very long lines, and QuickJS's parser takes time quadratic in a
+//! line's length (it finds each token's column from the line's start: 1.2 s to compile it with
+//! QuickJS-ng at -O2, 0.1 s for the same code with its line breaks). The bundle now keeps its
+//! line breaks and is split into parts (`js-runtime/node/build.mjs`), so a hook compiles only
+//! what it uses. deno_core's QuickJS facade parses a script twice (a syntax check, then the
+//! run; the second parse is skipped when its on-disk bytecode cache, `~/.cache/v8x`, has the
+//! script). First use per isolate, debug build (dependencies at -O1, niced on a loaded machine),
+//! before → after without the bytecode cache / with it:
+//!
+//! | first use | before | after, no cache | after, cached |
+//! |---|---|---|---|
+//! | `require('path')` | 2.7 s | 3.6 ms | 1.8 ms |
+//! | `require('events')` | 2.4 s | 3.9 ms | 1.8 ms |
+//! | `Buffer` | 1.9 s | 12 ms | 6.2 ms |
+//! | `require('crypto')` + a hash | 2.3 s | 28 ms | 9.9 ms |
+//! | `http` + `url` + `stream` (what axios needs) | 2.2 s | 101 ms | 38 ms |
+//! | knex (same cause, same fix) | 4.6 s | 251 ms | 106 ms |
+//! | every built-in | 2.2 s | 193 ms | 77 ms |
+//!
+//! Compile time alone with QuickJS-ng at -O2 (release-like), after: `path` 6 ms, `Buffer`
+//! 12 ms, `crypto` 24 ms, `http` 87 ms, all parts 155 ms; knex 58 ms (was 1.2 s).
 //!
 //! Resources (HTTP bodies, sockets) are per isolate, kept in [`Resources`] by id. Every op
 //! failure becomes a JS error whose message starts with a Node error code (`ECONNREFUSED: ...`),
@@ -25,6 +47,7 @@ pub mod crypto;
 pub mod fs;
 pub mod http;
 pub mod net;
+pub mod tls;
 pub mod url;
 
 use deno_core::{op2, OpState};
@@ -32,8 +55,8 @@ use deno_error::JsErrorBox;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The bundle built by `build.rs` from `js-runtime/node`.
-const NODE_BUNDLE: &str = include_str!(concat!(env!("OUT_DIR"), "/node.js"));
+/// The parts of the bundle built by `build.rs` from `js-runtime/node`, by name, sorted.
+const NODE_PARTS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/node_parts.rs"));
 
 /// Open HTTP response bodies and sockets of one isolate, by the id JS holds.
 #[derive(Default)]
@@ -97,10 +120,12 @@ pub(crate) fn errno_code(e: &std::io::Error) -> &'static str {
     }
 }
 
+/// The source of one part of the bundle (`crypto`, `global.Buffer`, `chunk-XXXX`).
 #[op2]
 #[string]
-fn op_node_bundle_source() -> String {
-    NODE_BUNDLE.to_string()
+fn op_node_part_source(#[string] name: &str) -> Result<String, JsErrorBox> {
+    let found = NODE_PARTS.binary_search_by_key(&name, |(n, _)| n).map_err(|_| JsErrorBox::generic(format!("the Node bundle has no part {name:?}")))?;
+    Ok(NODE_PARTS[found].1.to_string())
 }
 
 #[derive(Serialize)]
@@ -138,7 +163,7 @@ fn op_node_os_info() -> OsInfo {
 deno_core::extension!(
     rectus_node,
     ops = [
-        op_node_bundle_source,
+        op_node_part_source,
         op_node_os_info,
         crypto::op_node_hash,
         crypto::op_node_hmac,
@@ -165,6 +190,7 @@ deno_core::extension!(
         net::op_node_tcp_shutdown,
         net::op_node_tcp_close,
         net::op_node_dns_lookup,
+        tls::op_node_tls_upgrade,
         url::op_node_url_parse,
         url::op_node_url_set,
         url::op_node_url_parse_query,

@@ -1,20 +1,41 @@
 //! TCP client sockets (`net.Socket`) on tokio, and `dns.lookup`. Each socket is split in halves
-//! so a pending read never blocks a write; closing cancels a pending read.
+//! so a pending read never blocks a write; closing cancels a pending read. A socket holds any
+//! byte stream, so tls.rs can wrap a connected one in TLS and put it back under a new id.
 
-use deno_core::{op2, CancelFuture, CancelHandle, JsBuffer, OpState, ToJsBuffer};
+use deno_core::{op2, AsyncRefCell, CancelFuture, CancelHandle, JsBuffer, OpState, ToJsBuffer};
 use deno_error::JsErrorBox;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 use super::{coded, errno_code, resources};
 
+/// A connection's byte stream: plain TCP or TLS over it.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> Stream for T {}
+
+type Half<T> = Rc<AsyncRefCell<Option<T>>>;
+
 pub struct Socket {
-    reader: Rc<RefCell<Option<OwnedReadHalf>>>,
-    writer: Rc<RefCell<Option<OwnedWriteHalf>>>,
+    reader: Half<ReadHalf<Box<dyn Stream>>>,
+    writer: Half<WriteHalf<Box<dyn Stream>>>,
     cancel: Rc<CancelHandle>,
+}
+
+impl Socket {
+    pub(crate) fn new(stream: Box<dyn Stream>) -> Socket {
+        let (reader, writer) = tokio::io::split(stream);
+        Socket { reader: AsyncRefCell::new_rc(Some(reader)), writer: AsyncRefCell::new_rc(Some(writer)), cancel: Rc::new(CancelHandle::new()) }
+    }
+
+    /// The stream whole again, once pending reads and writes have been cancelled and let go.
+    pub(crate) async fn into_stream(self) -> Option<Box<dyn Stream>> {
+        self.cancel.cancel();
+        let reader = self.reader.borrow_mut().await.take()?;
+        let writer = self.writer.borrow_mut().await.take()?;
+        Some(reader.unsplit(writer))
+    }
 }
 
 #[derive(Serialize)]
@@ -46,11 +67,10 @@ pub async fn op_node_tcp_connect(state: Rc<RefCell<OpState>>, #[string] host: St
     })?;
     let (remote, local) = (stream.peer_addr(), stream.local_addr());
     let (remote, local) = (remote.map_err(|e| io_error(e, "getpeername"))?, local.map_err(|e| io_error(e, "getsockname"))?);
-    let (reader, writer) = stream.into_split();
     let mut state = state.borrow_mut();
     let res = resources(&mut state);
     let rid = res.id();
-    res.sockets.insert(rid, Socket { reader: Rc::new(RefCell::new(Some(reader))), writer: Rc::new(RefCell::new(Some(writer))), cancel: Rc::new(CancelHandle::new()) });
+    res.sockets.insert(rid, Socket::new(Box::new(stream)));
     Ok(Connected {
         rid,
         remote_address: remote.ip().to_string(),
@@ -61,10 +81,16 @@ pub async fn op_node_tcp_connect(state: Rc<RefCell<OpState>>, #[string] host: St
     })
 }
 
-fn socket(state: &Rc<RefCell<OpState>>, rid: u32) -> Result<(Rc<RefCell<Option<OwnedReadHalf>>>, Rc<RefCell<Option<OwnedWriteHalf>>>, Rc<CancelHandle>), JsErrorBox> {
+type Handles = (Half<ReadHalf<Box<dyn Stream>>>, Half<WriteHalf<Box<dyn Stream>>>, Rc<CancelHandle>);
+
+fn socket(state: &Rc<RefCell<OpState>>, rid: u32) -> Result<Handles, JsErrorBox> {
     let mut state = state.borrow_mut();
-    let s = resources(&mut state).sockets.get(&rid).ok_or_else(|| coded("ERR_SOCKET_CLOSED", "Socket is closed"))?;
+    let s = resources(&mut state).sockets.get(&rid).ok_or_else(closed)?;
     Ok((s.reader.clone(), s.writer.clone(), s.cancel.clone()))
+}
+
+fn closed() -> JsErrorBox {
+    coded("ERR_SOCKET_CLOSED", "Socket is closed")
 }
 
 /// Up to 64 KiB that arrived, `null` once the peer closed its side.
@@ -72,13 +98,13 @@ fn socket(state: &Rc<RefCell<OpState>>, rid: u32) -> Result<(Rc<RefCell<Option<O
 #[serde]
 pub async fn op_node_tcp_read(state: Rc<RefCell<OpState>>, #[smi] rid: u32) -> Result<Option<ToJsBuffer>, JsErrorBox> {
     let (reader, _, cancel) = socket(&state, rid)?;
-    let mut half = reader.borrow_mut().take().ok_or_else(|| JsErrorBox::generic("a socket is being read twice at once"))?;
+    let mut guard = reader.borrow_mut().await;
+    let half = Option::as_mut(&mut *guard).ok_or_else(closed)?;
     let mut buf = vec![0u8; 64 * 1024];
     let n = match half.read(&mut buf).or_cancel(cancel).await {
-        Err(_) => return Err(coded("ERR_SOCKET_CLOSED", "Socket is closed")),
+        Err(_) => return Err(closed()),
         Ok(r) => r.map_err(|e| io_error(e, "read"))?,
     };
-    *reader.borrow_mut() = Some(half);
     if n == 0 {
         return Ok(None);
     }
@@ -89,23 +115,25 @@ pub async fn op_node_tcp_read(state: Rc<RefCell<OpState>>, #[smi] rid: u32) -> R
 #[op2]
 pub async fn op_node_tcp_write(state: Rc<RefCell<OpState>>, #[smi] rid: u32, #[buffer] data: JsBuffer) -> Result<(), JsErrorBox> {
     let (_, writer, cancel) = socket(&state, rid)?;
-    let mut half = writer.borrow_mut().take().ok_or_else(|| JsErrorBox::generic("a socket is being written twice at once"))?;
-    match half.write_all(&data).or_cancel(cancel).await {
-        Err(_) => return Err(coded("ERR_SOCKET_CLOSED", "Socket is closed")),
-        Ok(r) => r.map_err(|e| io_error(e, "write"))?,
+    let mut guard = writer.borrow_mut().await;
+    let half = Option::as_mut(&mut *guard).ok_or_else(closed)?;
+    // TLS keeps records in its buffer until flushed.
+    let written = async {
+        half.write_all(&data).await?;
+        half.flush().await
+    };
+    match written.or_cancel(cancel).await {
+        Err(_) => Err(closed()),
+        Ok(r) => r.map_err(|e| io_error(e, "write")),
     }
-    *writer.borrow_mut() = Some(half);
-    Ok(())
 }
 
 /// Ends the writing side (Node's `socket.end()`); reading goes on.
 #[op2]
 pub async fn op_node_tcp_shutdown(state: Rc<RefCell<OpState>>, #[smi] rid: u32) -> Result<(), JsErrorBox> {
     let (_, writer, _) = socket(&state, rid)?;
-    let mut half = writer.borrow_mut().take().ok_or_else(|| JsErrorBox::generic("a socket is being written while it ends"))?;
-    half.shutdown().await.map_err(|e| io_error(e, "shutdown"))?;
-    *writer.borrow_mut() = Some(half);
-    Ok(())
+    let mut guard = writer.borrow_mut().await;
+    Option::as_mut(&mut *guard).ok_or_else(closed)?.shutdown().await.map_err(|e| io_error(e, "shutdown"))
 }
 
 #[op2(fast)]
