@@ -105,7 +105,9 @@ impl Database {
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     // WAL with NORMAL sync: no fsync per commit, still safe against process crashes.
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(std::time::Duration::from_secs(10));
+                    .busy_timeout(std::time::Duration::from_secs(10))
+                    .pragma("wal_autocheckpoint", sqlite::AUTOCHECKPOINT_PAGES.to_string())
+                    .pragma("mmap_size", sqlite::MMAP_BYTES.to_string());
                 // An in-memory database exists per connection: keep exactly one, and never retire
                 // it; it drops its cached statements after a schema change instead.
                 let in_memory = config.url.contains(":memory:");
@@ -136,6 +138,11 @@ impl Database {
             DbClient::Postgres => Pool::Postgres(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
             DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
         };
+        if let Pool::Sqlite(p) = &pool {
+            if !config.url.contains(":memory:") {
+                sqlite::spawn_checkpointer(p.clone());
+            }
+        }
         Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
     }
 

@@ -7,12 +7,44 @@
 //! whose results nobody reads (activity and revision rows) wait to go in front of the next
 //! statement or of the `COMMIT`. A create is then two round trips instead of five, with the same
 //! atomicity: a failing statement fails its batch, and the transaction rolls back.
+//!
+//! Checkpoints (copying the write-ahead log back into the database file, with its fsyncs) run in
+//! the background rather than in whichever commit crosses SQLite's threshold: under a steady
+//! stream of writes that threshold (1,000 pages) was crossed several times a second, and every
+//! writer queued behind a commit waiting for the disk (p99 of a create 13 ms with one client).
 
 use futures_util::TryStreamExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Either, Executor, Sqlite};
 
 use super::{bind, row, DbError, Param, QueryResult};
+
+/// SQLite's own checkpoint threshold, kept as a bound on the log should the background
+/// checkpoints fall behind.
+pub const AUTOCHECKPOINT_PAGES: u32 = 20_000;
+/// Pages of the database file are read through a memory map rather than a `pread` and a copy
+/// per page: every commit makes the other connections drop their page caches, so reads of the
+/// file are frequent.
+pub const MMAP_BYTES: u64 = 256 * 1024 * 1024;
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Checkpoints the log every `CHECKPOINT_EVERY` until the pool closes. `PASSIVE` never waits for
+/// readers or writers: what it can't copy now, the next round copies.
+pub fn spawn_checkpointer(pool: sqlx::SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::debug!("background checkpoint: {e}");
+            }
+        }
+    });
+}
 
 pub struct SqliteTx {
     /// `None` once the transaction ended.
