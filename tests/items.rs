@@ -189,6 +189,71 @@ async fn crud_and_events_on_mysql() {
     crud_and_events(Engine::MySql).await;
 }
 
+/// Activity and revision rows point at each other and at the item, and they commit or roll back
+/// with it: a revision that can't be written fails the create and leaves nothing behind (on
+/// SQLite they travel with the commit, see `db/sqlite.rs`).
+async fn activity_and_revisions(engine: Engine) {
+    let app = app(engine).await;
+    let (status, created) = app.send("POST", "/items/articles", Some(json!({ "title": "Tracked" }))).await;
+    assert_eq!(status, 200, "{engine:?}: {created}");
+    let id = created["data"]["id"].clone();
+    let (_, patched) = app.send("PATCH", &format!("/items/articles/{id}"), Some(json!({ "views": 7 }))).await;
+    assert_eq!(patched["data"]["views"], json!(7), "{engine:?}");
+
+    let (_, activity) = app.send("GET", &format!("/activity?filter[collection][_eq]=articles&filter[item][_eq]={id}&sort=id&fields=id,action,item"), None).await;
+    let activity = activity["data"].as_array().cloned().unwrap();
+    assert_eq!(activity.iter().map(|a| a["action"].clone()).collect::<Vec<_>>(), vec![json!("create"), json!("update")], "{engine:?}");
+    let (_, revisions) = app.send("GET", &format!("/revisions?filter[collection][_eq]=articles&filter[item][_eq]={id}&sort=id&fields=activity,item,data,delta"), None).await;
+    let revisions = revisions["data"].as_array().cloned().unwrap();
+    assert_eq!(revisions.len(), 2, "{engine:?}: {revisions:?}");
+    for (revision, activity) in revisions.iter().zip(&activity) {
+        assert_eq!(revision["activity"], activity["id"], "{engine:?}: a revision points at its own activity");
+        assert_eq!(revision["item"].as_str(), Some(id.to_string().as_str()), "{engine:?}");
+    }
+    assert_eq!((revisions[0]["data"]["title"].clone(), revisions[0]["data"]["id"].clone()), (json!("Tracked"), id.clone()), "{engine:?}");
+    assert_eq!(revisions[1]["delta"], json!({ "views": 7 }), "{engine:?}");
+    assert_eq!(revisions[1]["data"]["views"], json!(7), "{engine:?}");
+
+    let refuse = match engine {
+        Engine::Sqlite => "CREATE TRIGGER refuse BEFORE INSERT ON directus_revisions BEGIN SELECT RAISE(ABORT, 'revisions refused'); END;".to_string(),
+        Engine::Postgres => "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'revisions refused'; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse BEFORE INSERT ON directus_revisions FOR EACH ROW EXECUTE FUNCTION refuse();"
+            .to_string(),
+        Engine::MySql => "CREATE TRIGGER refuse BEFORE INSERT ON directus_revisions FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'revisions refused';".to_string(),
+    };
+    app.db.execute(&refuse).await;
+    let (articles, activities) = (app.db.count("articles", "1 = 1").await, app.db.count("directus_activity", "1 = 1").await);
+    for _ in 0..3 {
+        let (status, body) = app.send("POST", "/items/articles", Some(json!({ "title": "Refused" }))).await;
+        assert_eq!(status, 500, "{engine:?}: {body}");
+    }
+    assert_eq!(app.db.count("articles", "1 = 1").await, articles, "{engine:?}: the item was rolled back");
+    assert_eq!(app.db.count("directus_activity", "1 = 1").await, activities, "{engine:?}: its activity too");
+    // The failed transactions left no connection behind holding a lock or an open transaction.
+    app.db.execute("DROP TRIGGER refuse;").await;
+    for title in ["After 1", "After 2", "After 3"] {
+        let (status, body) = app.send("POST", "/items/articles", Some(json!({ "title": title }))).await;
+        assert_eq!(status, 200, "{engine:?}: {body}");
+    }
+    assert_eq!(app.db.count("articles", "1 = 1").await, articles + 3, "{engine:?}");
+    assert!(app.server.stop().success());
+}
+
+#[tokio::test]
+async fn activity_and_revisions_on_sqlite() {
+    activity_and_revisions(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn activity_and_revisions_on_postgres() {
+    activity_and_revisions(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn activity_and_revisions_on_mysql() {
+    activity_and_revisions(Engine::MySql).await;
+}
+
 async fn query_language(engine: Engine) {
     let app = app(engine).await;
     let rows: Vec<Value> = (1..=12)

@@ -9,6 +9,7 @@ pub mod bind;
 pub mod bootstrap;
 mod row;
 mod shared;
+mod sqlite;
 pub mod system_tables;
 
 use futures_util::TryStreamExt;
@@ -86,7 +87,7 @@ pub struct Transaction {
 }
 
 enum TxInner {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(sqlite::SqliteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
     MySql(sqlx::Transaction<'static, sqlx::MySql>),
 }
@@ -104,7 +105,9 @@ impl Database {
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     // WAL with NORMAL sync: no fsync per commit, still safe against process crashes.
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(std::time::Duration::from_secs(10));
+                    .busy_timeout(std::time::Duration::from_secs(10))
+                    .pragma("wal_autocheckpoint", sqlite::AUTOCHECKPOINT_PAGES.to_string())
+                    .pragma("mmap_size", sqlite::MMAP_BYTES.to_string());
                 // An in-memory database exists per connection: keep exactly one, and never retire
                 // it; it drops its cached statements after a schema change instead.
                 let in_memory = config.url.contains(":memory:");
@@ -115,6 +118,9 @@ impl Database {
                         .max_connections(max)
                         .min_connections(config.pool_min.min(max))
                         .acquire_timeout(acquire)
+                        // sqlx pings an idle connection before handing it out: for a file on this
+                        // machine that only costs a round trip to the connection's thread.
+                        .test_before_acquire(false)
                         .before_acquire(move |conn, meta| {
                             let stale = is_stale(&changed, meta.age);
                             Box::pin(async move {
@@ -132,6 +138,11 @@ impl Database {
             DbClient::Postgres => Pool::Postgres(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
             DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
         };
+        if let Pool::Sqlite(p) = &pool {
+            if !config.url.contains(":memory:") {
+                sqlite::spawn_checkpointer(p.clone());
+            }
+        }
         Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
     }
 
@@ -186,7 +197,7 @@ impl Database {
 
     pub async fn query(&self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
         match &self.pool {
-            Pool::Sqlite(p) => run_sqlite(p, sql, params).await,
+            Pool::Sqlite(p) => sqlite::run(p, sql, params, 0).await,
             Pool::Postgres(p) => {
                 let types = self.pg_param_types(p, sql).await?;
                 run_postgres(p, sql, params, &types).await
@@ -207,7 +218,7 @@ impl Database {
 
     pub async fn begin(&self) -> Result<Transaction, DbError> {
         let inner = match &self.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => TxInner::Sqlite(sqlite::SqliteTx::begin(p).await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
             Pool::MySql(p) => TxInner::MySql(p.begin().await?),
         };
@@ -297,7 +308,7 @@ impl Transaction {
                 if self.writer.is_none() && !is_read(sql) {
                     self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
                 }
-                run_sqlite(&mut **tx, sql, params).await
+                tx.query(sql, params).await
             }
             TxInner::Postgres(tx) => {
                 let types = match self.db.pg_params.lock().unwrap().get(sql).cloned() {
@@ -320,6 +331,20 @@ impl Transaction {
     pub async fn run(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<QueryResult, DbError> {
         let (sql, values) = self.db.build(stmt);
         self.query(&sql, &bind::from_values(values)).await
+    }
+
+    /// Runs a write whose result nobody reads. On SQLite it goes out with the next statement or
+    /// the commit (see `sqlite.rs`); elsewhere it runs now.
+    pub async fn defer(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<(), DbError> {
+        if let TxInner::Sqlite(tx) = &mut self.inner {
+            if self.writer.is_none() {
+                self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
+            }
+            let (sql, values) = self.db.build(stmt);
+            tx.defer(sql, bind::from_values(values));
+            return Ok(());
+        }
+        self.run(stmt).await.map(|_| ())
     }
 
     pub async fn commit(self) -> Result<(), DbError> {
@@ -368,23 +393,6 @@ async fn pg_prepare_types<'e>(ex: impl Executor<'e, Database = sqlx::Postgres>, 
         _ => vec![],
     };
     Ok(Arc::new(types))
-}
-
-#[allow(deprecated)]
-async fn run_sqlite<'e>(ex: impl Executor<'e, Database = sqlx::Sqlite>, sql: &'e str, params: &[Param]) -> Result<QueryResult, DbError> {
-    let query = bind::loose(sqlx::query(sql), params);
-    let mut out = QueryResult::default();
-    let mut stream = ex.fetch_many(query);
-    while let Some(item) = stream.try_next().await? {
-        match item {
-            Either::Left(done) => {
-                out.rows_affected += done.rows_affected();
-                out.last_insert_id = Some(done.last_insert_rowid());
-            }
-            Either::Right(r) => row::push_sqlite(&mut out, &r),
-        }
-    }
-    Ok(out)
 }
 
 #[allow(deprecated)]

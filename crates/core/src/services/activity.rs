@@ -1,7 +1,7 @@
 //! Activity and revision rows for item writes, written with plain SQL inside the write's
 //! transaction (so, as in Directus, they emit no `activity.*` / `revisions.*` events).
 
-use sea_query::{Alias, Query};
+use sea_query::{Alias, Expr, InsertStatement, Query, SimpleExpr};
 use serde_json::{Map, Value};
 
 use crate::auth::Accountability;
@@ -27,13 +27,43 @@ pub struct ActivityRecord<'a> {
     pub comment: Option<&'a str>,
 }
 
-pub async fn record(tx: &mut Transaction, r: ActivityRecord<'_>) -> Result<Option<i64>, DbError> {
-    let item = match r.item {
+/// What a revision row holds besides its activity, collection and item.
+pub struct RevisionRecord<'a> {
+    pub data: &'a Map<String, Value>,
+    pub delta: &'a Map<String, Value>,
+}
+
+/// Writes an activity row and, with `revision`, the revision pointing at it. Nothing reads them
+/// back, so they are deferred (see `Transaction::defer`); on SQLite the revision finds its
+/// activity through `last_insert_rowid()`, the activity insert running right before it.
+pub async fn write(tx: &mut Transaction, r: ActivityRecord<'_>, revision: Option<RevisionRecord<'_>>) -> Result<(), DbError> {
+    let activity = activity_insert(&r);
+    if tx.client() == DbClient::Sqlite {
+        tx.defer(&activity).await?;
+        if let Some(rev) = revision {
+            tx.defer(&revision_insert(Expr::cust("last_insert_rowid()"), &r, &rev)).await?;
+        }
+        return Ok(());
+    }
+    match revision {
+        None => tx.defer(&activity).await,
+        Some(rev) => match insert_returning_id(tx, activity, "id").await? {
+            Some(id) => tx.defer(&revision_insert(Expr::val(id), &r, &rev)).await,
+            None => Ok(()),
+        },
+    }
+}
+
+fn item_text(item: &Value) -> String {
+    match item {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    };
+    }
+}
+
+fn activity_insert(r: &ActivityRecord<'_>) -> InsertStatement {
     let now = chrono::Utc::now().naive_utc();
-    let insert = Query::insert()
+    Query::insert()
         .into_table(Alias::new("directus_activity"))
         .columns(["action", "user", "timestamp", "ip", "user_agent", "collection", "item", "comment"].map(Alias::new))
         .values_panic([
@@ -43,29 +73,22 @@ pub async fn record(tx: &mut Transaction, r: ActivityRecord<'_>) -> Result<Optio
             r.accountability.ip.clone().unwrap_or_default().into(),
             r.accountability.user_agent.clone().into(),
             r.collection.into(),
-            item.into(),
+            item_text(r.item).into(),
             r.comment.map(str::to_string).into(),
         ])
-        .to_owned();
-    insert_returning_id(tx, insert, "id").await
+        .to_owned()
 }
 
-pub async fn revision(tx: &mut Transaction, activity: i64, collection: &str, item: &Value, data: &Map<String, Value>, delta: &Map<String, Value>) -> Result<(), DbError> {
-    let item = match item {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let insert = Query::insert()
+fn revision_insert(activity: SimpleExpr, r: &ActivityRecord<'_>, rev: &RevisionRecord<'_>) -> InsertStatement {
+    Query::insert()
         .into_table(Alias::new("directus_revisions"))
         .columns(["activity", "collection", "item", "data", "delta"].map(Alias::new))
         .values_panic([
-            activity.into(),
-            collection.into(),
-            item.into(),
-            Value::Object(data.clone()).to_string().into(),
-            Value::Object(delta.clone()).to_string().into(),
+            activity,
+            r.collection.into(),
+            item_text(r.item).into(),
+            Value::Object(rev.data.clone()).to_string().into(),
+            Value::Object(rev.delta.clone()).to_string().into(),
         ])
-        .to_owned();
-    tx.run(&insert).await?;
-    Ok(())
+        .to_owned()
 }

@@ -14,7 +14,7 @@ use sea_query::{Alias, Asterisk, Cond, Condition, Expr, ExprTrait, Order, Query 
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-use super::activity::{self, ActivityRecord};
+use super::activity::{self, ActivityRecord, RevisionRecord};
 use super::payload::{self, Action};
 use super::permissions::{self, Permission};
 use super::relations::{self, Relation};
@@ -316,16 +316,16 @@ impl ItemsService {
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
             let record = ActivityRecord { action: "create", collection: &self.collection, item: &pk, accountability: &accountability, comment: None };
-            if let Some(activity_id) = activity::record(tx, record).await? {
-                if self.writes_revisions() {
-                    let mut snapshot = match &data {
-                        Value::Object(m) => m.clone(),
-                        _ => Map::new(),
-                    };
-                    snapshot.entry(pk_field.clone()).or_insert(pk.clone());
-                    activity::revision(tx, activity_id, &self.collection, &pk, &snapshot, &snapshot).await?;
-                }
-            }
+            let snapshot = self.writes_revisions().then(|| {
+                let mut snapshot = match &data {
+                    Value::Object(m) => m.clone(),
+                    _ => Map::new(),
+                };
+                snapshot.entry(pk_field.clone()).or_insert(pk.clone());
+                snapshot
+            });
+            let revision = snapshot.as_ref().map(|s| RevisionRecord { data: s, delta: s });
+            activity::write(tx, record, revision).await?;
         }
         Ok(pk)
     }
@@ -648,20 +648,18 @@ impl ItemsService {
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
             let snapshots = if self.writes_revisions() { self.snapshots(&mut tx, keys).await? } else { vec![] };
+            let delta = match data {
+                Value::Object(m) => m.clone(),
+                _ => Map::new(),
+            };
             for key in keys {
                 let record = ActivityRecord { action: "update", collection: &self.collection, item: key, accountability: &accountability, comment: None };
-                let Some(activity_id) = activity::record(&mut tx, record).await? else { continue };
                 let key_text = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
                 let snapshot = snapshots.iter().find(|s| {
                     s.get(&collection.primary).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) == Some(key_text.clone())
                 });
-                if let Some(snapshot) = snapshot {
-                    let delta = match data {
-                        Value::Object(m) => m.clone(),
-                        _ => Map::new(),
-                    };
-                    activity::revision(&mut tx, activity_id, &self.collection, key, snapshot, &delta).await?;
-                }
+                let revision = snapshot.map(|data| RevisionRecord { data, delta: &delta });
+                activity::write(&mut tx, record, revision).await?;
             }
         }
         Ok(())
@@ -726,7 +724,7 @@ impl ItemsService {
             let accountability = self.accountability.clone().unwrap_or_default();
             for key in keys {
                 let record = ActivityRecord { action: "delete", collection: &self.collection, item: key, accountability: &accountability, comment: None };
-                activity::record(&mut tx, record).await?;
+                activity::write(&mut tx, record, None).await?;
             }
         }
         Ok(())
