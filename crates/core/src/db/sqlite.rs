@@ -73,11 +73,26 @@ impl SqliteTx {
     }
 
     pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
-        let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
         if self.pending.is_empty() {
+            let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
             return run(&mut **conn, sql, params, 0).await;
         }
         let skip = self.pending.len();
+        let (mut batch, mut all) = self.take_pending();
+        let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
+        if numbered_params(sql) {
+            // sqlx-sqlite counts `?NNN` / `$NNN` from the start of the whole batch.
+            batch.truncate(batch.len() - 2);
+            run(&mut **conn, &batch, &all, skip).await?;
+            return run(&mut **conn, sql, params, 0).await;
+        }
+        batch.push_str(sql);
+        all.extend_from_slice(params);
+        run(&mut **conn, &batch, &all, skip).await
+    }
+
+    /// The queued statements as one text (each ended by `;\n`) and their parameters.
+    fn take_pending(&mut self) -> (String, Vec<Param>) {
         let mut batch = String::new();
         let mut all = Vec::new();
         for (pending_sql, pending_params) in self.pending.drain(..) {
@@ -86,9 +101,7 @@ impl SqliteTx {
             batch.push_str(";\n");
             all.extend(pending_params);
         }
-        batch.push_str(sql);
-        all.extend_from_slice(params);
-        run(&mut **conn, &batch, &all, skip).await
+        (batch, all)
     }
 
     /// Runs what is still queued and commits; on failure the transaction is rolled back.
@@ -147,6 +160,11 @@ impl Drop for SqliteTx {
     }
 }
 
+/// Whether `sql` may use numbered parameters (a false positive only costs a round trip).
+fn numbered_params(sql: &str) -> bool {
+    sql.as_bytes().windows(2).any(|w| matches!(w[0], b'?' | b'$') && w[1].is_ascii_digit())
+}
+
 /// Runs `sql` (one statement, or several separated by `;`) and returns what the statements after
 /// the first `skip` produced.
 #[allow(deprecated)]
@@ -168,4 +186,65 @@ pub(super) async fn run<'e>(ex: impl Executor<'e, Database = Sqlite>, sql: &'e s
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A one-connection pool on a file, so a connection closed by a test does not take the
+    /// database with it.
+    async fn pool() -> (sqlx::SqlitePool, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let pool = sqlx::pool::PoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        pool.execute("CREATE TABLE t (id integer PRIMARY KEY, v text)").await.unwrap();
+        (pool, dir)
+    }
+
+    #[tokio::test]
+    async fn deferred_statements_run_before_the_next_one_and_commit_with_it() {
+        let (pool, _dir) = pool().await;
+        let mut tx = SqliteTx::begin(&pool).await.unwrap();
+        tx.defer("INSERT INTO t (v) VALUES (?)".into(), vec![json!("a")]);
+        tx.defer("INSERT INTO t (v) VALUES (?)".into(), vec![json!("b")]);
+        // A numbered parameter counts from the start of a batch, so it runs on its own.
+        let seen = tx.query("SELECT v FROM t WHERE v = ?1 OR v = ?2 ORDER BY v", &[json!("a"), json!("b")]).await.unwrap();
+        assert_eq!(seen.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("a"), json!("b")]);
+        tx.defer("INSERT INTO t (v) VALUES (?)".into(), vec![json!("c")]);
+        let one = tx.query("UPDATE t SET v = ? WHERE v = ?", &[json!("z"), json!("c")]).await.unwrap();
+        assert_eq!(one.rows_affected, 1, "only the last statement's count");
+        tx.commit().await.unwrap();
+        let rows = run(&pool, "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
+        assert_eq!(rows.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("a"), json!("b"), json!("z")]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_deferred_statement_fails_the_commit_and_rolls_back() {
+        let (pool, _dir) = pool().await;
+        let mut tx = SqliteTx::begin(&pool).await.unwrap();
+        tx.query("INSERT INTO t (id, v) VALUES (1, 'kept?')", &[]).await.unwrap();
+        tx.defer("INSERT INTO t (id, v) VALUES (1, 'duplicate')".into(), vec![]);
+        assert!(tx.commit().await.is_err());
+        assert!(run(&pool, "SELECT v FROM t", &[], 0).await.unwrap().rows.is_empty());
+        // The connection went back to the pool outside any transaction.
+        let mut tx = SqliteTx::begin(&pool).await.unwrap();
+        tx.query("INSERT INTO t (v) VALUES ('next')", &[]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(run(&pool, "SELECT v FROM t", &[], 0).await.unwrap().rows.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_dropped_half_way_leaves_nothing_behind() {
+        let (pool, _dir) = pool().await;
+        let mut tx = SqliteTx::begin(&pool).await.unwrap();
+        tx.query("INSERT INTO t (v) VALUES ('dropped')", &[]).await.unwrap();
+        drop(tx);
+        let mut tx = SqliteTx::begin(&pool).await.unwrap();
+        tx.query("INSERT INTO t (v) VALUES ('next')", &[]).await.unwrap();
+        tx.commit().await.unwrap();
+        let rows = run(&pool, "SELECT v FROM t", &[], 0).await.unwrap();
+        assert_eq!(rows.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("next")]);
+    }
 }
