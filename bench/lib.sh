@@ -27,7 +27,7 @@ if [ "$BENCH_DB" = postgres ]; then
   SCHEMA="bench_$$"
   export DB_CLIENT=pg DB_HOST=127.0.0.1 DB_PORT=5432 DB_DATABASE=test DB_USER=postgres DB_SEARCH_PATH="$SCHEMA"
   psql -q -h 127.0.0.1 -U postgres test -c "CREATE SCHEMA $SCHEMA"
-  trap 'kill $(jobs -p) 2>/dev/null || true; psql -q -h 127.0.0.1 -U postgres test -c "DROP SCHEMA $SCHEMA CASCADE"; rm -rf "$WORK"' EXIT
+  trap 'kill $(jobs -p) 2>/dev/null || true; PGOPTIONS="-c client_min_messages=warning" psql -q -h 127.0.0.1 -U postgres test -c "DROP SCHEMA $SCHEMA CASCADE"; rm -rf "$WORK"' EXIT
   db_exec() { PGOPTIONS="-c search_path=$SCHEMA" psql -q -h 127.0.0.1 -U postgres test -c "$1" >/dev/null; }
   SERIAL="serial PRIMARY KEY"
   SERIES="(SELECT generate_series(1, %s) AS i)"
