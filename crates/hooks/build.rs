@@ -14,7 +14,9 @@ const KNEX_INPUTS: &[&str] = &["package.json", "package-lock.json", "entry.js", 
 const NODE_INPUTS: &[&str] = &["package.json", "package-lock.json", "build.mjs", "modules.mjs", "lib"];
 
 fn main() {
-    let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../js-runtime");
+    // Read at run time: a build-script binary reused from a build of another checkout (a shared
+    // target folder) must read this checkout's files.
+    let js = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("../../js-runtime");
     println!("cargo:rerun-if-env-changed=DOCS_RS");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     if std::env::var_os("DOCS_RS").is_some() {
