@@ -22,11 +22,18 @@ use super::user_rules;
 use super::validation;
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
+use crate::config::DbClient;
 use crate::db::{DbError, QueryResult, SharedTransaction, Transaction};
 use crate::events::EventArgs;
 use crate::query::{compile_filter, compile_search, MetaKind, Query};
 use crate::schema::{CollectionOverview, SchemaOverview};
 use crate::ApiError;
+
+/// An item a create wrote: its key and, on engines with `RETURNING`, the row as stored.
+pub struct Created {
+    pub key: Value,
+    row: Option<Map<String, Value>>,
+}
 
 pub struct ItemsService {
     pub collection: String,
@@ -217,11 +224,16 @@ impl ItemsService {
     }
 
     pub async fn create_one(&self, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+        Ok(self.create_one_returning(data, opts).await?.key)
+    }
+
+    /// `create_one`, keeping the row the insert returned for [`ItemsService::read_created`].
+    pub async fn create_one_returning(&self, data: Value, opts: MutationOptions) -> Result<Created, ApiError> {
         let (tx, owned) = self.write_transaction().await?;
         let created = self.create_in(&tx, data.clone(), opts).await;
-        let pk = self.finish(tx, owned, created).await?;
-        self.after_create(&pk, data, opts);
-        Ok(pk)
+        let created = self.finish(tx, owned, created).await?;
+        self.after_create(&created.key, data, opts);
+        Ok(created)
     }
 
     /// All items in one transaction; the after events fire once it committed.
@@ -230,7 +242,7 @@ impl ItemsService {
         let created = async {
             let mut keys = Vec::with_capacity(items.len());
             for item in &items {
-                keys.push(self.create_in(&tx, item.clone(), opts).await?);
+                keys.push(self.create_in(&tx, item.clone(), opts).await?.key);
             }
             Ok(keys)
         }
@@ -267,7 +279,7 @@ impl ItemsService {
     }
 
     /// `create.before` gets `tx` as its `database`; the statements lock it only after the hooks ran.
-    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
+    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions) -> Result<Created, ApiError> {
         let collection = self.overview()?.clone();
         let mut data = match data {
             Value::Object(_) => data,
@@ -306,12 +318,21 @@ impl ItemsService {
         }
         let mut tx = shared.lock().await?;
         let tx = &mut *tx;
-        let pk = match given_pk {
-            Some(pk) => {
+        let (pk, row) = match (tx.client(), given_pk) {
+            (DbClient::MySql, Some(pk)) => {
                 tx.run(&insert).await.map_err(write_error)?;
-                pk
+                (pk, None)
             }
-            None => activity::insert_returning_id(tx, insert, &pk_field).await.map_err(write_error)?.map(Value::from).unwrap_or(Value::Null),
+            (DbClient::MySql, None) => {
+                let id = activity::insert_returning_id(tx, insert, &pk_field).await.map_err(write_error)?;
+                (id.map(Value::from).unwrap_or(Value::Null), None)
+            }
+            (_, given) => {
+                insert.returning_all();
+                let row = tx.run(&insert).await.map_err(write_error)?.rows.pop();
+                let pk = given.or_else(|| row.as_ref().and_then(|r| r.get(&pk_field)).cloned()).unwrap_or(Value::Null);
+                (pk, row)
+            }
         };
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
@@ -327,7 +348,7 @@ impl ItemsService {
             let revision = snapshot.as_ref().map(|s| RevisionRecord { data: s, delta: s });
             activity::write(tx, record, revision).await?;
         }
-        Ok(pk)
+        Ok(Created { key: pk, row })
     }
 
     /// Builds the SELECT for a query, with `extra` (e.g. a primary key filter) and the read
@@ -412,9 +433,14 @@ impl ItemsService {
     }
 
     async fn fetch(&self, select: &SelectStatement, query: &Query, permission: Option<&Permission>) -> Result<Vec<Value>, ApiError> {
-        let collection = self.overview()?;
         let result = self.read(select).await.map_err(|e| ApiError::internal(e.message()))?;
-        let mut rows = result.rows;
+        self.shape(result.rows, query, permission).await
+    }
+
+    /// Rows as read from the table → the items a query answers: values as Directus gives them,
+    /// relational fields expanded, only the fields asked for and allowed.
+    async fn shape(&self, mut rows: Vec<Map<String, Value>>, query: &Query, permission: Option<&Permission>) -> Result<Vec<Value>, ApiError> {
+        let collection = self.overview()?;
         for row in rows.iter_mut() {
             payload::for_read(collection, row);
         }
@@ -554,6 +580,27 @@ impl ItemsService {
         let select = self.select(&q, Some(self.pk_condition(std::slice::from_ref(key))?), permission.as_ref())?;
         let rows = self.fetch(&select, &q, permission.as_ref()).await?;
         self.emit_read(key.clone(), &rows);
+        rows.into_iter().next().ok_or_else(ApiError::forbidden)
+    }
+
+    /// Reads a created item back as `read_one` would, from the row its insert returned when that
+    /// row is what the `SELECT` would find: the query filters nothing, and the role's read
+    /// permission has no filter. It was read inside the create's transaction, so nothing else
+    /// wrote to it in between (Directus reads after the commit, while the after-hooks start).
+    pub async fn read_created(&self, created: Created, query: &Query) -> Result<Value, ApiError> {
+        let Created { key, row } = created;
+        let plain = query.filter.is_none() && query.search.as_deref().is_none_or(str::is_empty);
+        let Some(row) = row.filter(|_| plain) else { return self.read_one(&key, query).await };
+        let permission = self.permission("read").await?;
+        if permission.as_ref().is_some_and(|p| p.filter.is_some()) {
+            return self.read_one(&key, query).await;
+        }
+        // The columns in the order the `SELECT` lists them.
+        let collection = self.overview()?;
+        let selected: Map<String, Value> =
+            collection.column_fields().filter_map(|f| row.get(&f.field).map(|v| (f.field.clone(), v.clone()))).collect();
+        let rows = self.shape(vec![selected], query, permission.as_ref()).await?;
+        self.emit_read(key, &rows);
         rows.into_iter().next().ok_or_else(ApiError::forbidden)
     }
 

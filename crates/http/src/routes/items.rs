@@ -68,13 +68,16 @@ pub(crate) async fn read_one(State(state): State<AppState>, target: Target, call
 
 /// Reads created/updated items back; a Forbidden read-back answers an empty 200.
 pub(crate) async fn read_back(items: &ItemsService, keys: Vec<Value>, single: bool, query: &Query) -> Result<Response, HttpError> {
-    let result = if single {
-        items.read_one(&keys[0], query).await.map(|v| json!({ "data": v }))
+    if single {
+        answer_read_back(items.read_one(&keys[0], query).await)
     } else {
-        items.read_many(&keys, query).await.map(|v| json!({ "data": v }))
-    };
+        answer_read_back(items.read_many(&keys, query).await.map(Value::Array))
+    }
+}
+
+fn answer_read_back(result: Result<Value, ApiError>) -> Result<Response, HttpError> {
     match result {
-        Ok(body) => Ok(Json(body).into_response()),
+        Ok(data) => Ok(Json(json!({ "data": data })).into_response()),
         Err(e) if e.code == "FORBIDDEN" => Ok(empty()),
         Err(e) => Err(e.into()),
     }
@@ -91,8 +94,8 @@ async fn create(State(state): State<AppState>, target: Target, caller: Caller, D
             read_back(&items, keys, false, &query).await
         }
         Value::Object(_) => {
-            let key = items.create_one(body, MutationOptions::default()).await?;
-            read_back(&items, vec![key], true, &query).await
+            let created = items.create_one_returning(body, MutationOptions::default()).await?;
+            answer_read_back(items.read_created(created, &query).await)
         }
         _ => Err(ApiError::invalid_payload("Payload must be an object or an array of objects.").into()),
     }
