@@ -54,14 +54,23 @@ start_server() { # $1 = extensions dir
 stop_server() { kill "$PID"; while kill -0 "$PID" 2>/dev/null; do sleep 0.05; done; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
 
+# CPU time the hypervisor gave to other guests (steal), in ticks of 1/100 s summed over the cores:
+# on a shared virtual machine it varies by the minute and takes latency and throughput with it.
+steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
+steal_pct() { # $1 $2 = steal_ticks before and after a run of DURATION seconds
+  awk -v a="$1" -v b="$2" -v d="$DURATION" -v n="$(nproc)" 'BEGIN {printf "%.0f", (b - a) / (d * n)}'
+}
+
 run() { # $1 = label, rest = wrk args; CONNECTIONS connections for DURATION seconds
   local label="$1"; shift
-  local out
+  local out s0
+  s0=$(steal_ticks)
   out=$(wrk -t"$(( CONNECTIONS < 2 ? CONNECTIONS : 2 ))" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" 2>&1)
-  local rps p50 p99 errors
+  local rps p50 p99 errors steal
+  steal=$(steal_pct "$s0" "$(steal_ticks)")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx|Socket errors/ {s=s $0 "; "} END {print (s=="" ? "0" : s)}' <<<"$out")
-  printf "%-42s %10s %9s %9s %7s\n" "$label" "$rps" "$p50" "$p99" "$errors"
+  printf "%-42s %10s %9s %9s %7s %7s\n" "$label" "$rps" "$p50" "$p99" "$steal%" "$errors"
 }

@@ -10,6 +10,7 @@ pub mod bootstrap;
 mod row;
 mod shared;
 mod sqlite;
+mod sqlite_pool;
 pub mod system_tables;
 
 use futures_util::TryStreamExt;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::{DbClient, DbConfig};
 pub use bind::Param;
 pub use shared::SharedTransaction;
+pub use sqlite::Deferred;
 
 /// One row as a JSON object keyed by column name, in column order.
 pub type Row = Map<String, Value>;
@@ -59,7 +61,7 @@ pub struct QueryResult {
 
 #[derive(Clone)]
 enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(sqlite_pool::SqlitePool),
     Postgres(sqlx::PgPool),
     MySql(sqlx::MySqlPool),
 }
@@ -69,9 +71,11 @@ enum Pool {
 pub struct Database {
     pool: Pool,
     client: DbClient,
+    /// `DB_POOL__MIN`: connections opened by [`Database::warm_up`].
+    pool_min: u32,
     pg_params: Arc<Mutex<HashMap<String, Arc<Vec<String>>>>>,
     /// SQLite allows one writer at a time; concurrent writers would otherwise poll the file lock
-    /// with growing sleeps. Transactions queue here instead, from their first write on.
+    /// with growing sleeps. Transactions queue here instead, from when their first write goes out.
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     /// When the schema last changed (see [`Database::schema_changed`]).
     schema_changed: Arc<Mutex<Option<std::time::Instant>>>,
@@ -81,8 +85,10 @@ pub struct Database {
 pub struct Transaction {
     inner: TxInner,
     db: Database,
-    /// Held from the first write of a SQLite transaction until it ends. Taken lazily so that
-    /// hooks running before the first write (`create.before`) can still write on their own.
+    /// Held from when the first write of a SQLite transaction goes out to the database until the
+    /// transaction ends. Taken lazily so that hooks running before the first write
+    /// (`create.before`) can still write on their own, and writes queued with `defer` take it
+    /// only once they are sent: the slot is held for as short a time as possible.
     writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -94,7 +100,6 @@ enum TxInner {
 
 impl Database {
     pub async fn connect(config: &DbConfig) -> Result<Database, DbError> {
-        use sqlx::pool::PoolOptions;
         use std::str::FromStr;
         let acquire = std::time::Duration::from_secs(10);
         let schema_changed: Arc<Mutex<Option<std::time::Instant>>> = Default::default();
@@ -107,43 +112,24 @@ impl Database {
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(std::time::Duration::from_secs(10))
                     .pragma("wal_autocheckpoint", sqlite::AUTOCHECKPOINT_PAGES.to_string())
-                    .pragma("mmap_size", sqlite::MMAP_BYTES.to_string());
-                // An in-memory database exists per connection: keep exactly one, and never retire
-                // it; it drops its cached statements after a schema change instead.
+                    // No memory map of the file: SQLite maps it as large as it is, so a file that
+                    // grows with every few commits is unmapped and mapped again by each connection,
+                    // and every unmap makes the kernel flush the TLBs of all cores, which a virtual
+                    // machine pays for in interrupts. At 256 MB it took 12% of the CPU of a
+                    // create-heavy load and a quarter of its throughput; reads gained nothing measurable.
+                    .pragma("mmap_size", "0");
                 let in_memory = config.url.contains(":memory:");
-                let max = if in_memory { 1 } else { config.pool_max.max(1) };
-                let changed = schema_changed.clone();
-                Pool::Sqlite(
-                    PoolOptions::new()
-                        .max_connections(max)
-                        .min_connections(config.pool_min.min(max))
-                        .acquire_timeout(acquire)
-                        // sqlx pings an idle connection before handing it out: for a file on this
-                        // machine that only costs a round trip to the connection's thread.
-                        .test_before_acquire(false)
-                        .before_acquire(move |conn, meta| {
-                            let stale = is_stale(&changed, meta.age);
-                            Box::pin(async move {
-                                if stale && in_memory {
-                                    sqlx::Connection::clear_cached_statements(conn).await?;
-                                    return Ok(true);
-                                }
-                                Ok(!stale)
-                            })
-                        })
-                        .connect_with(opts)
-                        .await?,
-                )
+                Pool::Sqlite(sqlite_pool::SqlitePool::new(opts, in_memory, config.pool_max as usize, acquire, schema_changed.clone())?)
             }
             DbClient::Postgres => Pool::Postgres(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
             DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
         };
         if let Pool::Sqlite(p) = &pool {
             if !config.url.contains(":memory:") {
-                sqlite::spawn_checkpointer(p.clone());
+                sqlite::spawn_checkpointer(p.clone(), p.connect_unpooled().await?);
             }
         }
-        Ok(Database { pool, client: config.client, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
+        Ok(Database { pool, client: config.client, pool_min: config.pool_min, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
     }
 
     /// Opens the pool's `DB_POOL__MIN` connections now, so the first requests don't wait for
@@ -158,7 +144,11 @@ impl Database {
             }
         }
         match &self.pool {
-            Pool::Sqlite(p) => fill(p).await,
+            Pool::Sqlite(p) => {
+                if let Err(e) = p.open(self.pool_min as usize).await {
+                    tracing::debug!("warming the pool up: {e}");
+                }
+            }
             Pool::Postgres(p) => fill(p).await,
             Pool::MySql(p) => fill(p).await,
         }
@@ -197,7 +187,7 @@ impl Database {
 
     pub async fn query(&self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
         match &self.pool {
-            Pool::Sqlite(p) => sqlite::run(p, sql, params, 0).await,
+            Pool::Sqlite(p) => sqlite::run(&mut *p.acquire().await?, sql, params, 0).await,
             Pool::Postgres(p) => {
                 let types = self.pg_param_types(p, sql).await?;
                 run_postgres(p, sql, params, &types).await
@@ -271,13 +261,17 @@ impl Database {
             Ok(())
         }
         .await;
-        conn.execute("PRAGMA foreign_keys = ON").await?;
+        if let Err(e) = conn.execute("PRAGMA foreign_keys = ON").await {
+            // Not back into the pool without its foreign keys.
+            sqlite_pool::discard(conn);
+            return Err(e.into());
+        }
         result
     }
 
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p) => p.close(),
             Pool::Postgres(p) => p.close().await,
             Pool::MySql(p) => p.close().await,
         }
@@ -305,7 +299,7 @@ impl Transaction {
     pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
         match &mut self.inner {
             TxInner::Sqlite(tx) => {
-                if self.writer.is_none() && !is_read(sql) {
+                if self.writer.is_none() && (!is_read(sql) || tx.has_queued_writes()) {
                     self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
                 }
                 tx.query(sql, params).await
@@ -337,9 +331,6 @@ impl Transaction {
     /// the commit (see `sqlite.rs`); elsewhere it runs now.
     pub async fn defer(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<(), DbError> {
         if let TxInner::Sqlite(tx) = &mut self.inner {
-            if self.writer.is_none() {
-                self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
-            }
             let (sql, values) = self.db.build(stmt);
             tx.defer(sql, bind::from_values(values));
             return Ok(());
@@ -347,9 +338,25 @@ impl Transaction {
         self.run(stmt).await.map(|_| ())
     }
 
-    pub async fn commit(self) -> Result<(), DbError> {
+    /// Runs `stmt`, on SQLite with the next statement or the commit (as [`Transaction::defer`]
+    /// does); its rows can be taken from the returned [`Deferred`] once that ran. Elsewhere it
+    /// runs now.
+    pub async fn defer_returning(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<Deferred, DbError> {
+        if let TxInner::Sqlite(tx) = &mut self.inner {
+            let (sql, values) = self.db.build(stmt);
+            return Ok(tx.defer_returning(sql, bind::from_values(values)));
+        }
+        Ok(Deferred::ready(self.run(stmt).await?))
+    }
+
+    pub async fn commit(mut self) -> Result<(), DbError> {
         match self.inner {
-            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Sqlite(tx) => {
+                if self.writer.is_none() && tx.has_queued_writes() {
+                    self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
+                }
+                tx.commit().await?
+            }
             TxInner::Postgres(tx) => tx.commit().await?,
             TxInner::MySql(tx) => tx.commit().await?,
         }

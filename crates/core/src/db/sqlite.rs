@@ -14,27 +14,26 @@
 //! writer queued behind a commit waiting for the disk (p99 of a create 13 ms with one client,
 //! 4 ms with the checkpoints in the background).
 
+use std::sync::{Arc, Mutex};
+
 use futures_util::TryStreamExt;
-use sqlx::pool::PoolConnection;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{Either, Executor, Sqlite};
 
+use super::sqlite_pool::{self, PooledConnection, SqlitePool};
 use super::{bind, row, DbError, Param, QueryResult};
 
 /// SQLite's own checkpoint threshold, kept as a bound on the log should the background
 /// checkpoints fall behind.
 pub const AUTOCHECKPOINT_PAGES: u32 = 20_000;
-/// Pages of the database file are read through a memory map rather than a `pread` and a copy
-/// per page: every commit makes the other connections drop their page caches, so reads of the
-/// file are frequent.
-pub const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 /// How often the log is checkpointed. A checkpoint holds writers up for longer the more it has
 /// to copy: with a create-heavy load on the 2-core bench machine, p99 of a create was ~14-18 ms
 /// at 20-100 ms, ~22 ms at 250 ms, ~50 ms at 1 s and ~110 ms at 2 s (`bench/run`).
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// Checkpoints the log every `CHECKPOINT_EVERY` until the pool closes. `PASSIVE` never waits for
-/// readers or writers: what it can't copy now, the next round copies.
-pub fn spawn_checkpointer(pool: sqlx::SqlitePool) {
+/// Checkpoints the log every `CHECKPOINT_EVERY` on `conn` until the pool closes. `PASSIVE` never
+/// waits for readers or writers: what it can't copy now, the next round copies.
+pub fn spawn_checkpointer(pool: SqlitePool, mut conn: SqliteConnection) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -43,33 +42,67 @@ pub fn spawn_checkpointer(pool: sqlx::SqlitePool) {
             if pool.is_closed() {
                 return;
             }
-            if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
                 tracing::debug!("background checkpoint: {e}");
             }
         }
     });
 }
 
+/// Where the rows of a deferred statement arrive once it ran.
+#[derive(Clone, Default)]
+pub struct Deferred(Arc<Mutex<Option<QueryResult>>>);
+
+impl Deferred {
+    pub(super) fn ready(result: QueryResult) -> Deferred {
+        Deferred(Arc::new(Mutex::new(Some(result))))
+    }
+
+    /// What the statement produced; `None` until it ran (or when its batch failed).
+    pub fn take(&self) -> Option<QueryResult> {
+        self.0.lock().unwrap().take()
+    }
+}
+
+/// A statement queued to run in front of the next one.
+struct Pending {
+    sql: String,
+    params: Vec<Param>,
+    result: Option<Deferred>,
+}
+
 pub struct SqliteTx {
     /// `None` once the transaction ended.
-    conn: Option<PoolConnection<Sqlite>>,
-    /// Statements to run in front of the next one.
-    pending: Vec<(String, Vec<Param>)>,
+    conn: Option<PooledConnection>,
+    pending: Vec<Pending>,
     /// `BEGIN` went out (perhaps in a batch that failed after it): the connection may be inside
     /// a transaction and must not go back to the pool as it is.
     begun: bool,
 }
 
 impl SqliteTx {
-    pub async fn begin(pool: &sqlx::SqlitePool) -> Result<SqliteTx, DbError> {
+    pub async fn begin(pool: &SqlitePool) -> Result<SqliteTx, DbError> {
         let conn = pool.acquire().await?;
-        Ok(SqliteTx { conn: Some(conn), pending: vec![("BEGIN".into(), vec![])], begun: false })
+        Ok(SqliteTx { conn: Some(conn), pending: vec![Pending { sql: "BEGIN".into(), params: vec![], result: None }], begun: false })
     }
 
     /// Queues a statement whose result is not needed; it runs before the next statement or the
     /// commit, and its failure fails that one.
     pub fn defer(&mut self, sql: String, params: Vec<Param>) {
-        self.pending.push((sql, params));
+        self.pending.push(Pending { sql, params, result: None });
+    }
+
+    /// Queues a statement like [`SqliteTx::defer`]; its rows can be taken from the returned
+    /// [`Deferred`] once the statement it went out with (at the latest the commit) ran.
+    pub fn defer_returning(&mut self, sql: String, params: Vec<Param>) -> Deferred {
+        let result = Deferred::default();
+        self.pending.push(Pending { sql, params, result: Some(result.clone()) });
+        result
+    }
+
+    /// Whether statements that write wait to go out (they need SQLite's one writer slot).
+    pub fn has_queued_writes(&self) -> bool {
+        self.pending.iter().any(|p| p.sql != "BEGIN")
     }
 
     pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
@@ -78,30 +111,36 @@ impl SqliteTx {
             return run(&mut **conn, sql, params, 0).await;
         }
         let skip = self.pending.len();
-        let (mut batch, mut all) = self.take_pending();
+        let (mut batch, mut all, slots) = self.take_pending();
         let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
         if numbered_params(sql) {
             // sqlx-sqlite counts `?NNN` / `$NNN` from the start of the whole batch.
             batch.truncate(batch.len() - 2);
-            run(&mut **conn, &batch, &all, skip).await?;
+            hand_out(run_each(&mut **conn, &batch, &all).await?, slots);
             return run(&mut **conn, sql, params, 0).await;
         }
         batch.push_str(sql);
         all.extend_from_slice(params);
-        run(&mut **conn, &batch, &all, skip).await
+        let mut results = run_each(&mut **conn, &batch, &all).await?;
+        let own = results.split_off(skip.min(results.len()));
+        hand_out(results, slots);
+        Ok(merge(own))
     }
 
-    /// The queued statements as one text (each ended by `;\n`) and their parameters.
-    fn take_pending(&mut self) -> (String, Vec<Param>) {
+    /// The queued statements as one text (each ended by `;\n`), their parameters, and where
+    /// each one's rows go.
+    fn take_pending(&mut self) -> (String, Vec<Param>, Vec<Option<Deferred>>) {
         let mut batch = String::new();
         let mut all = Vec::new();
-        for (pending_sql, pending_params) in self.pending.drain(..) {
-            self.begun |= pending_sql == "BEGIN";
-            batch.push_str(&pending_sql);
+        let mut slots = Vec::new();
+        for pending in self.pending.drain(..) {
+            self.begun |= pending.sql == "BEGIN";
+            batch.push_str(&pending.sql);
             batch.push_str(";\n");
-            all.extend(pending_params);
+            all.extend(pending.params);
+            slots.push(pending.result);
         }
-        (batch, all)
+        (batch, all, slots)
     }
 
     /// Runs what is still queued and commits; on failure the transaction is rolled back.
@@ -154,7 +193,7 @@ impl Drop for SqliteTx {
     fn drop(&mut self) {
         if self.begun {
             if let Some(conn) = self.conn.take() {
-                drop(conn.detach());
+                sqlite_pool::discard(conn);
             }
         }
     }
@@ -167,25 +206,57 @@ fn numbered_params(sql: &str) -> bool {
 
 /// Runs `sql` (one statement, or several separated by `;`) and returns what the statements after
 /// the first `skip` produced.
-#[allow(deprecated)]
 pub(super) async fn run<'e>(ex: impl Executor<'e, Database = Sqlite>, sql: &'e str, params: &[Param], skip: usize) -> Result<QueryResult, DbError> {
+    let mut results = run_each(ex, sql, params).await?;
+    Ok(merge(results.split_off(skip.min(results.len()))))
+}
+
+/// Runs `sql` and returns what each of its statements produced, in order.
+#[allow(deprecated)]
+async fn run_each<'e>(ex: impl Executor<'e, Database = Sqlite>, sql: &'e str, params: &[Param]) -> Result<Vec<QueryResult>, DbError> {
     let query = bind::loose(sqlx::query(sql), params);
-    let mut out = QueryResult::default();
-    let mut done_statements = 0;
+    let mut results = vec![QueryResult::default()];
     let mut stream = ex.fetch_many(query);
     while let Some(item) = stream.try_next().await? {
+        let current = results.last_mut().expect("never empty");
         match item {
             Either::Left(done) => {
-                done_statements += 1;
-                if done_statements > skip {
-                    out.rows_affected += done.rows_affected();
-                    out.last_insert_id = Some(done.last_insert_rowid());
-                }
+                current.rows_affected = done.rows_affected();
+                current.last_insert_id = Some(done.last_insert_rowid());
+                results.push(QueryResult::default());
             }
-            Either::Right(r) => row::push_sqlite(&mut out, &r),
+            Either::Right(r) => row::push_sqlite(current, &r),
         }
     }
-    Ok(out)
+    // The entry opened after the last statement finished.
+    if results.len() > 1 && results.last().is_some_and(|r| r.rows.is_empty()) {
+        results.pop();
+    }
+    Ok(results)
+}
+
+/// Several statements' results as one: their rows in order, their counts added up.
+fn merge(results: Vec<QueryResult>) -> QueryResult {
+    let mut out = QueryResult::default();
+    for r in results {
+        if out.columns.is_empty() {
+            out.columns = r.columns;
+            out.column_types = r.column_types;
+        }
+        out.rows.extend(r.rows);
+        out.rows_affected += r.rows_affected;
+        out.last_insert_id = r.last_insert_id.or(out.last_insert_id);
+    }
+    out
+}
+
+/// Gives each deferred statement that wants its rows what it produced.
+fn hand_out(results: Vec<QueryResult>, slots: Vec<Option<Deferred>>) {
+    for (result, slot) in results.into_iter().zip(slots) {
+        if let Some(slot) = slot {
+            *slot.0.lock().unwrap() = Some(result);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -195,11 +266,13 @@ mod tests {
 
     /// A one-connection pool on a file, so a connection closed by a test does not take the
     /// database with it.
-    async fn pool() -> (sqlx::SqlitePool, tempfile::TempDir) {
+    async fn pool() -> (SqlitePool, tempfile::TempDir) {
+        use std::str::FromStr;
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let pool = sqlx::pool::PoolOptions::new().max_connections(1).connect(&url).await.unwrap();
-        pool.execute("CREATE TABLE t (id integer PRIMARY KEY, v text)").await.unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap();
+        let pool = SqlitePool::new(options, false, 1, std::time::Duration::from_secs(5), Default::default()).unwrap();
+        run(&mut *pool.acquire().await.unwrap(), "CREATE TABLE t (id integer PRIMARY KEY, v text)", &[], 0).await.unwrap();
         (pool, dir)
     }
 
@@ -216,8 +289,25 @@ mod tests {
         let one = tx.query("UPDATE t SET v = ? WHERE v = ?", &[json!("z"), json!("c")]).await.unwrap();
         assert_eq!(one.rows_affected, 1, "only the last statement's count");
         tx.commit().await.unwrap();
-        let rows = run(&pool, "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
+        let rows = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
         assert_eq!(rows.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("a"), json!("b"), json!("z")]);
+    }
+
+    #[tokio::test]
+    async fn a_deferred_statement_hands_its_rows_over_once_its_batch_ran() {
+        let (pool, _dir) = pool().await;
+        let mut tx = SqliteTx::begin(&pool).await.unwrap();
+        let first = tx.defer_returning("INSERT INTO t (v) VALUES (?) RETURNING id, v".into(), vec![json!("a")]);
+        tx.defer("INSERT INTO t (v) VALUES ('b')".into(), vec![]);
+        let second = tx.defer_returning("INSERT INTO t (v) VALUES (?) RETURNING id, v".into(), vec![json!("c")]);
+        assert!(tx.has_queued_writes());
+        assert!(first.take().is_none(), "nothing ran yet");
+        tx.commit().await.unwrap();
+        let rows = |d: &Deferred| d.take().unwrap().rows.into_iter().map(|r| (r["id"].clone(), r["v"].clone())).collect::<Vec<_>>();
+        assert_eq!(rows(&first), vec![(json!(1), json!("a"))]);
+        assert_eq!(rows(&second), vec![(json!(3), json!("c"))], "only its own statement's rows");
+        let all = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
+        assert_eq!(all.rows.len(), 3);
     }
 
     #[tokio::test]
@@ -225,14 +315,15 @@ mod tests {
         let (pool, _dir) = pool().await;
         let mut tx = SqliteTx::begin(&pool).await.unwrap();
         tx.query("INSERT INTO t (id, v) VALUES (1, 'kept?')", &[]).await.unwrap();
-        tx.defer("INSERT INTO t (id, v) VALUES (1, 'duplicate')".into(), vec![]);
+        let failed = tx.defer_returning("INSERT INTO t (id, v) VALUES (1, 'duplicate') RETURNING id".into(), vec![]);
         assert!(tx.commit().await.is_err());
-        assert!(run(&pool, "SELECT v FROM t", &[], 0).await.unwrap().rows.is_empty());
+        assert!(failed.take().is_none(), "a failed batch hands nothing over");
+        assert!(run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap().rows.is_empty());
         // The connection went back to the pool outside any transaction.
         let mut tx = SqliteTx::begin(&pool).await.unwrap();
         tx.query("INSERT INTO t (v) VALUES ('next')", &[]).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(run(&pool, "SELECT v FROM t", &[], 0).await.unwrap().rows.len(), 1);
+        assert_eq!(run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap().rows.len(), 1);
     }
 
     #[tokio::test]
@@ -244,7 +335,7 @@ mod tests {
         let mut tx = SqliteTx::begin(&pool).await.unwrap();
         tx.query("INSERT INTO t (v) VALUES ('next')", &[]).await.unwrap();
         tx.commit().await.unwrap();
-        let rows = run(&pool, "SELECT v FROM t", &[], 0).await.unwrap();
+        let rows = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap();
         assert_eq!(rows.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("next")]);
     }
 }

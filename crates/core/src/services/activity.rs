@@ -22,10 +22,23 @@ pub async fn insert_returning_id(tx: &mut Transaction, mut insert: sea_query::In
 pub struct ActivityRecord<'a> {
     pub action: &'a str,
     pub collection: &'a str,
-    pub item: &'a Value,
+    pub item: Item<'a>,
     pub accountability: &'a Accountability,
     pub comment: Option<&'a str>,
 }
+
+/// The item an activity row is about.
+#[derive(Clone, Copy)]
+pub enum Item<'a> {
+    Key(&'a Value),
+    /// SQLite only: the row the statement queued right before these inserted, into a table whose
+    /// primary key `field` is its rowid. Lets a create go out as one batch, before its key is
+    /// known here (see `ItemsService::create_in`); the revision's data gets the key added.
+    LastInserted { field: &'a str },
+}
+
+/// The activity row the statement before inserted, in SQL (SQLite).
+const LAST_ACTIVITY_ITEM: &str = "(SELECT item FROM directus_activity WHERE id = last_insert_rowid())";
 
 /// What a revision row holds besides its activity, collection and item.
 pub struct RevisionRecord<'a> {
@@ -54,7 +67,7 @@ pub async fn write(tx: &mut Transaction, r: ActivityRecord<'_>, revision: Option
     }
 }
 
-fn item_text(item: &Value) -> String {
+fn key_text(item: &Value) -> String {
     match item {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -63,6 +76,10 @@ fn item_text(item: &Value) -> String {
 
 fn activity_insert(r: &ActivityRecord<'_>) -> InsertStatement {
     let now = chrono::Utc::now().naive_utc();
+    let item = match r.item {
+        Item::Key(key) => key_text(key).into(),
+        Item::LastInserted { .. } => Expr::cust("CAST(last_insert_rowid() AS TEXT)"),
+    };
     Query::insert()
         .into_table(Alias::new("directus_activity"))
         .columns(["action", "user", "timestamp", "ip", "user_agent", "collection", "item", "comment"].map(Alias::new))
@@ -73,22 +90,29 @@ fn activity_insert(r: &ActivityRecord<'_>) -> InsertStatement {
             r.accountability.ip.clone().unwrap_or_default().into(),
             r.accountability.user_agent.clone().into(),
             r.collection.into(),
-            item_text(r.item).into(),
+            item,
             r.comment.map(str::to_string).into(),
         ])
         .to_owned()
 }
 
 fn revision_insert(activity: SimpleExpr, r: &ActivityRecord<'_>, rev: &RevisionRecord<'_>) -> InsertStatement {
+    let data = Value::Object(rev.data.clone()).to_string();
+    let delta = Value::Object(rev.delta.clone()).to_string();
+    let (item, data, delta) = match r.item {
+        Item::Key(key) => (key_text(key).into(), data.into(), delta.into()),
+        Item::LastInserted { field } => {
+            // The key goes into the snapshots as the number it is.
+            let path = format!("$.\"{field}\"");
+            let with_key = |json: String| {
+                Expr::cust_with_values(format!("json_set(?, ?, CAST({LAST_ACTIVITY_ITEM} AS INTEGER))"), [json, path.clone()])
+            };
+            (Expr::cust(LAST_ACTIVITY_ITEM), with_key(data), with_key(delta))
+        }
+    };
     Query::insert()
         .into_table(Alias::new("directus_revisions"))
         .columns(["activity", "collection", "item", "data", "delta"].map(Alias::new))
-        .values_panic([
-            activity,
-            r.collection.into(),
-            item_text(r.item).into(),
-            Value::Object(rev.data.clone()).to_string().into(),
-            Value::Object(rev.delta.clone()).to_string().into(),
-        ])
+        .values_panic([activity, r.collection.into(), item, data, delta])
         .to_owned()
 }

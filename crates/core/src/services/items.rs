@@ -23,7 +23,7 @@ use super::validation;
 use super::{event_scope, MutationOptions, Services};
 use crate::auth::{accountability, Accountability};
 use crate::config::DbClient;
-use crate::db::{DbError, QueryResult, SharedTransaction, Transaction};
+use crate::db::{DbError, Deferred, QueryResult, SharedTransaction, Transaction};
 use crate::events::EventArgs;
 use crate::query::{compile_filter, compile_search, MetaKind, Query};
 use crate::schema::{CollectionOverview, SchemaOverview};
@@ -33,6 +33,23 @@ use crate::ApiError;
 pub struct Created {
     pub key: Value,
     row: Option<Map<String, Value>>,
+}
+
+/// A create whose insert may still be queued in its transaction (SQLite, see
+/// `ItemsService::create_in`): its key and row are known once that transaction committed.
+struct Creating {
+    done: Created,
+    /// The queued insert's result, and the primary key field to read the key from.
+    queued: Option<(Deferred, String)>,
+}
+
+impl Creating {
+    fn settle(self) -> Result<Created, ApiError> {
+        let Some((result, primary)) = self.queued else { return Ok(self.done) };
+        let row = result.take().and_then(|mut r| r.rows.pop()).ok_or_else(|| ApiError::internal("The created item did not come back from the database."))?;
+        let key = row.get(&primary).cloned().unwrap_or(Value::Null);
+        Ok(Created { key, row: Some(row) })
+    }
 }
 
 pub struct ItemsService {
@@ -118,7 +135,8 @@ impl ItemsService {
     async fn finish<T>(&self, tx: SharedTransaction, owned: bool, result: Result<T, ApiError>) -> Result<T, ApiError> {
         let result = match (owned, result) {
             (false, result) => result,
-            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(ApiError::from),
+            // A queued insert fails at the commit: its error reads as any write's.
+            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(write_error),
             (true, Err(e)) => {
                 let _ = tx.rollback().await;
                 Err(e)
@@ -230,8 +248,8 @@ impl ItemsService {
     /// `create_one`, keeping the row the insert returned for [`ItemsService::read_created`].
     pub async fn create_one_returning(&self, data: Value, opts: MutationOptions) -> Result<Created, ApiError> {
         let (tx, owned) = self.write_transaction().await?;
-        let created = self.create_in(&tx, data.clone(), opts).await;
-        let created = self.finish(tx, owned, created).await?;
+        let created = self.create_in(&tx, data.clone(), opts, owned).await;
+        let created = self.finish(tx, owned, created).await?.settle()?;
         self.after_create(&created.key, data, opts);
         Ok(created)
     }
@@ -240,14 +258,15 @@ impl ItemsService {
     pub async fn create_many(&self, items: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
         let (tx, owned) = self.write_transaction().await?;
         let created = async {
-            let mut keys = Vec::with_capacity(items.len());
+            let mut created = Vec::with_capacity(items.len());
             for item in &items {
-                keys.push(self.create_in(&tx, item.clone(), opts).await?.key);
+                created.push(self.create_in(&tx, item.clone(), opts, owned).await?);
             }
-            Ok(keys)
+            Ok(created)
         }
         .await;
-        let keys = self.finish(tx, owned, created).await?;
+        let created = self.finish(tx, owned, created).await?;
+        let keys = created.into_iter().map(|c| c.settle().map(|c| c.key)).collect::<Result<Vec<_>, _>>()?;
         for (pk, item) in keys.iter().zip(items) {
             self.after_create(pk, item, opts);
         }
@@ -279,7 +298,12 @@ impl ItemsService {
     }
 
     /// `create.before` gets `tx` as its `database`; the statements lock it only after the hooks ran.
-    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions) -> Result<Created, ApiError> {
+    ///
+    /// On SQLite, in a transaction this call owns, an insert that lets the database pick an
+    /// integer key is queued with its activity and revision rows rather than run: all of them go
+    /// out with the `COMMIT`, so the write holds SQLite's one writer slot for one round trip to
+    /// the connection's thread instead of two. The key and row are known once it committed.
+    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions, owned: bool) -> Result<Creating, ApiError> {
         let collection = self.overview()?.clone();
         let mut data = match data {
             Value::Object(_) => data,
@@ -318,37 +342,49 @@ impl ItemsService {
         }
         let mut tx = shared.lock().await?;
         let tx = &mut *tx;
-        let (pk, row) = match (tx.client(), given_pk) {
+        let queue = owned && given_pk.is_none() && tx.client() == DbClient::Sqlite && rowid_key(&collection);
+        let (pk, row, queued) = match (tx.client(), given_pk) {
             (DbClient::MySql, Some(pk)) => {
                 tx.run(&insert).await.map_err(write_error)?;
-                (pk, None)
+                (pk, None, None)
             }
             (DbClient::MySql, None) => {
                 let id = activity::insert_returning_id(tx, insert, &pk_field).await.map_err(write_error)?;
-                (id.map(Value::from).unwrap_or(Value::Null), None)
+                (id.map(Value::from).unwrap_or(Value::Null), None, None)
+            }
+            (_, None) if queue => {
+                insert.returning_all();
+                let result = tx.defer_returning(&insert).await.map_err(write_error)?;
+                (Value::Null, None, Some((result, pk_field.clone())))
             }
             (_, given) => {
                 insert.returning_all();
                 let row = tx.run(&insert).await.map_err(write_error)?.rows.pop();
                 let pk = given.or_else(|| row.as_ref().and_then(|r| r.get(&pk_field)).cloned()).unwrap_or(Value::Null);
-                (pk, row)
+                (pk, row, None)
             }
         };
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
-            let record = ActivityRecord { action: "create", collection: &self.collection, item: &pk, accountability: &accountability, comment: None };
+            let item = match queued {
+                Some(_) => activity::Item::LastInserted { field: &pk_field },
+                None => activity::Item::Key(&pk),
+            };
+            let record = ActivityRecord { action: "create", collection: &self.collection, item, accountability: &accountability, comment: None };
             let snapshot = self.writes_revisions().then(|| {
                 let mut snapshot = match &data {
                     Value::Object(m) => m.clone(),
                     _ => Map::new(),
                 };
-                snapshot.entry(pk_field.clone()).or_insert(pk.clone());
+                if queued.is_none() {
+                    snapshot.entry(pk_field.clone()).or_insert(pk.clone());
+                }
                 snapshot
             });
             let revision = snapshot.as_ref().map(|s| RevisionRecord { data: s, delta: s });
             activity::write(tx, record, revision).await?;
         }
-        Ok(Created { key: pk, row })
+        Ok(Creating { done: Created { key: pk, row }, queued })
     }
 
     /// Builds the SELECT for a query, with `extra` (e.g. a primary key filter) and the read
@@ -700,7 +736,7 @@ impl ItemsService {
                 _ => Map::new(),
             };
             for key in keys {
-                let record = ActivityRecord { action: "update", collection: &self.collection, item: key, accountability: &accountability, comment: None };
+                let record = ActivityRecord { action: "update", collection: &self.collection, item: activity::Item::Key(key), accountability: &accountability, comment: None };
                 let key_text = key.as_str().map(str::to_string).unwrap_or_else(|| key.to_string());
                 let snapshot = snapshots.iter().find(|s| {
                     s.get(&collection.primary).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) == Some(key_text.clone())
@@ -770,7 +806,7 @@ impl ItemsService {
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
             for key in keys {
-                let record = ActivityRecord { action: "delete", collection: &self.collection, item: key, accountability: &accountability, comment: None };
+                let record = ActivityRecord { action: "delete", collection: &self.collection, item: activity::Item::Key(key), accountability: &accountability, comment: None };
                 activity::write(&mut tx, record, None).await?;
             }
         }
@@ -823,6 +859,13 @@ impl ItemsService {
 }
 
 /// Whether `field` is among the requested `fields` (`*`, `*.x`, itself, or `field.x`).
+/// Whether the collection's key is SQLite's rowid (a single `integer` primary key, which SQLite
+/// numbers itself), so `last_insert_rowid()` is the key of the row just inserted.
+fn rowid_key(collection: &CollectionOverview) -> bool {
+    let simple_name = collection.primary.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    simple_name && collection.fields.get(&collection.primary).is_some_and(|f| f.default_value == json!("AUTO_INCREMENT"))
+}
+
 fn requested(fields: &[String], field: &str) -> bool {
     fields.is_empty()
         || fields.iter().any(|f| f == "*" || f.starts_with("*.") || f == field || f.split_once('.').is_some_and(|(head, _)| head == field))

@@ -1,0 +1,109 @@
+//! The SQLite connection pool: deadpool over sqlx `SqliteConnection`s.
+//!
+//! sqlx's own pool tests every connection as it comes back (a ping): for SQLite that is one more
+//! round trip to the connection's worker thread, in a task spawned for it, after every statement
+//! run on the pool and every transaction. On the 2-core bench machine under a hypervisor, thread
+//! hand-overs are what a request mostly spends its time on, so this pool takes connections back
+//! as they are. A connection is only ever handed back between statements: a statement cut off
+//! by a cancelled request still finishes on its worker thread before the next one runs there,
+//! and a transaction cut off half-way closes its connection (see `sqlite.rs`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
+
+/// A pooled connection; dropped, it goes back to the pool.
+pub type PooledConnection = managed::Object<Manager>;
+
+pub struct Manager {
+    options: SqliteConnectOptions,
+    /// An in-memory database exists per connection, so its one connection is never retired.
+    in_memory: bool,
+    /// When the schema last changed (see `Database::schema_changed`).
+    schema_changed: Arc<Mutex<Option<Instant>>>,
+}
+
+impl managed::Manager for Manager {
+    type Type = SqliteConnection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<SqliteConnection, sqlx::Error> {
+        self.options.connect().await
+    }
+
+    /// A connection opened before the last schema change caches statements that may describe
+    /// tables as they were (sqlx's worker crashes on a `SELECT *` whose column count changed):
+    /// it is replaced, or for an in-memory database its cache is emptied.
+    async fn recycle(&self, conn: &mut SqliteConnection, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if !super::is_stale(&self.schema_changed, metrics.age()) {
+            return Ok(());
+        }
+        if self.in_memory {
+            conn.clear_cached_statements().await.map_err(RecycleError::Backend)?;
+            return Ok(());
+        }
+        Err(RecycleError::message("opened before the last schema change"))
+    }
+}
+
+#[derive(Clone)]
+pub struct SqlitePool {
+    pool: managed::Pool<Manager>,
+}
+
+impl SqlitePool {
+    /// An in-memory database gets exactly one connection: each connection would have its own.
+    pub fn new(options: SqliteConnectOptions, in_memory: bool, max: usize, acquire_timeout: Duration, schema_changed: Arc<Mutex<Option<Instant>>>) -> Result<SqlitePool, sqlx::Error> {
+        let max = if in_memory { 1 } else { max.max(1) };
+        let manager = Manager { options, in_memory, schema_changed };
+        let pool = managed::Pool::builder(manager)
+            .max_size(max)
+            // The connection used last has its pages cached and its thread awake.
+            .queue_mode(managed::QueueMode::Lifo)
+            .wait_timeout(Some(acquire_timeout))
+            .create_timeout(Some(acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
+        Ok(SqlitePool { pool })
+    }
+
+    pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
+        self.pool.get().await.map_err(|e| match e {
+            managed::PoolError::Backend(e) => e,
+            managed::PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
+            managed::PoolError::Closed => sqlx::Error::PoolClosed,
+            other => sqlx::Error::Protocol(other.to_string()),
+        })
+    }
+
+    /// Opens `count` connections now (fewer if the pool is smaller).
+    pub async fn open(&self, count: usize) -> Result<(), sqlx::Error> {
+        let count = count.min(self.pool.status().max_size);
+        let opened = futures_util::future::join_all((0..count).map(|_| self.acquire())).await;
+        opened.into_iter().find_map(Result::err).map_or(Ok(()), Err)
+    }
+
+    /// A connection of its own, outside the pool's count (the background checkpoints).
+    pub async fn connect_unpooled(&self) -> Result<SqliteConnection, sqlx::Error> {
+        self.pool.manager().options.connect().await
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    /// Refuses new checkouts and closes the idle connections; those in use close when dropped.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}
+
+/// Takes a connection out of the pool for good, e.g. one left inside a transaction; closing it
+/// makes SQLite roll that transaction back.
+pub fn discard(conn: PooledConnection) {
+    drop(managed::Object::take(conn));
+}
