@@ -246,7 +246,7 @@ impl Database {
             return Err(DbError::Param("a SQLite table rebuild on another engine".into()));
         };
         let _writer = self.sqlite_writer.clone().lock_owned().await;
-        let mut conn = pool.acquire().await?;
+        let mut conn = pool.acquire_writer().await?;
         conn.execute("PRAGMA foreign_keys = OFF").await?;
         let result = async {
             let mut tx = conn.begin().await?;
@@ -301,6 +301,7 @@ impl Transaction {
             TxInner::Sqlite(tx) => {
                 if self.writer.is_none() && (!is_read(sql) || tx.has_queued_writes()) {
                     self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
+                    tx.hold_writer();
                 }
                 tx.query(sql, params).await
             }
@@ -352,8 +353,10 @@ impl Transaction {
     pub async fn commit(mut self) -> Result<(), DbError> {
         match self.inner {
             TxInner::Sqlite(tx) => {
+                let mut tx = tx;
                 if self.writer.is_none() && tx.has_queued_writes() {
                     self.writer = Some(self.db.sqlite_writer.clone().lock_owned().await);
+                    tx.hold_writer();
                 }
                 tx.commit().await?
             }

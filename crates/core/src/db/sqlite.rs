@@ -5,8 +5,14 @@
 //! between threads (two context switches), and sqlx's `Transaction` spends one on `BEGIN` and one
 //! on `COMMIT`. Here `BEGIN` is sent in front of the transaction's first statement, and writes
 //! whose results nobody reads (activity and revision rows) wait to go in front of the next
-//! statement or of the `COMMIT`. A create is then two round trips instead of five, with the same
-//! atomicity: a failing statement fails its batch, and the transaction rolls back.
+//! statement or of the `COMMIT`. A create queues even its `INSERT … RETURNING`, whose rows come
+//! back through a [`Deferred`] once the batch ran (see `ItemsService::create_in`): it is one round
+//! trip instead of five, with the same atomicity: a failing statement fails its batch, and the
+//! transaction rolls back.
+//!
+//! A transaction takes its connection when its first statement goes out; when that statement
+//! writes, it takes the writer's own connection (see `SqlitePool`), so all creates write on one
+//! connection whose pages stay cached and whose thread stays awake.
 //!
 //! Checkpoints (copying the write-ahead log back into the database file, with its fsyncs) run in
 //! the background rather than in whichever commit crosses SQLite's threshold: under a steady
@@ -72,8 +78,14 @@ struct Pending {
 }
 
 pub struct SqliteTx {
-    /// `None` once the transaction ended.
+    pool: SqlitePool,
+    /// Taken when the first statement goes out, not at `BEGIN`, so a transaction holds no
+    /// connection while hooks run: from the pool, or, when that first statement writes, the
+    /// writer's own connection (see `SqlitePool::acquire_writer`). A create queues everything
+    /// until its commit and so always writes on that one connection.
     conn: Option<PooledConnection>,
+    /// The one-writer slot is held from now until this transaction ends.
+    holds_writer: bool,
     pending: Vec<Pending>,
     /// `BEGIN` went out (perhaps in a batch that failed after it): the connection may be inside
     /// a transaction and must not go back to the pool as it is.
@@ -82,8 +94,24 @@ pub struct SqliteTx {
 
 impl SqliteTx {
     pub async fn begin(pool: &SqlitePool) -> Result<SqliteTx, DbError> {
-        let conn = pool.acquire().await?;
-        Ok(SqliteTx { conn: Some(conn), pending: vec![Pending { sql: "BEGIN".into(), params: vec![], result: None }], begun: false })
+        // An in-memory database has one connection, which a transaction that read first could
+        // hold while it waits for the writer slot: there the connection is taken at once.
+        let conn = if pool.in_memory() { Some(pool.acquire().await?) } else { None };
+        let begin = Pending { sql: "BEGIN".into(), params: vec![], result: None };
+        Ok(SqliteTx { pool: pool.clone(), conn, holds_writer: false, pending: vec![begin], begun: false })
+    }
+
+    /// Called by the holder of the one-writer slot, which keeps it until this transaction ends.
+    pub fn hold_writer(&mut self) {
+        self.holds_writer = true;
+    }
+
+    async fn connection(&mut self) -> Result<&mut PooledConnection, DbError> {
+        if self.conn.is_none() {
+            let conn = if self.holds_writer { self.pool.acquire_writer().await? } else { self.pool.acquire().await? };
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("set above"))
     }
 
     /// Queues a statement whose result is not needed; it runs before the next statement or the
@@ -107,12 +135,14 @@ impl SqliteTx {
 
     pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
         if self.pending.is_empty() {
-            let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
+            let conn = self.connection().await?;
             return run(&mut **conn, sql, params, 0).await;
         }
         let skip = self.pending.len();
+        // The connection first: if none can be had, the queued statements stay queued.
+        self.connection().await?;
         let (mut batch, mut all, slots) = self.take_pending();
-        let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
+        let conn = self.conn.as_mut().expect("taken above");
         if numbered_params(sql) {
             // sqlx-sqlite counts `?NNN` / `$NNN` from the start of the whole batch.
             batch.truncate(batch.len() - 2);
@@ -270,7 +300,7 @@ mod tests {
         use std::str::FromStr;
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
         let pool = SqlitePool::new(options, false, 1, std::time::Duration::from_secs(5), Default::default()).unwrap();
         run(&mut *pool.acquire().await.unwrap(), "CREATE TABLE t (id integer PRIMARY KEY, v text)", &[], 0).await.unwrap();
         (pool, dir)
@@ -308,6 +338,23 @@ mod tests {
         assert_eq!(rows(&second), vec![(json!(3), json!("c"))], "only its own statement's rows");
         let all = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
         assert_eq!(all.rows.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn the_writer_does_not_wait_for_connections_that_readers_hold() {
+        let (pool, _dir) = pool().await;
+        let mut reader = SqliteTx::begin(&pool).await.unwrap();
+        reader.query("SELECT count(*) AS n FROM t", &[]).await.unwrap();
+        // The reader holds the pool's one connection, as transactions that read first and then
+        // wait for the writer slot do.
+        let mut writer = SqliteTx::begin(&pool).await.unwrap();
+        writer.hold_writer();
+        writer.defer("INSERT INTO t (v) VALUES ('w')".into(), vec![]);
+        let committed = tokio::time::timeout(std::time::Duration::from_secs(2), writer.commit()).await;
+        assert!(matches!(committed, Ok(Ok(()))), "the writer waited for the pool");
+        assert_eq!(reader.query("SELECT count(*) AS n FROM t", &[]).await.unwrap().rows[0]["n"], json!(0), "the reader keeps its snapshot");
+        reader.commit().await.unwrap();
+        assert_eq!(run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap().rows.len(), 1);
     }
 
     #[tokio::test]

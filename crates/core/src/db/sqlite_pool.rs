@@ -52,32 +52,46 @@ impl managed::Manager for Manager {
 #[derive(Clone)]
 pub struct SqlitePool {
     pool: managed::Pool<Manager>,
+    /// One connection for transactions whose first statement to go out writes. Only the holder
+    /// of the one-writer slot (`Database::sqlite_writer`) takes it, so it is always free when
+    /// asked for: the writer never waits for the pool while transactions that read first hold
+    /// pool connections and wait for the slot. Consecutive writes share its cached pages and its
+    /// awake thread. An in-memory database has only `pool`'s one connection.
+    writer: managed::Pool<Manager>,
+    in_memory: bool,
 }
 
 impl SqlitePool {
     /// An in-memory database gets exactly one connection: each connection would have its own.
     pub fn new(options: SqliteConnectOptions, in_memory: bool, max: usize, acquire_timeout: Duration, schema_changed: Arc<Mutex<Option<Instant>>>) -> Result<SqlitePool, sqlx::Error> {
-        let max = if in_memory { 1 } else { max.max(1) };
-        let manager = Manager { options, in_memory, schema_changed };
-        let pool = managed::Pool::builder(manager)
-            .max_size(max)
-            // The connection used last has its pages cached and its thread awake.
-            .queue_mode(managed::QueueMode::Lifo)
-            .wait_timeout(Some(acquire_timeout))
-            .create_timeout(Some(acquire_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
-        Ok(SqlitePool { pool })
+        let build = |max: usize| {
+            let manager = Manager { options: options.clone(), in_memory, schema_changed: schema_changed.clone() };
+            managed::Pool::builder(manager)
+                .max_size(max)
+                // The connection used last has its pages cached and its thread awake.
+                .queue_mode(managed::QueueMode::Lifo)
+                .wait_timeout(Some(acquire_timeout))
+                .create_timeout(Some(acquire_timeout))
+                .runtime(deadpool::Runtime::Tokio1)
+                .build()
+                .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
+        };
+        let pool = build(if in_memory { 1 } else { max.max(1) })?;
+        let writer = if in_memory { pool.clone() } else { build(1)? };
+        Ok(SqlitePool { pool, writer, in_memory })
+    }
+
+    pub fn in_memory(&self) -> bool {
+        self.in_memory
+    }
+
+    /// The writer's connection; only for the holder of the one-writer slot.
+    pub async fn acquire_writer(&self) -> Result<PooledConnection, sqlx::Error> {
+        get(&self.writer).await
     }
 
     pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
-        self.pool.get().await.map_err(|e| match e {
-            managed::PoolError::Backend(e) => e,
-            managed::PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
-            managed::PoolError::Closed => sqlx::Error::PoolClosed,
-            other => sqlx::Error::Protocol(other.to_string()),
-        })
+        get(&self.pool).await
     }
 
     /// Opens `count` connections now (fewer if the pool is smaller).
@@ -99,7 +113,17 @@ impl SqlitePool {
     /// Refuses new checkouts and closes the idle connections; those in use close when dropped.
     pub fn close(&self) {
         self.pool.close();
+        self.writer.close();
     }
+}
+
+async fn get(pool: &managed::Pool<Manager>) -> Result<PooledConnection, sqlx::Error> {
+    pool.get().await.map_err(|e| match e {
+        managed::PoolError::Backend(e) => e,
+        managed::PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
+        managed::PoolError::Closed => sqlx::Error::PoolClosed,
+        other => sqlx::Error::Protocol(other.to_string()),
+    })
 }
 
 /// Takes a connection out of the pool for good, e.g. one left inside a transaction; closing it
