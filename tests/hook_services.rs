@@ -12,7 +12,7 @@ async fn services_from_hooks(engine: Engine) {
     let ext = fixture("hooks/services");
     let extra = [("HOOKS_POOL_SIZE", "1"), ("HOOKS_MAX_DEPTH", "4")];
     Server::start(&db, Some(&ext), &extra).await.stop();
-    for table in ["articles (id PK, title varchar(255))", "audit (id PK, article integer, note varchar(50))", "chain (id PK, note varchar(50))", "catcher (id PK, note varchar(50), has_schema boolean, caught_forbidden boolean, found integer, admin_email varchar(128), caller_admin boolean, caller_count integer)"] {
+    for table in ["articles (id PK, title varchar(255))", "audit (id PK, article integer, note varchar(50))", "chain (id PK, note varchar(50))", "batch (id PK, note varchar(50))", "catcher (id PK, note varchar(50), has_schema boolean, caught_forbidden boolean, found integer, admin_email varchar(128), caller_admin boolean, caller_count integer)"] {
         db.execute(&format!("CREATE TABLE {};", table.replace("PK", pk))).await;
     }
     let server = Server::start(&db, Some(&ext), &extra).await;
@@ -44,6 +44,13 @@ async fn services_from_hooks(engine: Engine) {
     assert_eq!(d["caller_admin"], true);
     assert_eq!(d["caller_count"], 1);
     assert_eq!(db.count("articles", "title = 'first (seen)'").await, 1, "{engine:?}: updateByQuery");
+
+    // Each item's before-hook writes on the pool while the items before it wait in the request's
+    // transaction: on SQLite that transaction takes the one-writer slot only when it commits.
+    let (status, body) = post("/items/batch", json!([{ "note": "a" }, { "note": "b" }, { "note": "c" }])).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    assert_eq!(db.count("batch", "1 = 1").await, 3, "{engine:?}");
+    assert_eq!(db.count("audit", "note LIKE 'before %'").await, 3, "{engine:?}");
 
     let (status, body) = post("/items/chain", json!({ "note": "top" })).await;
     assert_eq!(status, 503, "{engine:?} {body}");
