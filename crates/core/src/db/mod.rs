@@ -124,9 +124,10 @@ impl Database {
             DbClient::Postgres => Pool::Postgres(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
             DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
         };
-        if let Pool::Sqlite(p) = &pool {
-            if !config.url.contains(":memory:") {
-                sqlite::spawn_checkpointer(p.clone(), p.connect_unpooled().await?);
+        if let Pool::Sqlite(p) = pool.clone() {
+            if !p.in_memory() {
+                let conn = p.connect_unpooled().await?;
+                sqlite::spawn_checkpointer(p, conn);
             }
         }
         Ok(Database { pool, client: config.client, pool_min: config.pool_min, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
