@@ -266,7 +266,10 @@ async fn run_each<'e>(ex: impl Executor<'e, Database = Sqlite>, sql: &'e str, pa
 }
 
 /// Several statements' results as one: their rows in order, their counts added up.
-fn merge(results: Vec<QueryResult>) -> QueryResult {
+fn merge(mut results: Vec<QueryResult>) -> QueryResult {
+    if results.len() == 1 {
+        return results.pop().expect("one result");
+    }
     let mut out = QueryResult::default();
     for r in results {
         if out.columns.is_empty() {
@@ -302,8 +305,13 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
         let pool = SqlitePool::new(options, false, 1, std::time::Duration::from_secs(5), Default::default()).unwrap();
-        run(&mut *pool.acquire().await.unwrap(), "CREATE TABLE t (id integer PRIMARY KEY, v text)", &[], 0).await.unwrap();
+        on_pool(&pool, "CREATE TABLE t (id integer PRIMARY KEY, v text)").await;
         (pool, dir)
+    }
+
+    /// Runs `sql` on a pooled connection, outside any transaction.
+    async fn on_pool(pool: &SqlitePool, sql: &str) -> QueryResult {
+        run(&mut *pool.acquire().await.unwrap(), sql, &[], 0).await.unwrap()
     }
 
     #[tokio::test]
@@ -319,7 +327,7 @@ mod tests {
         let one = tx.query("UPDATE t SET v = ? WHERE v = ?", &[json!("z"), json!("c")]).await.unwrap();
         assert_eq!(one.rows_affected, 1, "only the last statement's count");
         tx.commit().await.unwrap();
-        let rows = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
+        let rows = on_pool(&pool, "SELECT v FROM t ORDER BY id").await;
         assert_eq!(rows.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("a"), json!("b"), json!("z")]);
     }
 
@@ -336,7 +344,7 @@ mod tests {
         let rows = |d: &Deferred| d.take().unwrap().rows.into_iter().map(|r| (r["id"].clone(), r["v"].clone())).collect::<Vec<_>>();
         assert_eq!(rows(&first), vec![(json!(1), json!("a"))]);
         assert_eq!(rows(&second), vec![(json!(3), json!("c"))], "only its own statement's rows");
-        let all = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t ORDER BY id", &[], 0).await.unwrap();
+        let all = on_pool(&pool, "SELECT v FROM t ORDER BY id").await;
         assert_eq!(all.rows.len(), 3);
     }
 
@@ -354,7 +362,7 @@ mod tests {
         assert!(matches!(committed, Ok(Ok(()))), "the writer waited for the pool");
         assert_eq!(reader.query("SELECT count(*) AS n FROM t", &[]).await.unwrap().rows[0]["n"], json!(0), "the reader keeps its snapshot");
         reader.commit().await.unwrap();
-        assert_eq!(run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap().rows.len(), 1);
+        assert_eq!(on_pool(&pool, "SELECT v FROM t").await.rows.len(), 1);
     }
 
     #[tokio::test]
@@ -365,12 +373,12 @@ mod tests {
         let failed = tx.defer_returning("INSERT INTO t (id, v) VALUES (1, 'duplicate') RETURNING id".into(), vec![]);
         assert!(tx.commit().await.is_err());
         assert!(failed.take().is_none(), "a failed batch hands nothing over");
-        assert!(run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap().rows.is_empty());
+        assert!(on_pool(&pool, "SELECT v FROM t").await.rows.is_empty());
         // The connection went back to the pool outside any transaction.
         let mut tx = SqliteTx::begin(&pool).await.unwrap();
         tx.query("INSERT INTO t (v) VALUES ('next')", &[]).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap().rows.len(), 1);
+        assert_eq!(on_pool(&pool, "SELECT v FROM t").await.rows.len(), 1);
     }
 
     #[tokio::test]
@@ -382,7 +390,7 @@ mod tests {
         let mut tx = SqliteTx::begin(&pool).await.unwrap();
         tx.query("INSERT INTO t (v) VALUES ('next')", &[]).await.unwrap();
         tx.commit().await.unwrap();
-        let rows = run(&mut *pool.acquire().await.unwrap(), "SELECT v FROM t", &[], 0).await.unwrap();
+        let rows = on_pool(&pool, "SELECT v FROM t").await;
         assert_eq!(rows.rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("next")]);
     }
 }
