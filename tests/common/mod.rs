@@ -131,6 +131,19 @@ impl TestDb {
         }
     }
 
+    /// Waits up to 5 s for `count` to reach `expected` — for writes that commit after the
+    /// moment a test can observe (a mail sent before its transaction commits), and returns the last count.
+    pub async fn count_reaching(&self, table: &str, condition: &str, expected: i64) -> i64 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let n = self.count(table, condition).await;
+            if n == expected || Instant::now() > deadline {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The engine's spelling of an auto-increment integer primary key column.
     pub fn serial_pk(&self) -> &'static str {
         match self.engine {
