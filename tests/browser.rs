@@ -135,7 +135,7 @@ fn shape(method: &str, path: &str, prefix: &str) -> String {
 
 fn known_requests() -> BTreeSet<String> {
     let text = std::fs::read_to_string(browser_dir().join("requests.txt")).unwrap();
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect()
+    text.lines().map(|l| l.split('#').next().unwrap_or_default().trim()).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
 async fn walkthrough(engine: Engine) {
@@ -143,7 +143,10 @@ async fn walkthrough(engine: Engine) {
     let db = TestDb::new(engine).await;
     // The app is found the way Node finds packages: from the server's working directory.
     std::os::unix::fs::symlink(browser_dir().join("node_modules"), db.dir.join("node_modules")).unwrap();
-    let server = Server::start(&db, None, &[("RATE_LIMITER_ENABLED", "false")]).await;
+    // The app's <base href> comes from PUBLIC_URL, so the port is chosen before the start.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let server = Server::start(&db, None, &[("PORT", &port), ("PUBLIC_URL", &public_url)]).await;
     let prefix = format!("walk{}", uuid::Uuid::new_v4().simple().to_string().chars().filter(char::is_ascii_alphabetic).take(6).collect::<String>());
     let enabled: Vec<&str> = STEPS.iter().filter(|(_, pending)| pending.is_none()).map(|(name, _)| *name).collect();
     for (name, pending) in STEPS {

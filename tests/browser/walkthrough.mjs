@@ -79,16 +79,16 @@ async function setup() {
 const requests = [];
 let browser;
 let page;
+let profile;
 
 async function openBrowser() {
-	const profile = mkdtempSync(join(tmpdir(), 'rectus-chromium-'));
+	profile = mkdtempSync(join(tmpdir(), 'rectus-chromium-'));
 	browser = await puppeteer.launch({
 		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
 		headless: true,
 		userDataDir: profile,
 		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
 	});
-	browser.on('disconnected', () => rmSync(profile, { recursive: true, force: true }));
 	page = await browser.newPage();
 	page.setDefaultTimeout(15000);
 	await page.setViewport({ width: 1400, height: 900 });
@@ -211,14 +211,16 @@ async function tableShows(text) {
 // ---- the steps ----------------------------------------------------------------------------
 
 const steps = {
+	// The login form takes the credentials and the app moves on to its start page.
 	async login() {
 		await login(admin);
-		await page.waitForSelector('.module-bar');
+		await page.waitForFunction(() => location.pathname.endsWith('/admin/collections'));
 		await checkDatabase('login', { email: admin.email });
 	},
 
 	async open_collection() {
 		await goto(`/collections/${articles}`);
+		await page.waitForSelector('.module-bar');
 		await tableShows('First');
 		await tableShows('Second');
 		await checkDatabase('open_collection', { email: admin.email, last_page: `/collections/${articles}` });
@@ -414,5 +416,7 @@ try {
 	process.exitCode = 1;
 } finally {
 	await browser?.close();
+	// Chromium may still be writing its profile as it exits.
+	if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 	lines.close();
 }
