@@ -84,6 +84,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let server = move |listening: bool| json!({ "address": local.ip().to_string(), "port": local.port(), "listening": listening });
     bus.emit_awaited("server.start.before", EventArgs::value(server(false))).await;
     let shutdown = shutdown_signal()?;
+    if state.config.env.bool("SERVE_APP") != Some(false) && rectus_http::admin_app::locate(&state.config.cwd).is_none() {
+        tracing::warn!("{}", rectus_http::admin_app::missing_hint(&state.config.cwd));
+    }
     tracing::info!("Server started at http://{local}");
     bus.emit_after("server.start", EventArgs::none());
     let stopping = bus.clone();

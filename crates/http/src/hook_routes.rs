@@ -84,7 +84,8 @@ pub async fn early(State(state): State<AppState>, req: Request, next: Next) -> R
 pub async fn not_found(State(state): State<AppState>, req: Request) -> Result<Response, HttpError> {
     let routes = &state.hook_routes;
     let late = routes.matches(RoutePhase::Late, req.method().as_str(), req.uri().path());
-    let path = req.uri().path().to_string();
+    // The path as the client sent it, before its trailing slash was trimmed for routing.
+    let path = req.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| req.uri().path(), |o| o.0.path()).to_string();
     if late || routes.handles_not_found() {
         let (parts, bytes) = buffer(req, state.config.max_payload_bytes).await?;
         let request = hook_request(&parts, &bytes)?;

@@ -1,6 +1,8 @@
 //! Rectus HTTP layer: axum routers, thin handlers over the core services, and the mapping of
 //! errors to the Directus envelope.
 
+pub mod admin_app;
+pub mod cors;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -11,6 +13,7 @@ pub mod response_cache;
 pub mod routes;
 pub mod state;
 
+use axum::extract::Request;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,7 +21,39 @@ use tokio::net::TcpListener;
 
 pub use state::AppState;
 
+/// The whole HTTP surface: the app at `/admin` and the `/` redirect, the API with its middleware,
+/// routes matched with or without one trailing slash, and CORS around all of it.
 pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    let site = admin_app::router(&config.env, &config.cwd, &config.public_url).merge(api(state));
+    // The outer router only holds the layers that must run before routing: a layer on a router
+    // runs after its routes are matched.
+    let outer = Router::new().fallback_service(site).layer(axum::middleware::map_request(trim_trailing_slash));
+    match cors::layer(&config.env) {
+        Some(cors) => outer.layer(cors).layer(axum::middleware::from_fn(cors::preflight_status)),
+        None => outer,
+    }
+}
+
+/// Express's non-strict routing: `/auth/oauth/` is `/auth/oauth`. The path as sent stays in
+/// [`axum::extract::OriginalUri`] (set by the outer router before this runs).
+async fn trim_trailing_slash(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = &path[..path.len() - 1];
+        let rewritten = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_string(),
+        };
+        if let Ok(uri) = rewritten.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// Rectus's routers with the API's middleware, ending in the hooks' late routes and 404.
+fn api(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::server::router())
         .merge(routes::auth::router())
@@ -27,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::system::router())
         .merge(routes::schema::router())
         .merge(routes::comments::router())
+        .merge(routes::extensions::router())
         .merge(routes::utils::router())
         .merge(routes::files::router())
         .merge(routes::assets::router())

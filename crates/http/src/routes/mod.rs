@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod auth;
 pub mod comments;
+pub mod extensions;
 pub mod files;
 pub mod items;
 pub mod oauth;

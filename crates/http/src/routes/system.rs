@@ -34,6 +34,7 @@ const WRITABLE: &[(&str, &str)] = &[
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
         .route("/users/me", get(me).patch(update_me))
+        .route("/users/me/track/page", axum::routing::patch(track_page))
         .route("/users/invite", post(invite))
         .route("/users/invite/accept", post(accept_invite))
         .route("/users/me/tfa/generate", post(tfa_generate))
@@ -80,6 +81,18 @@ async fn update_me(State(state): State<AppState>, caller: Caller, DirectusQuery(
     Ok(Json(json!({ "data": users.read_one(&id, &query).await? })))
 }
 
+/// The app's `PATCH /users/me/track/page {last_page}` on every page change. As in Directus it
+/// writes as the system (no permission check, no activity row; `users.update` still fires), so
+/// a role that may not update its own user still gets the app's "last page" back on login.
+async fn track_page(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<Response, HttpError> {
+    let id = caller_id(&caller)?;
+    let last_page = body.get("last_page").filter(|v| !v.is_null() && *v != "" && *v != false).cloned();
+    let last_page = last_page.ok_or_else(|| ApiError::invalid_payload("\"last_page\" key is required."))?;
+    let schema = state.services.schema.get().await?;
+    let users = ItemsService::new("directus_users", state.services.clone(), schema, None);
+    users.update_one(Value::String(id), json!({ "last_page": last_page }), MutationOptions::default()).await?;
+    Ok(empty_ok())
+}
 
 fn required_str<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid_payload(format!("\"{field}\" is required")))
