@@ -58,6 +58,7 @@ pub fn enabled(state: &OpState) -> bool {
     match state.try_borrow::<crate::engine::IsolateState>().and_then(|s| s.env.get("HOOKS_CHILD_PROCESS")) {
         Some(serde_json::Value::Bool(b)) => *b,
         Some(serde_json::Value::String(s)) => !matches!(s.as_str(), "false" | "0"),
+        Some(serde_json::Value::Number(n)) => n.as_f64() != Some(0.0),
         _ => true,
     }
 }
