@@ -4,6 +4,9 @@
 // the `require`/`node`/`default` conditions (subpaths, `*` patterns), `imports` (`#name`),
 // `main`, index files, .js/.json/.cjs. Real paths identify modules, as in Node.
 //
+// Native addons (`.node` files) can't load: requiring one throws ERR_DLOPEN_FAILED; for `sharp`
+// and `argon2` Rectus has built-in replacements (see `requirePackage`).
+//
 // ES modules: a hook's own files written as ES modules are rewritten to CommonJS (enough for
 // `export default` and static imports). An ES module inside node_modules (`.mjs`, or `.js` under
 // `"type": "module"`, or a package only exporting `import`) is refused with an error naming the
@@ -278,6 +281,7 @@
       return cached.exports;
     }
     checkEsm(filename);
+    if (filename.endsWith('.node')) throw fail(`${filename}: native addons cannot load in Rectus hooks`, 'ERR_DLOPEN_FAILED');
     const module = new Module(filename, parent);
     cache[filename] = module;
     parent?.children.push(module);
@@ -305,15 +309,40 @@
     }
   }
 
+  // `sharp` and `argon2`: the installed package when it loads, else Rectus's own (a Directus
+  // project has both installed, with native addons the engine can't load).
+  function requirePackage(name, fromDir, fromFile, parent) {
+    let resolved;
+    try {
+      resolved = resolve(name, fromDir, fromFile);
+    } catch (e) {
+      if (e.code === 'MODULE_NOT_FOUND') return rectus.builtin(name);
+      throw e;
+    }
+    try {
+      return load(resolved, parent);
+    } catch (e) {
+      rectus.log('debug', `${name} at ${resolved} did not load (${String(e?.message ?? e).split('\n').find(Boolean)}); using Rectus's built-in ${name}`);
+      return rectus.builtin(name);
+    }
+  }
+
   function makeRequire(fromDir, fromFile, parent) {
     const require = (request) => {
       if (typeof request !== 'string' || request === '') throw new TypeError(`The "id" argument must be a non-empty string. Received ${typeof request === 'string' ? "''" : typeof request}`);
+      const builtinPackage = rectus.builtinPackage(request);
+      if (builtinPackage) return requirePackage(builtinPackage, fromDir, fromFile, parent);
       const resolved = resolve(request, fromDir, fromFile);
       return resolved.startsWith('/') ? load(resolved, parent) : rectus.builtin(resolved);
     };
     require.resolve = (request, options) => {
       const paths = options?.paths?.flatMap((p) => lookupPaths(path.resolve(p)));
-      return resolve(request, fromDir, fromFile, paths);
+      try {
+        return resolve(request, fromDir, fromFile, paths);
+      } catch (e) {
+        if (e.code === 'MODULE_NOT_FOUND' && rectus.builtinPackage(request)) return request;
+        throw e;
+      }
     };
     require.resolve.paths = (request) => (rectus.builtinName(request) ? null : lookupPaths(fromDir));
     require.cache = cache;

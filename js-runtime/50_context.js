@@ -38,6 +38,43 @@
   };
   rectus.schemaFor = schemaFor;
 
+  // What hooks start while registering (`database.schema.hasTable(...).then(...)`, getSchema(),
+  // services) is waited for before the isolate takes requests (`settle_registration` in
+  // crates/hooks/src/pool.rs). Until then the calls that reach Rectus's services are counted;
+  // afterwards the ops are the plain ones again.
+  const HOST_OPS = ['op_rectus_db_query', 'op_rectus_db_begin', 'op_rectus_db_end', 'op_rectus_get_schema', 'op_rectus_items', 'op_rectus_service', 'op_rectus_files', 'op_rectus_mail'];
+  let pending = 0;
+  const idle = [];
+  const plain = {};
+  for (const name of HOST_OPS) {
+    const op = ops[name];
+    if (typeof op !== 'function') continue;
+    plain[name] = op;
+    ops[name] = (...args) => {
+      pending += 1;
+      const done = () => {
+        pending -= 1;
+        if (pending === 0) idle.splice(0).forEach((resolve) => resolve());
+      };
+      try {
+        return Promise.resolve(op(...args)).finally(done);
+      } catch (e) {
+        done();
+        throw e;
+      }
+    };
+  }
+  rectus.registrationSettled = async () => {
+    // A finished call may start the next one (hasTable, then createTable): done once a turn of
+    // the event loop passes with nothing pending.
+    for (;;) {
+      if (pending > 0) await new Promise((resolve) => idle.push(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (pending === 0) break;
+    }
+    Object.assign(ops, plain);
+  };
+
   rectus.registerContext = () => ({
     services: rectus.services,
     exceptions: rectus.exceptions,

@@ -339,3 +339,124 @@ async fn permission_matrix_on_postgres() {
 async fn permission_matrix_on_mysql() {
     permission_matrix(Engine::MySql).await;
 }
+
+/// `auth.refresh(.before)` and `auth.logout(.before)` from the routes and from a hook's
+/// `AuthenticationService`: arguments, statuses, users, and before-hooks that refuse.
+async fn refresh_and_logout_events(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let server = Server::start(&db, Some(&fixture("hooks/auth-events")), &[("HOOKS_POOL_SIZE", "1")]).await;
+    let as_agent = |path: &str, agent: &str, body: Value| {
+        let req = server.client.post(server.url(path)).header("user-agent", agent).json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    let login = || async {
+        let (_, body) = as_agent("/auth/login", "tester", json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD })).await;
+        body["data"]["refresh_token"].as_str().unwrap().to_string()
+    };
+    let sessions = |token: String| {
+        let db = &db;
+        async move { db.count("directus_sessions", &format!("token = '{token}'")).await }
+    };
+    let first = login().await;
+
+    let (status, body) = as_agent("/auth/refresh", "refuse-refresh", json!({ "refresh_token": first })).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (403, json!("FORBIDDEN")), "{engine:?} {body}");
+    assert_eq!(sessions(first.clone()).await, 1, "{engine:?}: a refused refresh keeps the session");
+    let (status, body) = as_agent("/auth/refresh", "tester", json!({ "refresh_token": first })).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    let second = body["data"]["refresh_token"].as_str().unwrap().to_string();
+    let (status, _) = as_agent("/auth/refresh", "tester", json!({ "refresh_token": first })).await;
+    assert_eq!(status, 401, "{engine:?}");
+
+    let (status, body) = as_agent("/auth/logout", "refuse-logout", json!({ "refresh_token": second })).await;
+    assert_eq!((status, body["errors"][0]["message"].clone()), (400, json!("logout refused by hook")), "{engine:?} {body}");
+    assert_eq!(body["errors"][0]["extensions"], json!({ "code": "INVALID_PAYLOAD", "reason": "test" }), "{engine:?}");
+    assert_eq!(sessions(second.clone()).await, 1, "{engine:?}: a refused logout keeps the session");
+    let (status, _) = as_agent("/auth/logout", "tester", json!({ "refresh_token": second })).await;
+    assert_eq!((status, sessions(second.clone()).await), (200, 0), "{engine:?}");
+    let (status, _) = as_agent("/auth/logout", "tester", json!({ "refresh_token": second })).await;
+    assert_eq!(status, 200, "{engine:?}: an unknown token still logs out");
+
+    // An expired session fails with its user known.
+    let expired = login().await;
+    db.execute(&format!("UPDATE directus_sessions SET expires = '2020-01-01 00:00:00' WHERE token = '{expired}';")).await;
+    let (status, _) = as_agent("/auth/refresh", "tester", json!({ "refresh_token": expired })).await;
+    assert_eq!((status, sessions(expired.clone()).await), (401, 0), "{engine:?}");
+
+    // The same events from a hook's AuthenticationService (no ip or user agent there).
+    let third = login().await;
+    let (status, body) = as_agent("/auth-events/service", "tester", json!({ "refresh_token": third })).await;
+    assert_eq!((status, body), (200, json!({ "renewed": true })), "{engine:?}");
+
+    let expected = 16;
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = json(server.client.get(server.url("/auth-events/recorded")).send().await.unwrap()).await;
+        events = body.as_array().cloned().unwrap();
+        if events.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let admin = db_admin_id(&server).await;
+    let seen: Vec<(String, String, String, Value)> = events
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap().to_string(), e["status"].as_str().unwrap().to_string(), e["input"]["userAgent"].as_str().unwrap_or("-").to_string(), e["user"].clone()))
+        .collect();
+    let row = |event: &str, status: &str, agent: &str, user: Value| (event.to_string(), status.to_string(), agent.to_string(), user);
+    let a = || json!(admin);
+    assert_eq!(
+        seen,
+        vec![
+            row("auth.refresh.before", "pending", "refuse-refresh", a()),
+            row("auth.refresh.before", "pending", "tester", a()),
+            row("auth.refresh", "success", "tester", a()),
+            row("auth.refresh.before", "pending", "tester", Value::Null),
+            row("auth.refresh", "fail", "tester", Value::Null),
+            row("auth.logout.before", "pending", "refuse-logout", a()),
+            row("auth.logout.before", "pending", "tester", a()),
+            row("auth.logout", "success", "tester", a()),
+            row("auth.logout.before", "pending", "tester", Value::Null),
+            row("auth.logout", "fail", "tester", Value::Null),
+            row("auth.refresh.before", "pending", "tester", a()),
+            row("auth.refresh", "fail", "tester", a()),
+            row("auth.refresh.before", "pending", "-", a()),
+            row("auth.refresh", "success", "-", a()),
+            row("auth.logout.before", "pending", "-", a()),
+            row("auth.logout", "success", "-", a()),
+        ],
+        "{engine:?}"
+    );
+    for e in &events {
+        let token = e["input"]["refresh_token"].as_str().unwrap();
+        assert_eq!((e["argc"].clone(), e["payload_is_input"].clone(), e["has_schema"].clone(), e["has_database"].clone()), (json!(2), json!(true), json!(true), json!(true)), "{engine:?} {e}");
+        let action = e["event"].as_str().unwrap().split('.').nth(1).unwrap();
+        assert_eq!(e["action"], action, "{engine:?} {e}");
+        let from_route = e["input"]["userAgent"].is_string();
+        let (ip, agent) = if from_route { (json!("127.0.0.1"), e["input"]["userAgent"].clone()) } else { (Value::Null, Value::Null) };
+        assert_eq!(e["input"], json!({ "refresh_token": token, "ip": ip, "userAgent": agent }), "{engine:?} {e}");
+        assert_eq!(e["accountability"], json!({ "ip": ip, "userAgent": agent, "role": null }), "{engine:?} {e}");
+    }
+    assert!(server.stop().success());
+}
+
+async fn db_admin_id(server: &Server) -> String {
+    let token = server.admin_token().await;
+    let (_, me) = server.send(&token, "GET", "/users/me?fields=id", None).await;
+    me["data"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn refresh_and_logout_events_sqlite() {
+    refresh_and_logout_events(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn refresh_and_logout_events_postgres() {
+    refresh_and_logout_events(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn refresh_and_logout_events_mysql() {
+    refresh_and_logout_events(Engine::MySql).await;
+}

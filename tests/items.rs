@@ -214,6 +214,27 @@ async fn activity_and_revisions(engine: Engine) {
     assert_eq!(revisions[1]["delta"], json!({ "views": 7 }), "{engine:?}");
     assert_eq!(revisions[1]["data"]["views"], json!(7), "{engine:?}");
 
+    // `revisions.read` fires as in rc.83: from a read by key and from a revert (readOne), not
+    // from lists.
+    let (_, ids) = app.send("GET", &format!("/revisions?filter[collection][_eq]=articles&filter[item][_eq]={id}&sort=id&fields=id"), None).await;
+    let first = ids["data"][0]["id"].clone();
+    app.events().await;
+    let (status, one) = app.send("GET", &format!("/revisions/{first}"), None).await;
+    assert_eq!((status, one["data"]["id"].clone()), (200, first.clone()), "{engine:?}");
+    let (status, _) = app.send("POST", &format!("/utils/revert/{first}"), None).await;
+    assert_eq!(status, 200, "{engine:?}");
+    let events = app.events().await;
+    let reads: Vec<&Value> = events.iter().filter(|e| e["event"] == "revisions.read").collect();
+    assert_eq!(reads.len(), 2, "{engine:?}: {:?}", names(&events));
+    for read in reads {
+        assert_eq!((read["argc"].clone(), read["action"].clone(), read["collection"].clone()), (json!(1), json!("read"), json!("directus_revisions")), "{engine:?}");
+        assert_eq!(read["item"], json!(first.to_string()), "{engine:?}: the key as the URL gave it");
+        assert_eq!(read["payload"].as_array().map(|rows| rows.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()), Some(vec![first.clone()]), "{engine:?}");
+        assert_eq!(read["accountability"]["admin"], json!(true), "{engine:?}");
+    }
+    let after_revert: Vec<String> = names(&events).into_iter().skip_while(|n| n != "revisions.read").skip(1).skip_while(|n| n != "revisions.read").collect();
+    assert_eq!(after_revert.get(1).map(String::as_str), Some("items.update.before"), "{engine:?}: the revert updates the item after reading the revision");
+
     let refuse = match engine {
         Engine::Sqlite => "CREATE TRIGGER refuse BEFORE INSERT ON directus_revisions BEGIN SELECT RAISE(ABORT, 'revisions refused'); END;".to_string(),
         Engine::Postgres => "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'revisions refused'; END $$ LANGUAGE plpgsql; \

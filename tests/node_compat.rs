@@ -13,33 +13,15 @@ use common::smtp::{Security, SmtpSink};
 use common::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 fn fixtures() -> PathBuf {
     fixture("node-compat")
 }
 
-/// Installs the fixtures' packages with `npm ci` unless the installed lock file matches.
+/// Installs the fixtures' packages (see [`npm_ci`]).
 fn install() {
-    static ONCE: Mutex<bool> = Mutex::new(false);
-    let mut done = ONCE.lock().unwrap();
-    if *done {
-        return;
-    }
-    let dir = fixtures();
-    let lock = std::fs::read(dir.join("package-lock.json")).unwrap();
-    let stamp = dir.join("node_modules/.rectus-lock");
-    if std::fs::read(&stamp).ok().as_deref() != Some(lock.as_slice()) {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm runs (scripts/setup installs it)");
-        assert!(status.success(), "npm ci in {} failed", dir.display());
-        std::fs::write(&stamp, &lock).unwrap();
-    }
-    *done = true;
+    npm_ci(&fixtures(), &["--ignore-scripts"]);
 }
 
 #[derive(Debug, Clone)]

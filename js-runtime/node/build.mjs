@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { modules, globals } from './modules.mjs';
+import { modules, globals, packages } from './modules.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -78,10 +78,11 @@ const builtinAlias = {
   },
 };
 
-// One entry per built-in (`fs.promises`) and global (`global.Buffer`): the value it stands for
-// as the default export.
+// One entry per built-in (`fs.promises`), built-in package (`sharp`) and global
+// (`global.Buffer`): the value it stands for as the default export.
 const entries = [
   ...Object.entries(modules).map(([name, target]) => [name.replace('/', '.'), target]),
+  ...Object.entries(packages),
   ...Object.entries(globals).map(([name, target]) => [`global.${name}`, target]),
 ];
 const entryModules = {

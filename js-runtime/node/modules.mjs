@@ -55,3 +55,10 @@ export const globals = {
   Response: ['./lib/fetch.js', 'Response'],
   crypto: ['./lib/crypto.js', 'webcrypto'],
 };
+
+// npm packages with native addons that hooks use, built in for when the hook's own copy is
+// missing or its addon can't load (js-runtime/10_commonjs.js decides).
+export const packages = {
+  argon2: ['./lib/argon2.js'],
+  sharp: ['./lib/sharp.js'],
+};

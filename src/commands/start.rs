@@ -43,28 +43,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let cluster = rectus_core::cluster::join(&config, &cluster, &db, &caches).await?;
     let mail = Arc::new(Mailer::from_config(&config)?);
     let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
-    let generations = load_hooks(&config, auto_reload).await?.map(Generations::new);
+    // Webhooks listen after the hooks, as Directus registers them after the hooks.
+    let webhooks = WebhookBus::new(Arc::new(NoHooks), webhook_list).map_err(|e| anyhow::anyhow!("can't start webhooks: {}", e.message))?;
+    // The services each hook generation calls, with that generation as their event bus; the
+    // hooks reach them from `registerHook` on.
+    let host_for = {
+        let (db, schema, tokens, mail, storage, responses, webhooks, handle, leases) =
+            (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), responses.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
+        let shared_config = Arc::new(config.clone());
+        move |bus: Arc<dyn EventBus>| Host {
+            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(bus), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone(), responses: responses.clone() },
+            runtime: handle.clone(),
+            leases: leases.clone(),
+            config: shared_config.clone(),
+        }
+    };
+    let generations = load_hooks(&config, auto_reload, host_for.clone()).await?.map(Generations::new);
     let hook_bus: Arc<dyn EventBus> = match &generations {
         Some(g) => g.clone(),
         None => Arc::new(NoHooks),
     };
-    // Webhooks listen after the hooks, as Directus registers them after the hooks.
-    let webhooks = WebhookBus::new(hook_bus, webhook_list).map_err(|e| anyhow::anyhow!("can't start webhooks: {}", e.message))?;
+    let webhooks = webhooks.wrapping(hook_bus);
     let bus: Arc<dyn EventBus> = webhooks.clone();
     if let Some(generations) = &generations {
-        let (db, schema, tokens, mail, storage, responses, webhooks, handle, leases) =
-            (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), responses.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
-        let shared_config = Arc::new(config.clone());
-        // The services each hook generation calls, with that generation as their event bus.
-        let host_for = move |runtime: &Arc<HookRuntime>| Host {
-            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(runtime.weak_bus()), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone(), responses: responses.clone() },
-            runtime: handle.clone(),
-            leases: leases.clone(),
-            config: shared_config.clone(),
-        };
-        let first = generations.current();
-        first.attach(host_for(&first));
-        rectus_hooks::cron::schedule(&first);
+        rectus_hooks::cron::schedule(&generations.current());
         if auto_reload {
             generations.watch(config.clone(), host_for).map_err(|e| anyhow::anyhow!("can't watch {}: {e}", config.extensions_path.display()))?;
         }
@@ -104,7 +106,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// The hook runtime for `EXTENSIONS_PATH` (created with its `hooks/` folder if missing, like
 /// Directus does), or none when there is nothing to load and nothing to watch for.
-async fn load_hooks(config: &Config, auto_reload: bool) -> anyhow::Result<Option<Arc<HookRuntime>>> {
+async fn load_hooks(config: &Config, auto_reload: bool, host_for: impl FnOnce(Arc<dyn EventBus>) -> Host + Send + 'static) -> anyhow::Result<Option<Arc<HookRuntime>>> {
     let hooks_dir = config.extensions_path.join("hooks");
     if let Err(e) = std::fs::create_dir_all(&hooks_dir) {
         tracing::warn!("can't create {}: {e}", hooks_dir.display());
@@ -114,7 +116,7 @@ async fn load_hooks(config: &Config, auto_reload: bool) -> anyhow::Result<Option
         return Ok(None);
     }
     let config = config.clone();
-    let runtime = tokio::task::spawn_blocking(move || HookRuntime::start(&config))
+    let runtime = tokio::task::spawn_blocking(move || HookRuntime::start_with_host(&config, host_for))
         .await?
         .map_err(|e| anyhow::anyhow!("can't start the hook runtime: {e}"))?;
     Ok(Some(runtime))

@@ -201,6 +201,29 @@ pub fn run_cli(cwd: &Path, env: &[(String, String)], args: &[&str]) -> std::proc
         .expect("the rectus binary runs")
 }
 
+/// Installs the npm packages of the fixture folder `dir` with `npm ci` (plus `args`), once per
+/// test process and only when its lock file changed since the last install.
+pub fn npm_ci(dir: &Path, args: &[&str]) {
+    static DONE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let mut done = DONE.lock().unwrap();
+    if done.iter().any(|d| d == dir) {
+        return;
+    }
+    let lock = std::fs::read(dir.join("package-lock.json")).unwrap();
+    let stamp = dir.join("node_modules/.rectus-lock");
+    if std::fs::read(&stamp).ok().as_deref() != Some(lock.as_slice()) {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .expect("npm runs (scripts/setup installs it)");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+        std::fs::write(&stamp, &lock).unwrap();
+    }
+    done.push(dir.to_path_buf());
+}
+
 pub fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
 }

@@ -45,8 +45,28 @@ pub struct HookRuntime {
 
 impl HookRuntime {
     /// Discovers and loads the hooks of `config.extensions_path`. A hook that fails is logged and
-    /// skipped; only an engine that cannot start at all is an error.
+    /// skipped; only an engine that cannot start at all is an error. The hooks reach no services
+    /// (`rectus hooks check`); [`start_with_host`](Self::start_with_host) gives them some.
     pub fn start(config: &Config) -> Result<Arc<HookRuntime>, String> {
+        Self::boot(config, Arc::new(OnceLock::new()))
+    }
+
+    /// [`start`](Self::start) with the application's services reachable from the hooks' first
+    /// line, as `database`, `getSchema()` and `services` are on Directus while `registerHook`
+    /// runs. `host_for` gets the bus those services emit on (this runtime, once it exists).
+    /// What a hook starts while registering (a table it creates, top-level promises) has
+    /// finished before this returns (`pool.rs`), isolate by isolate, so a second isolate finds
+    /// the first one's table.
+    pub fn start_with_host(config: &Config, host_for: impl FnOnce(Arc<dyn EventBus>) -> Host) -> Result<Arc<HookRuntime>, String> {
+        let late = Arc::new(LateBus::default());
+        let host = Arc::new(OnceLock::new());
+        let _ = host.set(host_for(late.clone()));
+        let runtime = Self::boot(config, host)?;
+        let _ = late.0.set(Arc::downgrade(&runtime));
+        Ok(runtime)
+    }
+
+    fn boot(config: &Config, host: Arc<OnceLock<Host>>) -> Result<Arc<HookRuntime>, String> {
         let hooks = loader::discover(&config.extensions_path)
             .map_err(|e| format!("can't read {}/hooks: {e}", config.extensions_path.display()))?;
         let names: Vec<&str> = hooks.iter().map(|h| h.name.as_str()).collect();
@@ -61,7 +81,6 @@ impl HookRuntime {
                 other => other.to_string(),
             }))
             .collect();
-        let host = Arc::new(OnceLock::new());
         let setup = EngineSetup {
             hooks,
             cwd: config.cwd.to_string_lossy().into_owned(),
@@ -87,21 +106,9 @@ impl HookRuntime {
         }))
     }
 
-    /// Connects the hooks to the application's services once those exist (they need this
-    /// runtime as their event bus, so they are created after it).
-    pub fn attach(&self, host: Host) {
-        let _ = self.host.set(host);
-    }
-
-    /// What [`attach`](Self::attach) connected, if it ran.
+    /// The services the hooks reach, if any ([`start_with_host`](Self::start_with_host)).
     pub(crate) fn host(&self) -> Option<&Host> {
         self.host.get()
-    }
-
-    /// This runtime as the bus of the services hooks call, held weakly so the runtime and the
-    /// services it reaches don't keep each other alive.
-    pub fn weak_bus(self: &Arc<Self>) -> Arc<dyn EventBus> {
-        Arc::new(WeakBus(Arc::downgrade(self)))
     }
 
     fn too_deep(&self, event: &str, depth: u32) -> Option<ApiError> {
@@ -225,30 +232,40 @@ impl EventBus for HookRuntime {
     }
 }
 
-/// The hook runtime as seen by the services hooks call; a dropped runtime emits nothing.
-struct WeakBus(std::sync::Weak<HookRuntime>);
+/// The hook runtime as seen by the services hooks call, which exist before it
+/// ([`HookRuntime::start_with_host`]): events emitted while the hooks are still registering, or
+/// once the runtime was dropped, reach no hook. Held weakly so the runtime and the services it
+/// reaches don't keep each other alive.
+#[derive(Default)]
+struct LateBus(OnceLock<std::sync::Weak<HookRuntime>>);
+
+impl LateBus {
+    fn runtime(&self) -> Option<Arc<HookRuntime>> {
+        self.0.get().and_then(std::sync::Weak::upgrade)
+    }
+}
 
 #[async_trait]
-impl EventBus for WeakBus {
+impl EventBus for LateBus {
     fn has_listeners(&self, event: &str) -> bool {
-        self.0.upgrade().is_some_and(|r| r.has_listeners(event))
+        self.runtime().is_some_and(|r| r.has_listeners(event))
     }
 
     async fn emit_before(&self, event: &str, args: EventArgs) -> Result<Option<Value>, ApiError> {
-        match self.0.upgrade() {
+        match self.runtime() {
             Some(r) => r.emit_before(event, args).await,
             None => Ok(args.input),
         }
     }
 
     fn emit_after(&self, event: &str, args: EventArgs) {
-        if let Some(r) = self.0.upgrade() {
+        if let Some(r) = self.runtime() {
             r.emit_after(event, args);
         }
     }
 
     async fn emit_awaited(&self, event: &str, args: EventArgs) {
-        if let Some(r) = self.0.upgrade() {
+        if let Some(r) = self.runtime() {
             r.emit_awaited(event, args).await;
         }
     }

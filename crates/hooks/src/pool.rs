@@ -9,7 +9,7 @@
 //! the next request finds a fresh one. Module-level hook state is therefore per isolate.
 
 use deno_core::{v8, JsRuntime, PollEventLoopOptions};
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -155,6 +155,7 @@ fn isolate_thread(
         loop {
             let mut js = match build_guarded(&slot, &setup, epoch) {
                 Ok((mut js, mut report)) => {
+                    settle_registration(&mut js, &slot, epoch, setup.timeout).await;
                     slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
                     match engine::init_app(&mut js, &report.registered).await {
                         Ok(routes) => report.routes = routes,
@@ -203,6 +204,35 @@ fn build_guarded(slot: &IsolateSlot, setup: &EngineSetup, epoch: Instant) -> Res
     });
     slot.busy_since.store(0, Ordering::Relaxed);
     built
+}
+
+/// Lets the work the hooks started while registering (`__rectus.registrationSettled()` in
+/// js-runtime/50_context.js: database statements, `getSchema()`, service calls, and what their
+/// results start in turn) finish before the isolate takes jobs, for up to HOOKS_TIMEOUT. The
+/// watchdog sees JS that runs meanwhile, as during jobs; waiting on the database is not busy.
+async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Instant, timeout: Duration) {
+    let promise = match js.execute_script("rectus:settle", "__rectus.registrationSettled()") {
+        Ok(p) => p,
+        Err(e) => return tracing::warn!("can't wait for the hooks' registration: {e}"),
+    };
+    let mut settled = js.resolve(promise);
+    let waited = poll_fn(|cx| {
+        if let std::task::Poll::Ready(r) = std::pin::Pin::new(&mut settled).poll(cx) {
+            return std::task::Poll::Ready(r.map(|_| ()).map_err(|e| e.to_string()));
+        }
+        slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+        let polled = js.poll_event_loop(cx, PollEventLoopOptions::default());
+        slot.busy_since.store(0, Ordering::Relaxed);
+        match polled {
+            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e.to_string())),
+            _ => std::pin::Pin::new(&mut settled).poll(cx).map(|r| r.map(|_| ()).map_err(|e| e.to_string())),
+        }
+    });
+    match tokio::time::timeout(timeout, waited).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("waiting for the hooks' registration: {e}"),
+        Err(_) => tracing::warn!("hooks were still busy with their registration after HOOKS_TIMEOUT ({} ms); serving anyway", timeout.as_millis()),
+    }
 }
 
 /// Runs jobs until the channel closes (returns false) or the isolate was terminated (true).

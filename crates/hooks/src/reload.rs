@@ -17,6 +17,8 @@ use std::time::Duration;
 use crate::host::Host;
 use crate::HookRuntime;
 
+type HostFor = Arc<dyn Fn(Arc<dyn EventBus>) -> Host + Send + Sync>;
+
 /// The current hook generation, replaceable while the server runs.
 pub struct Generations {
     current: RwLock<Arc<HookRuntime>>,
@@ -31,8 +33,10 @@ impl Generations {
         self.current.read().unwrap().clone()
     }
 
-    /// Watches `config.extensions_path`; `host` wires each new generation to the services.
-    pub fn watch(self: &Arc<Self>, config: Config, host: impl Fn(&Arc<HookRuntime>) -> Host + Send + Sync + 'static) -> Result<(), String> {
+    /// Watches `config.extensions_path`; `host` wires each new generation to the services (it
+    /// gets the bus they emit on, as in [`HookRuntime::start_with_host`]).
+    pub fn watch(self: &Arc<Self>, config: Config, host: impl Fn(Arc<dyn EventBus>) -> Host + Send + Sync + 'static) -> Result<(), String> {
+        let host: HostFor = Arc::new(host);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut debouncer = new_debouncer(Duration::from_millis(150), move |res: DebounceEventResult| {
             if let Ok(events) = res {
@@ -56,9 +60,9 @@ impl Generations {
         Ok(())
     }
 
-    async fn reload(&self, config: &Config, host: &(impl Fn(&Arc<HookRuntime>) -> Host + Send + Sync)) {
-        let cfg = config.clone();
-        let built = tokio::task::spawn_blocking(move || HookRuntime::start(&cfg)).await;
+    async fn reload(&self, config: &Config, host: &HostFor) {
+        let (cfg, host) = (config.clone(), host.clone());
+        let built = tokio::task::spawn_blocking(move || HookRuntime::start_with_host(&cfg, |bus| host(bus))).await;
         let fresh = match built {
             Ok(Ok(runtime)) => runtime,
             Ok(Err(e)) => return tracing::warn!("Hot reload failed, keeping the running hooks: {e}"),
@@ -69,7 +73,6 @@ impl Generations {
         if let Some(failure) = newly_broken {
             return tracing::warn!("Hot reload: hook \"{}\" doesn't load ({}); keeping the running hooks", failure.hook, failure.error);
         }
-        fresh.attach(host(&fresh));
         crate::cron::schedule(&fresh);
         *self.current.write().unwrap() = fresh;
         tracing::info!("Reloaded the hooks");

@@ -277,7 +277,6 @@ async fn globals_streams_and_encodings_behave_like_node() {
            path: require('path').relative('/a/b/c', '/a/d'),
            events: await new Promise((res) => { const e = new (require('events'))(); e.once('x', res); e.emit('x', 'fired'); }),
            assertThrows: (() => { try { require('assert').strictEqual(1, 2); } catch (e) { return e.code; } })(),
-           childProcess: (() => { try { require('child_process').spawn('ls'); } catch (e) { return e.message; } })(),
          };",
     ))]);
     let rt = runtime(&ext, &[]);
@@ -306,5 +305,49 @@ async fn globals_streams_and_encodings_behave_like_node() {
     assert_eq!(out["path"], "../../d");
     assert_eq!(out["events"], "fired");
     assert_eq!(out["assertThrows"], "ERR_ASSERTION");
-    assert_eq!(out["childProcess"], "child_process.spawn() is not available to Rectus hooks");
+}
+
+/// `sharp` and `argon2` with no package installed anywhere: the built-in ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharp_and_argon2_are_built_in() {
+    let ext = Extensions::new(&[("hooks/a/index.js", &hook(
+        "const sharp = require('sharp');
+         const argon2 = require('argon2');
+         const png = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#ff0000' } }).png().toBuffer();
+         const { data, info } = await sharp(png).raw().ensureAlpha().resize(32, 32).toBuffer({ resolveWithObject: true });
+         const hash = await argon2.hash('secret');
+         return {
+           resolved: [require.resolve('sharp'), require.resolve('argon2')],
+           info, bytes: data.length, first: [...data.subarray(0, 4)],
+           meta: await sharp(png).metadata(),
+           verified: [await argon2.verify(hash, 'secret'), await argon2.verify(hash, 'other')],
+         };",
+    ))]);
+    let rt = runtime(&ext, &[]);
+    let out = before(&rt, json!({})).await["out"].clone();
+    assert_eq!(out["resolved"], json!(["sharp", "argon2"]));
+    assert_eq!(out["info"], json!({ "format": "raw", "width": 32, "height": 32, "channels": 4, "depth": "uchar", "premultiplied": false, "size": 4096 }));
+    assert_eq!((out["bytes"].clone(), out["first"].clone()), (json!(4096), json!([255, 0, 0, 255])));
+    assert_eq!((out["meta"]["format"].clone(), out["meta"]["width"].clone(), out["meta"]["size"].is_u64()), (json!("png"), json!(40), true));
+    assert_eq!(out["verified"], json!([true, false]));
+}
+
+/// `HOOKS_CHILD_PROCESS=false`: the module loads, every function throws, and the ops refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_process_can_be_turned_off() {
+    let body = "const cp = require('child_process');
+         const attempt = (f) => { try { f(); return 'ran'; } catch (e) { return e.message; } };
+         return {
+           spawn: attempt(() => cp.spawn('true')),
+           execSync: attempt(() => cp.execSync('true')),
+           op: attempt(() => Deno.core.ops.op_node_spawn_sync({ file: 'true', args: [], stdio: ['pipe', 'pipe', 'pipe'], detached: false }, new Uint8Array(0), { timeoutMs: 0, killSignal: 15, maxBuffer: 0 })),
+         };";
+    let ext = Extensions::new(&[("hooks/a/index.js", &hook(body))]);
+    let off = runtime(&ext, &[("HOOKS_CHILD_PROCESS", "false")]);
+    let out = before(&off, json!({})).await["out"].clone();
+    assert_eq!(out["spawn"], "child_process.spawn() is not available to Rectus hooks (HOOKS_CHILD_PROCESS=false)");
+    assert_eq!(out["execSync"], "child_process.execSync() is not available to Rectus hooks (HOOKS_CHILD_PROCESS=false)");
+    assert!(out["op"].as_str().unwrap().contains("HOOKS_CHILD_PROCESS=false"), "{out}");
+    let on = runtime(&ext, &[]);
+    assert_eq!(before(&on, json!({})).await["out"], json!({ "spawn": "ran", "execSync": "ran", "op": "ran" }));
 }

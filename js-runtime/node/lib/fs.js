@@ -136,7 +136,7 @@ function mkdirSync(path, options) {
 
 function mkdtempSync(prefix) {
   for (;;) {
-    const path = toPath(prefix) + Buffer.from(ops.op_node_random_bytes(6)).toString('base64url').slice(0, 6);
+    const path = toPath(prefix) + Buffer.from(ops.op_node_random_bytes(3)).toString('hex');
     try {
       call(ops.op_node_fs_mkdir, path, false);
       return path;

@@ -12,8 +12,9 @@ const SCOPES: [&str; 14] = [
     "users", "webhooks",
 ];
 
-/// Events outside the CRUD scopes (§2.1, §2.2, §2.5, `files.upload` from §2.4).
-const OTHERS: [&str; 26] = [
+/// Events outside the CRUD scopes (§2.1, §2.2, §2.5, `files.upload` from §2.4), and
+/// `auth.refresh` / `auth.logout`, which Rectus emits where Directus only announced them.
+const OTHERS: [&str; 30] = [
     "init.before",
     "middlewares.init.before",
     "middlewares.init.after",
@@ -35,6 +36,10 @@ const OTHERS: [&str; 26] = [
     "auth.login.before",
     "auth.login",
     "auth.jwt.before",
+    "auth.refresh.before",
+    "auth.refresh",
+    "auth.logout.before",
+    "auth.logout",
     "oauth.<provider>.redirect",
     "oauth.<provider>.redirect.before",
     "oauth.<provider>.login.before",
@@ -101,15 +106,15 @@ mod tests {
 
     #[test]
     fn patterns_that_match_an_emit_point() {
-        for ok in ["items.create", "items.*", "**", "*.create.before", "**.before", "init", "*", "oauth.github.login", "oauth.*.redirect.before", "users.update.before", "files.upload", "routes.**"] {
+        for ok in ["items.create", "items.*", "**", "*.create.before", "**.before", "init", "*", "oauth.github.login", "oauth.*.redirect.before", "users.update.before", "files.upload", "routes.**", "auth.logout", "auth.refresh.before", "revisions.read"] {
             assert!(can_fire(ok), "{ok}");
         }
     }
 
     #[test]
     fn patterns_nothing_fires() {
-        // `items.read.before` and `auth.logout` are in the docs' tables but never emitted (§2.5, §2.7).
-        for bad in ["items.craete", "item.create", "items.create.after", "items.read.before", "auth.logout", "sessions.create", "files.upload.before", "*.*.*.*.*"] {
+        // `items.read.before` is in the docs' tables but never emitted (§2.7).
+        for bad in ["items.craete", "item.create", "items.create.after", "items.read.before", "auth.register", "sessions.create", "files.upload.before", "*.*.*.*.*"] {
             assert!(!can_fire(bad), "{bad}");
         }
     }

@@ -123,14 +123,20 @@ impl Sandbox {
             let rows = seed.table().rows.into_iter().map(Value::Object).collect();
             items(&quiet, name).await?.create_many(rows, MutationOptions { emit_events: false }).await.map_err(|e| anyhow!("seeding {name}: {}", e.message))?;
         }
-        let runtime_config = config.clone();
-        let runtime = tokio::task::spawn_blocking(move || HookRuntime::start(&runtime_config)).await?.map_err(|e| anyhow!("can't start the hook runtime: {e}"))?;
-        let bus = SettlingBus::new(runtime.weak_bus());
         // Webhooks listen after the hooks, as on the server; they read the seeded rows now.
         let list = WebhookList::load(&db).await.map_err(|e| anyhow!("can't read directus_webhooks: {}", e.message))?;
-        let webhooks = WebhookBus::new(bus.clone(), list).map_err(|e| anyhow!("can't start webhooks: {}", e.message))?;
-        let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks, tokens, mail, storage, responses: ResponseCache::disabled() };
-        runtime.attach(Host { services: services.clone(), runtime: tokio::runtime::Handle::current(), leases: Arc::new(rectus_core::cluster::memory::Unshared), config: Arc::new(config.clone()) });
+        let webhooks = WebhookBus::new(Arc::new(NoHooks), list).map_err(|e| anyhow!("can't start webhooks: {}", e.message))?;
+        // The services exist before the hooks register, as on the server (`start_with_host`).
+        let (made_tx, made_rx) = std::sync::mpsc::channel();
+        let (runtime_config, host_config, handle) = (config.clone(), Arc::new(config.clone()), tokio::runtime::Handle::current());
+        let host_for = move |hooks: Arc<dyn EventBus>| {
+            let bus = SettlingBus::new(hooks);
+            let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks.wrapping(bus.clone()), tokens, mail, storage, responses: ResponseCache::disabled() };
+            let _ = made_tx.send((bus, services.clone()));
+            Host { services, runtime: handle, leases: Arc::new(rectus_core::cluster::memory::Unshared), config: host_config }
+        };
+        let runtime = tokio::task::spawn_blocking(move || HookRuntime::start_with_host(&runtime_config, host_for)).await?.map_err(|e| anyhow!("can't start the hook runtime: {e}"))?;
+        let (bus, services) = made_rx.recv()?;
         Ok(Sandbox { _dir: dir, config, runtime, bus, services, quiet, outbox })
     }
 

@@ -1,11 +1,20 @@
 //! `AuthenticationService`: login, refresh and logout with sessions in `directus_sessions`, and
-//! the `auth.login` events (spec §2.5). Password logins and SSO logins (`oauth`) share
-//! [`AuthenticationService::authenticate`].
+//! the `auth.login`, `auth.refresh` and `auth.logout` events (spec §2.5). Password logins and SSO
+//! logins (`oauth`) share [`AuthenticationService::authenticate`].
 //!
 //! Decision on `auth.login.before` (spec §9 item 6): listeners get `(payload, ctx)` as in rc.83
 //! (the payload is the request body plus `ip` and `userAgent`), a throw cancels the login with its
 //! error, and return values are ignored as in rc.64 — rc.83 replaced the user record with them,
 //! which broke every login as soon as any listener existed.
+//!
+//! `auth.refresh` and `auth.logout` are in the Directus docs' event table as "coming soon" and no
+//! Directus release emits them; Rectus emits them shaped like `auth.login`'s (decided here):
+//! `.before` with `(payload, ctx)` and `status: 'pending'` before anything changes, where the
+//! payload is `{refresh_token, ip, userAgent}` and `ctx.user` the id of the session's user (null
+//! for an unknown token); a throw refuses the refresh or logout with its exception and the
+//! session stays as it was; return values are ignored. The after-event follows with `success`
+//! or `fail` (refresh: unknown or expired token, inactive user, then 401; logout: no session had
+//! the token, still answered 200 as Directus does).
 
 use sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use serde_json::{json, Map, Value};
@@ -67,7 +76,7 @@ impl AuthenticationService<'_> {
     fn context(&self, event: &str, status: &str, payload: &Value, user: &Value) -> Map<String, Value> {
         let mut ctx = Map::new();
         ctx.insert("event".into(), json!(event));
-        ctx.insert("action".into(), json!("login"));
+        ctx.insert("action".into(), json!(event.split('.').nth(1).unwrap_or_default()));
         ctx.insert("payload".into(), payload.clone());
         ctx.insert("accountability".into(), self.accountability_json());
         ctx.insert("status".into(), json!(status));
@@ -76,8 +85,25 @@ impl AuthenticationService<'_> {
     }
 
     fn after(&self, status: &str, payload: &Value, user: &Value) {
-        let ctx = self.context("auth.login", status, payload, user);
-        self.services.bus.emit_after("auth.login", EventArgs::with_input(payload.clone(), ctx));
+        self.emit_after("auth.login", status, payload, user);
+    }
+
+    fn emit_after(&self, event: &str, status: &str, payload: &Value, user: &Value) {
+        let ctx = self.context(event, status, payload, user);
+        self.services.bus.emit_after(event, EventArgs::with_input(payload.clone(), ctx));
+    }
+
+    /// `auth.<action>.before` with `status: 'pending'`; its error refuses the action.
+    async fn emit_before(&self, event: &str, payload: &Value, user: &Value) -> Result<(), ApiError> {
+        // Hooks read `ctx.schema`: make sure it is loaded before the first event.
+        self.services.schema.get().await?;
+        let ctx = self.context(event, "pending", payload, user);
+        self.services.bus.emit_before(event, EventArgs::with_input(payload.clone(), ctx)).await.map(|_| ())
+    }
+
+    /// The payload of the refresh and logout events.
+    fn session_payload(&self, token: &str) -> Value {
+        json!({ "refresh_token": token, "ip": self.accountability.ip, "userAgent": self.accountability.user_agent })
     }
 
     /// `POST /auth/login`: checks the body, then [`authenticate`](Self::authenticate)s with the
@@ -171,31 +197,61 @@ impl AuthenticationService<'_> {
         Ok(LoginResult { access_token: tokens::sign_access_token(&self.config.secret, user, ttl)?, expires_ms: ttl, refresh_token: refresh, user: user.to_string() })
     }
 
-    /// Exchanges a refresh token for new tokens, rotating the refresh token.
-    pub async fn refresh(&self, token: &str) -> Result<LoginResult, ApiError> {
+    /// The session with this refresh token: its user, expiry and the user's status.
+    async fn session(&self, token: &str) -> Result<Option<Map<String, Value>>, ApiError> {
         let (s, u) = (Alias::new("s"), Alias::new("u"));
         let query = Query::select()
             .column((s.clone(), Alias::new("user")))
             .column((s.clone(), Alias::new("expires")))
+            .column((u.clone(), Alias::new("status")))
             .from_as(Alias::new("directus_sessions"), s.clone())
-            .join_as(sea_query::JoinType::InnerJoin, Alias::new("directus_users"), u.clone(), Expr::col((u.clone(), Alias::new("id"))).equals((s.clone(), Alias::new("user"))))
-            .and_where(Expr::col((s.clone(), Alias::new("token"))).eq(token))
-            .and_where(Expr::col((u, Alias::new("status"))).eq("active"))
+            .join_as(sea_query::JoinType::LeftJoin, Alias::new("directus_users"), u.clone(), Expr::col((u, Alias::new("id"))).equals((s.clone(), Alias::new("user"))))
+            .and_where(Expr::col((s, Alias::new("token"))).eq(token))
             .limit(1)
             .to_owned();
-        let row = self.services.db.run(&query).await?.rows.into_iter().next().ok_or_else(invalid_credentials)?;
-        let expired = row.get("expires").and_then(|e| crate::db::bind::parse_datetime(e)).is_none_or(|e| e < chrono::Utc::now());
-        self.logout(token).await?;
-        if expired {
-            return Err(invalid_credentials());
-        }
-        let user = row.get("user").and_then(Value::as_str).unwrap_or_default().to_string();
-        self.issue(&user).await
+        Ok(self.services.db.run(&query).await?.rows.into_iter().next())
     }
 
+    /// Exchanges a refresh token for new tokens, rotating the refresh token; `auth.refresh.before`
+    /// and `auth.refresh` around it.
+    pub async fn refresh(&self, token: &str) -> Result<LoginResult, ApiError> {
+        let payload = self.session_payload(token);
+        let session = self.session(token).await?;
+        let user = session.as_ref().and_then(|s| s.get("user")).cloned().unwrap_or(Value::Null);
+        self.emit_before("auth.refresh.before", &payload, &user).await?;
+        let fail = || {
+            self.emit_after("auth.refresh", "fail", &payload, &user);
+            Err(invalid_credentials())
+        };
+        let Some(session) = session else { return fail() };
+        let expired = session.get("expires").and_then(crate::db::bind::parse_datetime).is_none_or(|e| e < chrono::Utc::now());
+        if expired {
+            self.delete_session(token).await?;
+            return fail();
+        }
+        if session.get("status").and_then(Value::as_str) != Some("active") {
+            return fail();
+        }
+        self.delete_session(token).await?;
+        let result = self.issue(user.as_str().unwrap_or_default()).await?;
+        self.emit_after("auth.refresh", "success", &payload, &user);
+        Ok(result)
+    }
+
+    /// Ends the session with this refresh token; `auth.logout.before` and `auth.logout` around it
+    /// (`fail` when no session had the token, which is still no error, as in Directus).
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
-        let delete = Query::delete().from_table(Alias::new("directus_sessions")).and_where(Expr::col(Alias::new("token")).eq(token)).to_owned();
-        self.services.db.run(&delete).await?;
+        let payload = self.session_payload(token);
+        let user = self.session(token).await?.and_then(|s| s.get("user").cloned()).unwrap_or(Value::Null);
+        self.emit_before("auth.logout.before", &payload, &user).await?;
+        let ended = self.delete_session(token).await?;
+        self.emit_after("auth.logout", if ended { "success" } else { "fail" }, &payload, &user);
         Ok(())
+    }
+
+    /// Deletes the session row; whether there was one.
+    async fn delete_session(&self, token: &str) -> Result<bool, ApiError> {
+        let delete = Query::delete().from_table(Alias::new("directus_sessions")).and_where(Expr::col(Alias::new("token")).eq(token)).to_owned();
+        Ok(self.services.db.run(&delete).await?.rows_affected > 0)
     }
 }

@@ -130,6 +130,10 @@ impl Config {
             max_heap_bytes: size("HOOKS_MAX_HEAP", 128 * 1024 * 1024)?,
             max_depth: number("HOOKS_MAX_DEPTH", 8)? as u32,
         };
+        // Read by the hook runtime from `env` (crates/hooks/src/node/child_process.rs).
+        if text("HOOKS_CHILD_PROCESS").is_some() && env.bool("HOOKS_CHILD_PROCESS").is_none() {
+            return Err(ConfigError::invalid("HOOKS_CHILD_PROCESS", "must be true or false"));
+        }
         let log_style = text("LOG_STYLE").unwrap_or_else(|| "pretty".into());
         if !matches!(log_style.as_str(), "pretty" | "raw") {
             return Err(ConfigError::invalid("LOG_STYLE", format!("\"{log_style}\" must be pretty or raw")));
@@ -282,6 +286,9 @@ mod tests {
         assert_eq!(err.variable, "PORT");
         let err = Config::from_env(Env::from_pairs([("DB_CLIENT", "oracledb")]), Path::new("/tmp")).unwrap_err();
         assert_eq!(err.variable, "DB_CLIENT");
+        let err = Config::from_env(Env::from_pairs([("HOOKS_CHILD_PROCESS", "sometimes")]), Path::new("/tmp")).unwrap_err();
+        assert_eq!(err.variable, "HOOKS_CHILD_PROCESS");
+        assert!(Config::from_env(Env::from_pairs([("HOOKS_CHILD_PROCESS", "false")]), Path::new("/tmp")).is_ok());
     }
 
     #[test]

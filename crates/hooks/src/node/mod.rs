@@ -1,6 +1,7 @@
 //! The Rust half of the Node built-ins (`js-runtime/node/`): ops for what JS can't do itself —
-//! hashing and randomness, the file system, outbound HTTP, TCP and TLS sockets, DNS and URL
-//! parsing.
+//! hashing and randomness, the file system, outbound HTTP, TCP and TLS sockets, DNS, URL
+//! parsing and child processes — and of the native npm packages hooks use, `sharp` (images)
+//! and `argon2`, built in for when a hook's own copy is missing or its addon can't load.
 //!
 //! Why not Deno's own Node layer (`deno_node` through `deno_runtime`): on QuickJS there is no V8
 //! snapshot, so its polyfills would be read at run time from the cargo registry (the binary would
@@ -43,10 +44,13 @@
 //! failure becomes a JS error whose message starts with a Node error code (`ECONNREFUSED: ...`),
 //! which the JS side turns into `err.code`.
 
+pub mod argon2;
+pub mod child_process;
 pub mod crypto;
 pub mod fs;
 pub mod http;
 pub mod net;
+pub mod sharp;
 pub mod tls;
 pub mod url;
 
@@ -58,12 +62,13 @@ use std::collections::HashMap;
 /// The parts of the bundle built by `build.rs` from `js-runtime/node`, by name, sorted.
 const NODE_PARTS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/node_parts.rs"));
 
-/// Open HTTP response bodies and sockets of one isolate, by the id JS holds.
+/// Open HTTP response bodies, sockets and child processes of one isolate, by the id JS holds.
 #[derive(Default)]
 pub struct Resources {
     next: u32,
     pub(crate) bodies: HashMap<u32, http::Body>,
     pub(crate) sockets: HashMap<u32, net::Socket>,
+    pub(crate) children: HashMap<u32, child_process::Process>,
 }
 
 impl Resources {
@@ -85,15 +90,21 @@ pub(crate) fn errno_code(e: &std::io::Error) -> &'static str {
         Some(1) => "EPERM",
         Some(2) => "ENOENT",
         Some(5) => "EIO",
+        Some(7) => "E2BIG",
+        Some(8) => "ENOEXEC",
         Some(9) => "EBADF",
+        Some(10) => "ECHILD",
         Some(11) => "EAGAIN",
+        Some(12) => "ENOMEM",
         Some(13) => "EACCES",
+        Some(16) => "EBUSY",
         Some(17) => "EEXIST",
         Some(18) => "EXDEV",
         Some(20) => "ENOTDIR",
         Some(21) => "EISDIR",
         Some(22) => "EINVAL",
         Some(24) => "EMFILE",
+        Some(26) => "ETXTBSY",
         Some(28) => "ENOSPC",
         Some(30) => "EROFS",
         Some(32) => "EPIPE",
@@ -197,6 +208,18 @@ deno_core::extension!(
         url::op_node_url_serialize_query,
         url::op_node_domain_to_ascii,
         url::op_node_domain_to_unicode,
+        sharp::op_sharp_pipeline,
+        sharp::op_sharp_metadata,
+        argon2::op_argon2_hash,
+        child_process::op_node_spawn,
+        child_process::op_node_child_read,
+        child_process::op_node_child_write,
+        child_process::op_node_child_end_stdin,
+        child_process::op_node_child_wait,
+        child_process::op_node_child_kill,
+        child_process::op_node_child_close,
+        child_process::op_node_spawn_sync,
+        child_process::op_node_child_processes_enabled,
     ],
     state = |state| state.put(Resources::default()),
 );
