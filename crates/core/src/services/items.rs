@@ -499,7 +499,10 @@ impl ItemsService {
                 let deep = relations::deep_for(query.deep.as_ref(), &field);
                 let relation = relations::relation_of(&self.schema, &self.collection, &field);
                 if !permissions::reads_related(&self.services.db, self.accountability.as_ref(), relation.as_ref()).await? {
-                    rows.iter_mut().for_each(|row| drop(row.remove(&field)));
+                    // The key stays where the field is also asked for as it is (`*`, `author`).
+                    if !query.fields.is_empty() && !query.fields.iter().any(|f| f == "*" || *f == field) {
+                        rows.iter_mut().for_each(|row| drop(row.remove(&field)));
+                    }
                     continue;
                 }
                 match relation {

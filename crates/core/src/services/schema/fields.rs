@@ -22,17 +22,22 @@ impl FieldsService {
         FieldsService { ctx }
     }
 
-    /// Every field, or the fields of one collection (403 when it doesn't exist), in column
-    /// order with alias fields last. A field's meta is its stored `directus_fields` row, else its
-    /// built-in row (system collections); built-in alias fields (`directus_roles.users`,
-    /// dividers) are listed like stored ones. An alias field's `type` is its first `special`, as
-    /// Directus's list answers it.
+    /// Every field, or the fields of one collection (403 when it doesn't exist or the caller may
+    /// not read it), in column order with alias fields last. A field's meta is its stored
+    /// `directus_fields` row, else its built-in row (system collections); built-in alias fields
+    /// (`directus_roles.users`, dividers) are listed like stored ones. An alias field's `type` is
+    /// its first `special`, as Directus's list answers it.
     pub async fn read_all(&self, collection: Option<&str>) -> Result<Vec<Value>, ApiError> {
         let schema = self.ctx.schema().await?;
         if let Some(c) = collection {
             schema.collection(c).ok_or_else(ApiError::forbidden)?;
         }
         let readable = self.ctx.readable().await?;
+        if let (Some(c), Some(readable)) = (collection, &readable) {
+            if !readable.contains_key(c) {
+                return Err(ApiError::forbidden());
+            }
+        }
         let tables = introspect::tables(&self.ctx.services.db).await?;
         let foreign_keys = introspect::foreign_keys(&self.ctx.services.db).await?;
         let stored = self.meta_rows(&schema).await?;
