@@ -27,6 +27,16 @@
 //!   `alter()` would reset them.
 //! - The schema cache is invalidated after every change, also a failed one (its DDL may have
 //!   run), so `/items` and hooks' `getSchema()` see the new state at once.
+//! - System collections, fields and relations are served with rc.83's built-in meta
+//!   (`crate::schema::system_data`) unless a stored row takes its place. `/relations` lists every
+//!   foreign key, system tables' included, as rc.83 does.
+//! - Deviations from rc.83 there: the first stored row of a system field or relation (`PATCH`)
+//!   starts from the built-in meta instead of the body alone, so a system form keeps its
+//!   interface; a field or relation with both a stored and a built-in row is listed once;
+//!   `/relations/:collection/:field` answers system relations too (rc.83 only stored rows);
+//!   `/fields/:c/:f` of an alias gives the same `type` as the list (its first `special`, where
+//!   rc.83 says `alias`); the app-access rows appended to `/permissions` are filtered by the
+//!   query's `filter` (rc.83 appends all of them).
 
 pub mod collections;
 mod ddl;
