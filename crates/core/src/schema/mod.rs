@@ -16,6 +16,9 @@ use crate::db::{Database, DbError};
 pub use introspect::{Column, ForeignKey};
 pub use types::relation_from_row;
 
+/// The fields of a collection by name.
+pub type Fields = indexmap::IndexMap<String, FieldOverview>;
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SchemaOverview {
     pub collections: BTreeMap<String, CollectionOverview>,
@@ -32,7 +35,9 @@ pub struct CollectionOverview {
     pub sort_field: Option<String>,
     pub note: Option<String>,
     pub accountability: Option<String>,
-    pub fields: BTreeMap<String, FieldOverview>,
+    /// In column order, then alias fields in the order their rows are applied, as Directus's
+    /// `getSchema` lists them (and so `*` answers them).
+    pub fields: Fields,
 }
 
 #[derive(Debug, Clone, Serialize)]
