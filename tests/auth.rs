@@ -310,8 +310,9 @@ async fn permission_matrix(engine: Engine) {
     assert_eq!(status, 200, "{engine:?}");
     assert_eq!(db.count("posts", "1 = 1").await, 2, "{engine:?}");
 
+    // As rc.83: a relation into a collection the role can't read is left out, not refused.
     let (status, body) = server.send("me-token", "GET", "/items/posts?fields=title,author.name&sort=id", None).await;
-    assert_eq!(status, 403, "{engine:?}: no read permission on authors: {body}");
+    assert_eq!((status, body["data"].clone()), (200, json!([{ "title": "batch" }, { "title": "theirs" }])), "{engine:?}: no read permission on authors");
     let (status, body) = server.send("me-token", "GET", "/items/posts?fields=title,author&sort=id", None).await;
     assert_eq!((status, body["data"].clone()), (200, json!([{ "title": "batch", "author": 1 }, { "title": "theirs", "author": 1 }])), "{engine:?}: the key itself is a field of posts");
 

@@ -189,7 +189,8 @@ async fn changes_reach_other_instances(extra: &[(&str, &str)]) {
     let took = b.within_a_second("POST", "/items/articles", Some(json!({ "title": "t", "body": "new field" })), &admin, 200).await;
     eprintln!("{extra:?}: new field usable on B after {took:?}");
 
-    let role = a.ok("POST", "/roles", Some(json!({ "name": "Reader" })), &admin).await["data"]["id"].as_str().unwrap().to_string();
+    // Without app access, which would let it read its own user.
+    let role = a.ok("POST", "/roles", Some(json!({ "name": "Reader", "app_access": false })), &admin).await["data"]["id"].as_str().unwrap().to_string();
     let user = a.ok("POST", "/users", Some(json!({ "email": "reader@example.com", "password": "s3cret!", "role": role })), &admin).await;
     let user = user["data"]["id"].as_str().unwrap().to_string();
     let (_, login) = json(servers[1].client.post(servers[1].url("/auth/login")).json(&json!({ "email": "reader@example.com", "password": "s3cret!" })).send().await.unwrap()).await;

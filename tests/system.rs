@@ -23,7 +23,8 @@ async fn roles_users_settings_and_activity() {
         async move { json(req.send().await.unwrap()).await }
     };
 
-    let (status, body) = send("POST", "/roles", Some(json!({ "name": "Editor", "icon": "edit" })), &token).await;
+    // Without app access, so no built-in permission lets its users read even themselves.
+    let (status, body) = send("POST", "/roles", Some(json!({ "name": "Editor", "icon": "edit", "app_access": false })), &token).await;
     assert_eq!(status, 200, "{body}");
     let role = body["data"]["id"].as_str().unwrap().to_string();
     assert_eq!(role.len(), 36, "uuid primary key generated");

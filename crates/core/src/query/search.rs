@@ -76,8 +76,8 @@ mod tests {
     #[test]
     fn numbers_match_numeric_fields() {
         let (lite, pg, values) = where_clause("42", "comments");
-        assert_eq!(lite, r#""comments"."article" = 42 OR "comments"."id" = 42 OR LOWER("comments"."text") LIKE LOWER('%42%')"#);
-        assert_eq!(pg, r#""comments"."article" = $1 OR "comments"."id" = $2 OR LOWER("comments"."text") LIKE LOWER($3)"#);
+        assert_eq!(lite, r#""comments"."id" = 42 OR "comments"."article" = 42 OR LOWER("comments"."text") LIKE LOWER('%42%')"#);
+        assert_eq!(pg, r#""comments"."id" = $1 OR "comments"."article" = $2 OR LOWER("comments"."text") LIKE LOWER($3)"#);
         assert_eq!(values, vec![V::from(42i64), V::from(42i64), V::from("%42%")]);
     }
 
@@ -86,9 +86,9 @@ mod tests {
         let (_, pg, values) = where_clause("4.5", "articles");
         assert_eq!(
             pg,
-            r#"LOWER("articles"."body") LIKE LOWER($1) OR "articles"."price" = $2 OR "articles"."rating" = $3 OR LOWER("articles"."status") LIKE LOWER($4) OR LOWER("articles"."title") LIKE LOWER($5)"#
+            r#"LOWER("articles"."title") LIKE LOWER($1) OR LOWER("articles"."body") LIKE LOWER($2) OR LOWER("articles"."status") LIKE LOWER($3) OR "articles"."rating" = $4 OR "articles"."price" = $5"#
         );
-        assert_eq!(values[1], V::from(4.5f64));
+        assert_eq!(values[3], V::from(4.5f64));
     }
 
     #[test]
@@ -96,7 +96,7 @@ mod tests {
         let (_, pg, values) = where_clause("A1B2C3D4-0000-4000-8000-000000000001", "articles");
         assert_eq!(
             pg,
-            r#"LOWER("articles"."body") LIKE LOWER($1) OR LOWER("articles"."status") LIKE LOWER($2) OR LOWER("articles"."title") LIKE LOWER($3) OR "articles"."token" = $4"#
+            r#"LOWER("articles"."title") LIKE LOWER($1) OR LOWER("articles"."body") LIKE LOWER($2) OR LOWER("articles"."status") LIKE LOWER($3) OR "articles"."token" = $4"#
         );
         assert_eq!(values[3], V::from("a1b2c3d4-0000-4000-8000-000000000001"));
         assert!(is_uuid("017f22e2-79b0-7cc3-98c4-dc0c0c07398f"));

@@ -4,7 +4,6 @@
 use futures_util::FutureExt;
 use sea_query::{Alias, Condition, Order, Query as SqlQuery};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 use super::{compile_filter, compile_search, parse_query_string, sanitize, FilterContext};
 use crate::config::{DbClient, DbConfig};
@@ -12,7 +11,7 @@ use crate::db::Database;
 use crate::schema::{CollectionOverview, FieldOverview, SchemaOverview};
 
 fn collection(name: &str, fields: &[(&str, &str)]) -> (String, CollectionOverview) {
-    let fields: BTreeMap<String, FieldOverview> = fields.iter().map(|(f, kind)| (f.to_string(), FieldOverview::of_type(f, kind))).collect();
+    let fields: crate::schema::Fields = fields.iter().map(|(f, kind)| (f.to_string(), FieldOverview::of_type(f, kind))).collect();
     let overview = CollectionOverview {
         collection: name.to_string(),
         primary: "id".to_string(),

@@ -3,17 +3,21 @@
 //! metadata of the system tables. Serialises to the exact shape hooks get from `getSchema()`.
 
 pub mod introspect;
-mod system_meta;
+pub mod relations;
+pub mod system_data;
 mod types;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::db::{Database, DbError};
 pub use introspect::{Column, ForeignKey};
 pub use types::relation_from_row;
+
+/// The fields of a collection by name.
+pub type Fields = indexmap::IndexMap<String, FieldOverview>;
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SchemaOverview {
@@ -31,7 +35,9 @@ pub struct CollectionOverview {
     pub sort_field: Option<String>,
     pub note: Option<String>,
     pub accountability: Option<String>,
-    pub fields: BTreeMap<String, FieldOverview>,
+    /// In column order, then alias fields in the order their rows are applied, as Directus's
+    /// `getSchema` lists them (and so `*` answers them).
+    pub fields: Fields,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,12 +97,17 @@ impl FieldOverview {
 }
 
 impl SchemaOverview {
-    /// Reads the schema from the live database.
+    /// Reads the schema from the live database, merged with the built-in system data as rc.83's
+    /// `getSchema` merges it: a stored `directus_collections` row wins over the built-in one;
+    /// field rows apply stored first, then built-in (the built-in `special` wins); relations are
+    /// the foreign keys and rows stitched as `/relations` serves them.
     pub async fn read(db: &Database) -> Result<SchemaOverview, DbError> {
         let tables = introspect::tables(db).await?;
         let collection_rows = db.query("SELECT * FROM directus_collections", &[]).await?.rows;
         let field_rows = db.query("SELECT * FROM directus_fields ORDER BY id", &[]).await?.rows;
         let relation_rows = db.query("SELECT * FROM directus_relations ORDER BY id", &[]).await?.rows;
+        let foreign_keys = introspect::foreign_keys(db).await?;
+        let system = system_data::get();
 
         let mut collections = BTreeMap::new();
         for (table, columns) in tables {
@@ -104,61 +115,54 @@ impl SchemaOverview {
                 tracing::warn!("Collection \"{table}\" doesn't have a primary key column and will be ignored");
                 continue;
             };
-            let system = table.starts_with("directus_");
-            let meta = collection_rows.iter().find(|r| r.get("collection").and_then(Value::as_str) == Some(table.as_str()));
-            let builtin = system_meta::collection(&table);
-            let text = |row: Option<&Map<String, Value>>, key: &str| row.and_then(|r| r.get(key)).and_then(Value::as_str).map(str::to_string);
-            let mut fields = BTreeMap::new();
-            for column in &columns {
-                let special: Vec<String> = system_meta::field_special(&table, &column.name).iter().map(|s| s.to_string()).collect();
-                fields.insert(column.name.clone(), types::field_from_column(column, special, None));
-            }
-            let mut overview = CollectionOverview {
+            let meta = collection_rows
+                .iter()
+                .find(|r| r.get("collection").and_then(Value::as_str) == Some(table.as_str()))
+                .or_else(|| system.collection(&table));
+            let text = |key: &str| meta.and_then(|r| r.get(key)).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+            let fields = columns.iter().map(|column| (column.name.clone(), types::field_from_column(column, vec![], None))).collect();
+            let overview = CollectionOverview {
                 collection: table.clone(),
                 primary,
-                singleton: builtin.map(|b| b.singleton).unwrap_or(false) || meta.and_then(|m| m.get("singleton")).map(truthy).unwrap_or(false),
-                sort_field: text(meta, "sort_field"),
-                note: text(meta, "note"),
-                accountability: match meta.and_then(|m| m.get("accountability")) {
-                    Some(Value::Null) => None,
-                    Some(Value::String(s)) => Some(s.clone()),
+                singleton: meta.and_then(|m| m.get("singleton")).is_some_and(truthy),
+                sort_field: text("sort_field"),
+                note: text("note"),
+                accountability: match meta.map(|m| m.get("accountability")) {
+                    Some(Some(Value::Null)) => None,
+                    Some(Some(Value::String(s))) => Some(s.clone()),
+                    // Built-in rows without the key: these tables are only written without
+                    // accountability (activity of activity would never end).
+                    Some(None) if UNTRACKED.contains(&table.as_str()) => None,
                     _ => Some("all".to_string()),
                 },
                 fields,
             };
-            if system && meta.is_none() {
-                overview.accountability = builtin.and_then(|b| b.accountability).map(str::to_string);
-            }
             collections.insert(table, overview);
         }
 
-        for row in &field_rows {
+        for row in field_rows.iter().chain(system.fields()) {
             let (Some(collection), Some(field)) = (row.get("collection").and_then(Value::as_str), row.get("field").and_then(Value::as_str)) else {
                 continue;
             };
-            let special: Vec<String> = row
-                .get("special")
-                .and_then(Value::as_str)
-                .map(|s| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
-                .unwrap_or_default();
+            let special = system_data::special_list(row);
             if special.iter().any(|s| s == "no-data") {
                 continue;
             }
             let Some(overview) = collections.get_mut(collection) else { continue };
             let note = row.get("note").and_then(Value::as_str).map(str::to_string);
             match overview.fields.get_mut(field) {
-                Some(existing) => {
+                Some(existing) if !existing.alias => {
                     existing.kind = types::directus_type(existing.db_type.as_deref().unwrap_or(""), &special, existing.kind.as_str());
                     existing.special = special;
                     existing.note = note;
                 }
-                None => {
+                _ => {
                     overview.fields.insert(field.to_string(), types::alias_field(field, special, note));
                 }
             }
         }
 
-        let relations = relation_rows.into_iter().map(types::relation_from_row).collect();
+        let relations = relations::stitch(relation_rows, &foreign_keys);
         Ok(SchemaOverview { collections, relations, permissions: vec![] })
     }
 
@@ -167,6 +171,9 @@ impl SchemaOverview {
     }
 
 }
+
+/// System tables written only without accountability: no activity is recorded for them.
+const UNTRACKED: &[&str] = &["directus_activity", "directus_revisions", "directus_sessions", "directus_migrations"];
 
 fn truthy(v: &Value) -> bool {
     match v {

@@ -497,7 +497,15 @@ impl ItemsService {
             let collection = self.overview()?;
             for (field, nested) in relations::nested(&query.fields, collection, &self.schema) {
                 let deep = relations::deep_for(query.deep.as_ref(), &field);
-                match relations::relation_of(&self.schema, &self.collection, &field) {
+                let relation = relations::relation_of(&self.schema, &self.collection, &field);
+                if !permissions::reads_related(&self.services.db, self.accountability.as_ref(), relation.as_ref()).await? {
+                    // The key stays where the field is also asked for as it is (`*`, `author`).
+                    if !query.fields.is_empty() && !query.fields.iter().any(|f| f == "*" || *f == field) {
+                        rows.iter_mut().for_each(|row| drop(row.remove(&field)));
+                    }
+                    continue;
+                }
+                match relation {
                     Some(Relation::ManyToOne { related }) => {
                         let keys = distinct(rows.iter().filter_map(|r| r.get(&field)).filter(|v| !v.is_null()));
                         if keys.is_empty() {
@@ -597,7 +605,8 @@ impl ItemsService {
     pub async fn read_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
         let permission = self.permission("read").await?;
         let select = self.select(query, None, permission.as_ref())?;
-        self.fetch(&select, query, permission.as_ref()).await
+        let rows = self.fetch(&select, query, permission.as_ref()).await?;
+        Ok(if self.collection == "directus_permissions" { permissions::with_app_access_rows(rows, self.accountability.as_ref(), query.filter.as_ref()) } else { rows })
     }
 
     fn pk_condition(&self, keys: &[Value]) -> Result<Condition, ApiError> {

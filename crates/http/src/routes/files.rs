@@ -91,6 +91,10 @@ async fn upload(state: &AppState, files: &FilesService, req: Request, existing: 
             data.insert("title".into(), Value::String(format_title(&stem)));
         }
         let mime = field.content_type().unwrap_or("application/octet-stream").to_string();
+        // As Directus's upload handler: the uploader, for new and replaced files alike.
+        if let Some(user) = files.user() {
+            data.insert("uploaded_by".into(), Value::String(user.to_string()));
+        }
         data.insert("filename_download".into(), Value::String(filename));
         data.insert("type".into(), Value::String(mime));
         if !data.get("storage").is_some_and(Value::is_string) {

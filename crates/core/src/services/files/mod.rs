@@ -83,6 +83,11 @@ impl FilesService {
         ItemsService::new(COLLECTION, self.services.clone(), self.schema.clone(), self.accountability.clone()).at_depth(self.depth)
     }
 
+    /// The user the service acts for, if any.
+    pub fn user(&self) -> Option<&str> {
+        self.accountability.as_ref().and_then(|a| a.user.as_deref())
+    }
+
     fn sudo(&self) -> ItemsService {
         ItemsService::new(COLLECTION, self.services.clone(), self.schema.clone(), None).at_depth(self.depth)
     }

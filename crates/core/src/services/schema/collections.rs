@@ -8,6 +8,7 @@ use super::ddl::{self, ColumnSpec};
 use super::fields::{field_type, meta_row, FieldsService};
 use super::{as_object, optional_object, required_str, SchemaContext};
 use crate::query::Query;
+use crate::schema::system_data;
 use crate::services::MutationOptions;
 use crate::ApiError;
 
@@ -27,25 +28,37 @@ impl CollectionsService {
         CollectionsService { ctx }
     }
 
-    /// Every collection the caller may read.
+    /// Every collection the caller may read, with its stored meta row or, for a system
+    /// collection without one, its built-in meta.
     pub async fn read_all(&self) -> Result<Vec<Value>, ApiError> {
         let schema = self.ctx.schema().await?;
         let query = Query { limit: Some(-1), ..Default::default() };
         let metas = self.ctx.items("directus_collections", schema.clone(), false).read_by_query(&query).await?;
         let readable = self.ctx.readable().await?;
+        let builtin = system_data::get();
         Ok(schema
             .collections
             .keys()
             .filter(|name| readable.as_ref().is_none_or(|r| r.contains_key(*name)))
             .map(|name| {
-                let meta = metas.iter().find(|m| m.get("collection").and_then(Value::as_str) == Some(name)).cloned();
+                let meta = metas
+                    .iter()
+                    .find(|m| m.get("collection").and_then(Value::as_str) == Some(name))
+                    .cloned()
+                    .or_else(|| builtin.collection(name).cloned().map(Value::Object));
                 json!({ "collection": name, "meta": meta, "schema": { "name": name, "comment": null } })
             })
             .collect())
     }
 
-    /// One collection, or `None` when it doesn't exist (Directus answers `{data: null}`).
+    /// One collection, or `None` when it doesn't exist (Directus answers `{data: null}`); 403
+    /// when the caller may not read it.
     pub async fn read_one(&self, collection: &str) -> Result<Option<Value>, ApiError> {
+        if let Some(readable) = self.ctx.readable().await? {
+            if !readable.contains_key(collection) {
+                return Err(ApiError::forbidden());
+            }
+        }
         Ok(self.read_all().await?.into_iter().find(|c| c.get("collection").and_then(Value::as_str) == Some(collection)))
     }
 

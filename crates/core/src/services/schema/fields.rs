@@ -9,7 +9,7 @@ use super::relations::RelationsService;
 use super::{as_object, optional_object, required_str, SchemaContext};
 use crate::query::Query;
 use crate::schema::introspect::{self, Column, ForeignKey};
-use crate::schema::SchemaOverview;
+use crate::schema::{system_data, SchemaOverview};
 use crate::services::MutationOptions;
 use crate::ApiError;
 
@@ -22,17 +22,26 @@ impl FieldsService {
         FieldsService { ctx }
     }
 
-    /// Every field, or the fields of one collection (403 when it doesn't exist), in column
-    /// order with alias fields last.
+    /// Every field, or the fields of one collection (403 when it doesn't exist or the caller may
+    /// not read it), in column order with alias fields last. A field's meta is its stored
+    /// `directus_fields` row, else its built-in row (system collections); built-in alias fields
+    /// (`directus_roles.users`, dividers) are listed like stored ones. An alias field's `type` is
+    /// its first `special`, as Directus's list answers it.
     pub async fn read_all(&self, collection: Option<&str>) -> Result<Vec<Value>, ApiError> {
         let schema = self.ctx.schema().await?;
         if let Some(c) = collection {
             schema.collection(c).ok_or_else(ApiError::forbidden)?;
         }
         let readable = self.ctx.readable().await?;
+        if let (Some(c), Some(readable)) = (collection, &readable) {
+            if !readable.contains_key(c) {
+                return Err(ApiError::forbidden());
+            }
+        }
         let tables = introspect::tables(&self.ctx.services.db).await?;
         let foreign_keys = introspect::foreign_keys(&self.ctx.services.db).await?;
-        let metas = self.meta_rows(&schema).await?;
+        let stored = self.meta_rows(&schema).await?;
+        let builtin = system_data::get();
         let mut out = vec![];
         for (name, overview) in &schema.collections {
             if collection.is_some_and(|c| c != name) {
@@ -46,7 +55,15 @@ impl FieldsService {
                 },
             };
             let visible = |field: &str| allowed.as_ref().is_none_or(|a| a.iter().any(|f| f == field));
-            let meta_of = |field: &str| metas.iter().find(|m| m.get("collection").and_then(Value::as_str) == Some(name) && m.get("field").and_then(Value::as_str) == Some(field));
+            let of_collection = |m: &&Map<String, Value>| m.get("collection").and_then(Value::as_str) == Some(name);
+            let metas: Vec<&Map<String, Value>> = stored.iter().filter(of_collection).collect();
+            let builtins: Vec<&Map<String, Value>> = builtin
+                .fields()
+                .iter()
+                .filter(of_collection)
+                .filter(|b| !metas.iter().any(|m| m.get("field") == b.get("field")))
+                .collect();
+            let meta_of = |field: &str| metas.iter().chain(&builtins).find(|m| m.get("field").and_then(Value::as_str) == Some(field)).map(|m| Value::Object((*m).clone()));
             let columns = tables.get(name).map(Vec::as_slice).unwrap_or_default();
             for column in columns {
                 if visible(&column.name) {
@@ -55,12 +72,15 @@ impl FieldsService {
                     out.push(field_json(name, &column.name, &kind, Some(column_schema(name, column, fk, &schema)), meta_of(&column.name)));
                 }
             }
-            for meta in metas.iter().filter(|m| m.get("collection").and_then(Value::as_str) == Some(name)) {
+            let is_alias = |m: &Map<String, Value>| system_data::special_list(m).iter().any(|s| ddl::is_alias(s));
+            // Stored rows without a column are alias fields (also `no-data` ones, which the
+            // SchemaOverview leaves out); built-in ones only when their `special` says so.
+            let aliases = metas.iter().copied().chain(builtins.iter().copied().filter(|m| is_alias(m)));
+            for meta in aliases {
                 let Some(field) = meta.get("field").and_then(Value::as_str) else { continue };
-                // Meta rows without a column are alias fields (also `no-data` ones, which the
-                // SchemaOverview leaves out).
                 if visible(field) && !columns.iter().any(|c| c.name == field) {
-                    out.push(field_json(name, field, "alias", None, Some(meta)));
+                    let kind = system_data::special_list(meta).into_iter().next().unwrap_or_else(|| "alias".into());
+                    out.push(field_json(name, field, &kind, None, Some(Value::Object(meta.clone()))));
                 }
             }
         }
@@ -124,7 +144,8 @@ impl FieldsService {
         let overview = schema.collection(collection).ok_or_else(ApiError::forbidden)?;
         let existing = overview.field(field).cloned();
         let meta_id = self.meta_id(collection, field).await?;
-        if existing.is_none() && meta_id.is_none() {
+        let builtin = system_data::get().field(collection, field);
+        if existing.is_none() && meta_id.is_none() && builtin.is_none() {
             return Err(ApiError::forbidden());
         }
         let body = as_object(body)?;
@@ -142,10 +163,16 @@ impl FieldsService {
             }
             if let Some(meta) = meta {
                 let items = self.ctx.items("directus_fields", schema.clone(), true);
-                let row = meta_row(meta, collection, field);
                 match &meta_id {
-                    Some(id) => items.update_one(id.clone(), row, MutationOptions::default()).await?,
-                    None => items.create_one(row, MutationOptions::default()).await?,
+                    Some(id) => items.update_one(id.clone(), meta_row(meta, collection, field), MutationOptions::default()).await?,
+                    // The first stored row of a system field starts from its built-in meta, so
+                    // what the body leaves out keeps its built-in value.
+                    None => {
+                        let mut row = builtin.cloned().unwrap_or_default();
+                        row.remove("system");
+                        row.extend(meta.clone());
+                        items.create_one(meta_row(&row, collection, field), MutationOptions::default()).await?
+                    }
                 };
             }
             Ok::<_, ApiError>(())
@@ -244,13 +271,13 @@ pub(super) fn meta_row(meta: &Map<String, Value>, collection: &str, field: &str)
     Value::Object(row)
 }
 
-fn field_json(collection: &str, field: &str, kind: &str, schema: Option<Value>, meta: Option<&Map<String, Value>>) -> Value {
+fn field_json(collection: &str, field: &str, kind: &str, schema: Option<Value>, meta: Option<Value>) -> Value {
     json!({
         "collection": collection,
         "field": field,
         "type": kind,
         "schema": schema,
-        "meta": meta.cloned().map(Value::Object),
+        "meta": meta,
     })
 }
 

@@ -27,13 +27,22 @@
 //!   `alter()` would reset them.
 //! - The schema cache is invalidated after every change, also a failed one (its DDL may have
 //!   run), so `/items` and hooks' `getSchema()` see the new state at once.
+//! - System collections, fields and relations are served with rc.83's built-in meta
+//!   (`crate::schema::system_data`) unless a stored row takes its place. `/relations` lists every
+//!   foreign key, system tables' included, as rc.83 does.
+//! - Deviations from rc.83 there: the first stored row of a system field or relation (`PATCH`)
+//!   starts from the built-in meta instead of the body alone, so a system form keeps its
+//!   interface; a field or relation with both a stored and a built-in row is listed once;
+//!   `/relations/:collection/:field` answers system relations too (rc.83 only stored rows);
+//!   `/fields/:c/:f` of an alias gives the same `type` as the list (its first `special`, where
+//!   rc.83 says `alias`); the app-access rows appended to `/permissions` are filtered by the
+//!   query's `filter` (rc.83 appends all of them).
 
 pub mod collections;
 mod ddl;
 pub mod fields;
 pub mod relations;
 
-use sea_query::{Alias, Expr, ExprTrait, Query};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,29 +101,10 @@ impl SchemaContext {
     }
 
     /// The fields a non-admin role may read per collection (`None`: everything, for admins and
-    /// internal calls). A collection missing from the map is not readable at all.
+    /// internal calls), app-access permissions included. A collection missing from the map is
+    /// not readable at all.
     async fn readable(&self) -> Result<Option<HashMap<String, Option<Vec<String>>>>, ApiError> {
-        let Some(acc) = self.accountability.as_ref().filter(|a| !a.admin) else { return Ok(None) };
-        let mut query = Query::select();
-        query
-            .columns(["collection", "fields"].map(Alias::new))
-            .from(Alias::new("directus_permissions"))
-            .and_where(Expr::col(Alias::new("action")).eq("read"));
-        match &acc.role {
-            Some(role) => query.and_where(Expr::col(Alias::new("role")).eq(role.as_str())),
-            None => query.and_where(Expr::col(Alias::new("role")).is_null()),
-        };
-        let mut out = HashMap::new();
-        for row in self.services.db.run(&query).await?.rows {
-            let Some(collection) = row.get("collection").and_then(Value::as_str) else { continue };
-            let fields: Option<Vec<String>> = row
-                .get("fields")
-                .and_then(Value::as_str)
-                .map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>())
-                .filter(|f| !f.iter().any(|s| s == "*"));
-            out.insert(collection.to_string(), fields);
-        }
-        Ok(Some(out))
+        super::permissions::readable(&self.services.db, self.accountability.as_ref()).await
     }
 }
 

@@ -4,15 +4,17 @@
 //!
 //! A relation with a `related_collection` on a column gets a foreign key named
 //! `<collection>_<field>_foreign` referencing the related primary key, with `schema.on_delete`
-//! when given. Foreign keys without a row are listed with `meta: null` (user tables only).
+//! when given. Foreign keys without a row are listed with `meta: null`, system tables' too, and
+//! the built-in system relations with their built-in meta (no `id`); changing the meta of one of
+//! those stores a row that then takes its place.
 
 use sea_query::{Alias, Expr, ExprTrait, Query as SqlQuery};
 use serde_json::{json, Map, Value};
 
 use super::ddl::{self, NewForeignKey};
 use super::{as_object, optional_object, required_str, SchemaContext};
-use crate::schema::introspect::{self, ForeignKey};
-use crate::schema::relation_from_row;
+use crate::schema::introspect;
+use crate::schema::relations::stitch;
 use crate::services::MutationOptions;
 use crate::ApiError;
 
@@ -29,29 +31,28 @@ impl RelationsService {
         RelationsService { ctx }
     }
 
-    /// Every relation, or those whose many side is `collection`; a non-admin sees the ones
-    /// between collections it may read.
+    /// Every relation, or those whose many side is `collection`: foreign keys and stored rows
+    /// stitched with the built-in system relations (`crate::schema::relations`). A non-admin sees
+    /// the ones whose collections and fields (the many field, the one field) it may read.
     pub async fn read_all(&self, collection: Option<&str>) -> Result<Vec<Value>, ApiError> {
         let db = &self.ctx.services.db;
         let rows = db.query("SELECT * FROM directus_relations ORDER BY id", &[]).await?.rows;
         let foreign_keys = introspect::foreign_keys(db).await?;
-        let schema_of = |fk: Option<&ForeignKey>| fk.map(|f| serde_json::to_value(f).unwrap_or(Value::Null)).unwrap_or(Value::Null);
-        let mut out: Vec<Value> = rows
-            .into_iter()
-            .map(|row| {
-                let mut relation = relation_from_row(row);
-                let fk = foreign_keys.iter().find(|f| Some(f.table.as_str()) == text(&relation, "collection") && Some(f.column.as_str()) == text(&relation, "field"));
-                relation["schema"] = schema_of(fk);
-                relation
-            })
-            .collect();
-        for fk in foreign_keys.iter().filter(|f| !f.table.starts_with("directus_")) {
-            if !out.iter().any(|r| text(r, "collection") == Some(fk.table.as_str()) && text(r, "field") == Some(fk.column.as_str())) {
-                out.push(json!({ "collection": fk.table, "field": fk.column, "related_collection": fk.foreign_key_table, "schema": schema_of(Some(fk)), "meta": null }));
-            }
-        }
+        let mut out = stitch(rows, &foreign_keys);
         if let Some(readable) = self.ctx.readable().await? {
-            out.retain(|r| [text(r, "collection"), text(r, "related_collection")].into_iter().flatten().all(|c| readable.contains_key(c)));
+            let field_allowed = |collection: Option<&str>, field: Option<&str>| match (collection.and_then(|c| readable.get(c)), field) {
+                (None, _) => false,
+                (Some(None), _) | (Some(Some(_)), None) => true,
+                (Some(Some(fields)), Some(f)) => fields.iter().any(|a| a == f),
+            };
+            out.retain(|r| {
+                let one_allowed = r["meta"]["one_allowed_collections"].as_array().into_iter().flatten().filter_map(Value::as_str).all(|c| readable.contains_key(c));
+                let related = text(r, "related_collection");
+                field_allowed(text(r, "collection"), text(r, "field"))
+                    && related.is_none_or(|c| readable.contains_key(c))
+                    && one_allowed
+                    && (related.is_none() || field_allowed(related, r["meta"]["one_field"].as_str()))
+            });
         }
         if let Some(c) = collection {
             out.retain(|r| text(r, "collection") == Some(c));
@@ -128,12 +129,16 @@ impl RelationsService {
                 let row = Value::Object(csv_collections(row));
                 match existing.get("meta").and_then(|m| m.get("id")).filter(|id| !id.is_null()) {
                     Some(id) => items.update_one(id.clone(), row, MutationOptions::default()).await?,
+                    // No stored row yet: it starts from the built-in meta, if any, so what the
+                    // body leaves out (a system relation's `one_field`) stays as it was.
                     None => {
-                        let mut row = row;
-                        row["many_collection"] = json!(collection);
-                        row["many_field"] = json!(field);
-                        row["one_collection"] = json!(related);
-                        items.create_one(row, MutationOptions::default()).await?
+                        let mut stored = existing.get("meta").and_then(Value::as_object).cloned().unwrap_or_default();
+                        stored.remove("system");
+                        stored.extend(row.as_object().cloned().unwrap_or_default());
+                        stored.insert("many_collection".into(), json!(collection));
+                        stored.insert("many_field".into(), json!(field));
+                        stored.insert("one_collection".into(), json!(related));
+                        items.create_one(Value::Object(csv_collections(stored)), MutationOptions::default()).await?
                     }
                 };
             }
