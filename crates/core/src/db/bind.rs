@@ -80,7 +80,7 @@ pub fn postgres<'q>(
 ) -> Result<Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>, DbError> {
     for (i, p) in params.iter().enumerate() {
         let ty = types.get(i).map(String::as_str).unwrap_or("TEXT");
-        let bad = |what: &str| DbError::Param(format!("invalid input syntax for type {what}: \"{}\"", as_text(p)));
+        let bad = |what: &str| DbError::InvalidValue(format!("invalid input syntax for type {what}: \"{}\"", as_text(p)));
         q = match ty {
             "BOOL" => q.bind(match p {
                 Value::Null => None,

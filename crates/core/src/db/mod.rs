@@ -7,6 +7,7 @@
 
 pub mod bind;
 pub mod bootstrap;
+mod error;
 mod row;
 mod shared;
 mod sqlite;
@@ -21,31 +22,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{DbClient, DbConfig};
 pub use bind::Param;
+pub use error::{Classified, DbError, DbErrorKind};
 pub use shared::SharedTransaction;
 pub use sqlite::Deferred;
 
 /// One row as a JSON object keyed by column name, in column order.
 pub type Row = Map<String, Value>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("{0}")]
-    Sqlx(#[from] sqlx::Error),
-    #[error("{0}")]
-    Param(String),
-    #[error("The transaction has already been committed or rolled back.")]
-    Ended,
-}
-
-impl DbError {
-    /// The driver's own message, as a hook or an admin would see it.
-    pub fn message(&self) -> String {
-        match self {
-            DbError::Sqlx(sqlx::Error::Database(e)) => e.message().to_string(),
-            other => other.to_string(),
-        }
-    }
-}
 
 /// What one statement produced.
 #[derive(Debug, Default, Clone)]
@@ -244,7 +226,7 @@ impl Database {
     pub async fn sqlite_without_foreign_keys(&self, statements: &[String]) -> Result<(), DbError> {
         use sqlx::Connection;
         let Pool::Sqlite(pool) = &self.pool else {
-            return Err(DbError::Param("a SQLite table rebuild on another engine".into()));
+            return Err(DbError::Unsupported("a SQLite table rebuild on another engine"));
         };
         let _writer = self.sqlite_writer.clone().lock_owned().await;
         let mut conn = pool.acquire_writer().await?;
@@ -256,7 +238,7 @@ impl Database {
             }
             let violations = tx.fetch_all("PRAGMA foreign_key_check").await?;
             if !violations.is_empty() {
-                return Err(DbError::Param("FOREIGN KEY constraint failed".into()));
+                return Err(DbError::ForeignKeyCheck);
             }
             tx.commit().await?;
             Ok(())

@@ -67,25 +67,6 @@ fn table(name: &str) -> Alias {
     Alias::new(name)
 }
 
-/// Turns a database failure on write into the Directus error a client should see.
-fn write_error(e: DbError) -> ApiError {
-    let message = e.message();
-    let lower = message.to_lowercase();
-    if lower.contains("unique") || lower.contains("duplicate") {
-        ApiError::new(400, "RECORD_NOT_UNIQUE", "Field has to be unique.")
-    } else if lower.contains("not null") || lower.contains("cannot be null") || lower.contains("null value") {
-        ApiError::new(400, "NOT_NULL_VIOLATION", "Value can't be null.")
-    } else if lower.contains("foreign key") {
-        ApiError::new(400, "INVALID_FOREIGN_KEY", "Invalid foreign key.")
-    } else if lower.contains("too long") || lower.contains("data too long") {
-        ApiError::new(400, "VALUE_TOO_LONG", "Value is too long.")
-    } else if lower.contains("invalid input syntax") || lower.contains("incorrect") {
-        ApiError::invalid_payload(message)
-    } else {
-        ApiError::internal(message)
-    }
-}
-
 impl ItemsService {
     pub fn new(collection: &str, services: Services, schema: Arc<SchemaOverview>, accountability: Option<Accountability>) -> Self {
         ItemsService { collection: collection.to_string(), services, schema, accountability, depth: 0, transaction: None }
@@ -136,7 +117,7 @@ impl ItemsService {
         let result = match (owned, result) {
             (false, result) => result,
             // A queued insert fails at the commit: its error reads as any write's.
-            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(write_error),
+            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(ApiError::from_write),
             (true, Err(e)) => {
                 let _ = tx.rollback().await;
                 Err(e)
@@ -345,21 +326,21 @@ impl ItemsService {
         let queue = owned && given_pk.is_none() && tx.client() == DbClient::Sqlite && rowid_key(&collection);
         let (pk, row, queued) = match (tx.client(), given_pk) {
             (DbClient::MySql, Some(pk)) => {
-                tx.run(&insert).await.map_err(write_error)?;
+                tx.run(&insert).await.map_err(ApiError::from_write)?;
                 (pk, None, None)
             }
             (DbClient::MySql, None) => {
-                let id = activity::insert_returning_id(tx, insert, &pk_field).await.map_err(write_error)?;
+                let id = activity::insert_returning_id(tx, insert, &pk_field).await.map_err(ApiError::from_write)?;
                 (id.map(Value::from).unwrap_or(Value::Null), None, None)
             }
             (_, None) if queue => {
                 insert.returning_all();
-                let result = tx.defer_returning(&insert).await.map_err(write_error)?;
+                let result = tx.defer_returning(&insert).await.map_err(ApiError::from_write)?;
                 (Value::Null, None, Some((result, pk_field.clone())))
             }
             (_, given) => {
                 insert.returning_all();
-                let row = tx.run(&insert).await.map_err(write_error)?.rows.pop();
+                let row = tx.run(&insert).await.map_err(ApiError::from_write)?.rows.pop();
                 let pk = given.or_else(|| row.as_ref().and_then(|r| r.get(&pk_field)).cloned()).unwrap_or(Value::Null);
                 (pk, row, None)
             }
@@ -726,7 +707,7 @@ impl ItemsService {
                 .values(fields.iter().map(|(k, v)| (Alias::new(k.as_str()), sea_query::SimpleExpr::from(json_to_sea(v)))))
                 .cond_where(self.pk_condition(keys)?)
                 .to_owned();
-            tx.run(&update).await.map_err(write_error)?;
+            tx.run(&update).await.map_err(ApiError::from_write)?;
         }
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
@@ -801,7 +782,7 @@ impl ItemsService {
         let mut tx = shared.lock().await?;
         if !keys.is_empty() {
             let delete = SqlQuery::delete().from_table(table(&self.collection)).cond_where(self.pk_condition(keys)?).to_owned();
-            tx.run(&delete).await.map_err(write_error)?;
+            tx.run(&delete).await.map_err(ApiError::from_write)?;
         }
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();

@@ -16,10 +16,10 @@ use super::items::ItemsService;
 use super::MutationOptions;
 use crate::db::Database;
 use crate::query::Query as ItemsQuery;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 fn unprocessable(message: &str) -> ApiError {
-    ApiError::new(422, "UNPROCESSABLE_ENTITY", message)
+    ApiError::new(ErrorCode::UnprocessableEntity, message)
 }
 
 fn keys_text(keys: &[Value]) -> Vec<String> {
@@ -103,7 +103,7 @@ fn record_not_unique() -> ApiError {
     let mut extensions = Map::new();
     extensions.insert("collection".into(), json!("directus_users"));
     extensions.insert("field".into(), json!("email"));
-    ApiError::new(400, "RECORD_NOT_UNIQUE", "Field \"email\" has to be unique.").with_extensions(extensions)
+    ApiError::new(ErrorCode::RecordNotUnique, "Field \"email\" has to be unique.").with_extensions(extensions)
 }
 
 /// `auth_password_policy` is a JS regex literal (`/^.{8,}$/`) or a bare pattern.
@@ -125,7 +125,7 @@ async fn check_password_policy(db: &Database, password: &str) -> Result<(), ApiE
     let mut extensions = Map::new();
     extensions.insert("field".into(), json!("password"));
     extensions.insert("type".into(), json!("pattern"));
-    Err(ApiError::new(400, "FAILED_VALIDATION", "Provided password doesn't match password policy").with_extensions(extensions))
+    Err(ApiError::new(ErrorCode::FailedValidation, "Provided password doesn't match password policy").with_extensions(extensions))
 }
 
 /// The last admin user can't be deleted.
