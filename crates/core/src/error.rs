@@ -159,16 +159,17 @@ impl ApiError {
     /// values the column can't take are the caller's fault (400), anything else is internal.
     ///
     /// The answers keep Rectus's earlier wording (no field in the message, no `collection` /
-    /// `field` extensions, an out-of-range number internal) although [`DbError::classify`]
-    /// knows the table and column where the database names them.
+    /// `field` extensions) although [`DbError::classify`] knows the table and column where the
+    /// database names them.
     pub fn from_write(e: DbError) -> Self {
         match e.classify().kind {
             DbErrorKind::Unique => Self::new(ErrorCode::RecordNotUnique, "Field has to be unique."),
             DbErrorKind::NotNull => Self::new(ErrorCode::NotNullViolation, "Value can't be null."),
             DbErrorKind::ForeignKey => Self::new(ErrorCode::InvalidForeignKey, "Invalid foreign key."),
             DbErrorKind::TooLong => Self::new(ErrorCode::ValueTooLong, "Value is too long."),
+            DbErrorKind::OutOfRange => Self::new(ErrorCode::ValueOutOfRange, "Numeric value is out of range."),
             DbErrorKind::InvalidValue => Self::invalid_payload(e.message()),
-            DbErrorKind::OutOfRange | DbErrorKind::Other => Self::internal(e.message()),
+            DbErrorKind::Other => Self::internal(e.message()),
         }
     }
 }

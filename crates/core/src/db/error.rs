@@ -12,6 +12,9 @@ pub enum DbError {
     /// PostgreSQL words its own `invalid input syntax` errors.
     #[error("{0}")]
     InvalidValue(String),
+    /// An integer parameter outside the range of its PostgreSQL column's type.
+    #[error("{0}")]
+    OutOfRange(String),
     /// A SQLite table rebuild left rows pointing at rows that don't exist.
     #[error("FOREIGN KEY constraint failed")]
     ForeignKeyCheck,
@@ -64,6 +67,7 @@ impl DbError {
         match self {
             DbError::Sqlx(sqlx::Error::Database(e)) => classify_database(e.as_ref()),
             DbError::InvalidValue(_) => Classified::of(DbErrorKind::InvalidValue),
+            DbError::OutOfRange(_) => Classified::of(DbErrorKind::OutOfRange),
             DbError::ForeignKeyCheck => Classified::of(DbErrorKind::ForeignKey),
             _ => Classified::of(DbErrorKind::Other),
         }

@@ -63,6 +63,27 @@ pub struct Database {
     schema_changed: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
+/// What an insert tells about the row it wrote.
+pub enum Inserted {
+    /// Its key, and the row as stored where the engine returns rows (not MySQL).
+    Done { key: Value, row: Option<Row> },
+    /// SQLite: still queued in its transaction; key and row are known once it ran.
+    Queued { result: Deferred, key_column: String },
+}
+
+impl Inserted {
+    /// The key and row once the insert ran; `None` for a queued insert that never ran.
+    pub fn settle(self) -> Option<(Value, Option<Row>)> {
+        match self {
+            Inserted::Done { key, row } => Some((key, row)),
+            Inserted::Queued { result, key_column } => {
+                let row = result.take()?.rows.pop()?;
+                Some((row.get(&key_column).cloned().unwrap_or(Value::Null), Some(row)))
+            }
+        }
+    }
+}
+
 /// An open transaction; dropped without `commit` it rolls back.
 pub struct Transaction {
     inner: TxInner,
@@ -322,15 +343,34 @@ impl Transaction {
         self.run(stmt).await.map(|_| ())
     }
 
-    /// Runs `stmt`, on SQLite with the next statement or the commit (as [`Transaction::defer`]
-    /// does); its rows can be taken from the returned [`Deferred`] once that ran. Elsewhere it
-    /// runs now.
-    pub async fn defer_returning(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<Deferred, DbError> {
-        if let TxInner::Sqlite(tx) = &mut self.inner {
-            let (sql, values) = self.db.build(stmt);
-            return Ok(tx.defer_returning(sql, bind::from_values(values)));
+    /// Inserts one row and tells its key: `given_key`, or the one the database generated for
+    /// `key_column`. Engines with `RETURNING` (SQLite, PostgreSQL) also hand back the row as
+    /// stored; MySQL has none, so there the generated key is the connection's last insert id.
+    pub async fn insert_returning(&mut self, mut insert: sea_query::InsertStatement, key_column: &str, given_key: Option<Value>) -> Result<Inserted, DbError> {
+        if self.client() == DbClient::MySql {
+            let result = self.run(&insert).await?;
+            let key = given_key.unwrap_or_else(|| result.last_insert_id.map(Value::from).unwrap_or(Value::Null));
+            return Ok(Inserted::Done { key, row: None });
         }
-        Ok(Deferred::ready(self.run(stmt).await?))
+        insert.returning_all();
+        let row = self.run(&insert).await?.rows.pop();
+        let key = given_key.or_else(|| row.as_ref().and_then(|r| r.get(key_column)).cloned()).unwrap_or(Value::Null);
+        Ok(Inserted::Done { key, row })
+    }
+
+    /// [`insert_returning`](Self::insert_returning) of a row whose key SQLite numbers itself
+    /// (its rowid), for a caller that needs neither key nor row before the commit: on SQLite the
+    /// insert is queued like [`defer`](Self::defer) and goes out with the next statement or the
+    /// commit (see `sqlite.rs`); elsewhere it runs now.
+    pub async fn insert_queued(&mut self, mut insert: sea_query::InsertStatement, key_column: &str) -> Result<Inserted, DbError> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => {
+                insert.returning_all();
+                let (sql, values) = self.db.build(&insert);
+                Ok(Inserted::Queued { result: tx.defer_returning(sql, bind::from_values(values)), key_column: key_column.to_string() })
+            }
+            _ => self.insert_returning(insert, key_column, None).await,
+        }
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
