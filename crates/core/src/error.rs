@@ -1,15 +1,112 @@
 //! The domain error: a Directus exception (status, code, message, extensions) or an internal
-//! failure whose message only admins may see. The HTTP layer turns it into the envelope.
+//! failure whose message only admins may see. The HTTP layer turns it into the envelope; the
+//! hook runtime hands it to JavaScript and back as JSON (`{status, code, message, extensions,
+//! internal}`, the shape `js-runtime/20_exceptions.js` produces), so it derives serde both ways.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, PartialEq)]
+use crate::db::{DbError, DbErrorKind};
+
+/// Declares [`ErrorCode`]: each known code with its wire name and HTTP status.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $status:literal;)*) => {
+        /// The code of a Directus exception (`extensions.code`). Known codes carry their HTTP
+        /// status; [`ErrorCode::Custom`] holds a code only a hook knows (`new BaseException(m,
+        /// 418, 'TEAPOT')`), whose status travels in [`ApiError::status`].
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)*
+            Custom(String),
+        }
+
+        impl ErrorCode {
+            /// Every known code (not `Custom`).
+            pub const KNOWN: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                    ErrorCode::Custom(code) => code,
+                }
+            }
+
+            /// The HTTP status Directus answers this code with; 500 for a custom code.
+            pub fn status(&self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                    ErrorCode::Custom(_) => 500,
+                }
+            }
+
+            pub fn parse(code: &str) -> ErrorCode {
+                match code {
+                    $($code => ErrorCode::$variant,)*
+                    other => ErrorCode::Custom(other.to_string()),
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The exceptions rc.83 exports to hooks (spec §3.1).
+    FailedValidation = "FAILED_VALIDATION", 400;
+    Forbidden = "FORBIDDEN", 403;
+    GraphqlValidation = "GRAPHQL_VALIDATION_EXCEPTION", 400;
+    RequestsExceeded = "REQUESTS_EXCEEDED", 429;
+    IllegalAssetTransformation = "ILLEGAL_ASSET_TRANSFORMATION", 400;
+    InvalidCredentials = "INVALID_CREDENTIALS", 401;
+    InvalidIp = "INVALID_IP", 401;
+    InvalidOtp = "INVALID_OTP", 401;
+    InvalidPayload = "INVALID_PAYLOAD", 400;
+    InvalidQuery = "INVALID_QUERY", 400;
+    MethodNotAllowed = "METHOD_NOT_ALLOWED", 405;
+    RangeNotSatisfiable = "RANGE_NOT_SATISFIABLE", 416;
+    RouteNotFound = "ROUTE_NOT_FOUND", 404;
+    ServiceUnavailable = "SERVICE_UNAVAILABLE", 503;
+    UnprocessableEntity = "UNPROCESSABLE_ENTITY", 422;
+    UserSuspended = "USER_SUSPENDED", 401;
+    // Database exceptions: thrown by the services, not exported to hooks (spec §3.2).
+    RecordNotUnique = "RECORD_NOT_UNIQUE", 400;
+    NotNullViolation = "NOT_NULL_VIOLATION", 400;
+    InvalidForeignKey = "INVALID_FOREIGN_KEY", 400;
+    ValueTooLong = "VALUE_TOO_LONG", 400;
+    ValueOutOfRange = "VALUE_OUT_OF_RANGE", 400;
+    ContainsNullValues = "CONTAINS_NULL_VALUES", 400;
+    /// An import of a file type that has no importer.
+    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE", 415;
+    /// Not a Directus exception: a failure the caller can't fix.
+    InternalServerError = "INTERNAL_SERVER_ERROR", 500;
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(ErrorCode::parse(&String::deserialize(deserializer)?))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub status: u16,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+    #[serde(default)]
     pub extensions: Map<String, Value>,
     /// Not a Directus exception: shown as "An unexpected error occurred." to non-admins.
+    #[serde(default)]
     pub internal: bool,
 }
 
@@ -22,8 +119,9 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl ApiError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_string(), message: message.into(), extensions: Map::new(), internal: false }
+    /// An exception with its code's status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { status: code.status(), code, message: message.into(), extensions: Map::new(), internal: false }
     }
 
     pub fn with_extensions(mut self, extensions: Map<String, Value>) -> Self {
@@ -32,34 +130,79 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(403, "FORBIDDEN", "You don't have permission to access this.")
+        Self::new(ErrorCode::Forbidden, "You don't have permission to access this.")
     }
 
     pub fn route_not_found(path: &str) -> Self {
-        Self::new(404, "ROUTE_NOT_FOUND", format!("Route {path} doesn't exist."))
+        Self::new(ErrorCode::RouteNotFound, format!("Route {path} doesn't exist."))
     }
 
     pub fn invalid_payload(message: impl Into<String>) -> Self {
-        Self::new(400, "INVALID_PAYLOAD", message)
+        Self::new(ErrorCode::InvalidPayload, message)
     }
 
     pub fn invalid_query(message: impl Into<String>) -> Self {
-        Self::new(400, "INVALID_QUERY", message)
+        Self::new(ErrorCode::InvalidQuery, message)
     }
 
     pub fn service_unavailable(message: impl Into<String>, service: &str) -> Self {
         let mut ext = Map::new();
         ext.insert("service".into(), Value::String(service.into()));
-        Self::new(503, "SERVICE_UNAVAILABLE", message).with_extensions(ext)
+        Self::new(ErrorCode::ServiceUnavailable, message).with_extensions(ext)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError { internal: true, ..Self::new(500, "INTERNAL_SERVER_ERROR", message) }
+        ApiError { internal: true, ..Self::new(ErrorCode::InternalServerError, message) }
+    }
+
+    /// A failed insert, update or delete as Directus reports it: constraint violations and
+    /// values the column can't take are the caller's fault (400), anything else is internal.
+    ///
+    /// The answers keep Rectus's earlier wording (no field in the message, no `collection` /
+    /// `field` extensions) although [`DbError::classify`] knows the table and column where the
+    /// database names them.
+    pub fn from_write(e: DbError) -> Self {
+        match e.classify().kind {
+            DbErrorKind::Unique => Self::new(ErrorCode::RecordNotUnique, "Field has to be unique."),
+            DbErrorKind::NotNull => Self::new(ErrorCode::NotNullViolation, "Value can't be null."),
+            DbErrorKind::ForeignKey => Self::new(ErrorCode::InvalidForeignKey, "Invalid foreign key."),
+            DbErrorKind::TooLong => Self::new(ErrorCode::ValueTooLong, "Value is too long."),
+            DbErrorKind::OutOfRange => Self::new(ErrorCode::ValueOutOfRange, "Numeric value is out of range."),
+            DbErrorKind::InvalidValue => Self::invalid_payload(e.message()),
+            DbErrorKind::Other => Self::internal(e.message()),
+        }
     }
 }
 
-impl From<crate::db::DbError> for ApiError {
-    fn from(e: crate::db::DbError) -> Self {
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
         ApiError::internal(e.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn codes_round_trip_and_carry_their_status() {
+        for code in ErrorCode::KNOWN {
+            assert_eq!(&ErrorCode::parse(code.as_str()), code);
+        }
+        assert_eq!(ErrorCode::parse("FORBIDDEN").status(), 403);
+        assert_eq!(ErrorCode::parse("TEAPOT"), ErrorCode::Custom("TEAPOT".into()));
+        assert_eq!(ApiError::new(ErrorCode::UnprocessableEntity, "x").status, 422);
+    }
+
+    #[test]
+    fn serialises_as_the_hooks_see_it_and_back() {
+        let error = ApiError::invalid_payload("bad").with_extensions([("field".to_string(), json!("title"))].into_iter().collect());
+        let wire = serde_json::to_value(&error).unwrap();
+        assert_eq!(wire, json!({ "status": 400, "code": "INVALID_PAYLOAD", "message": "bad", "extensions": { "field": "title" }, "internal": false }));
+        assert_eq!(serde_json::from_value::<ApiError>(wire).unwrap(), error);
+        // What a hook threw: a custom code keeps the status it was thrown with.
+        let thrown: ApiError = serde_json::from_value(json!({ "status": 418, "code": "TEAPOT", "message": "short and stout" })).unwrap();
+        assert_eq!((thrown.status, thrown.code.as_str(), thrown.internal), (418, "TEAPOT", false));
     }
 }

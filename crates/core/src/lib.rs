@@ -15,7 +15,7 @@ pub mod schema;
 pub mod services;
 pub mod storage;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 
 /// The Directus version whose API and hook contract Rectus follows.
 pub const DIRECTUS_COMPAT_VERSION: &str = "9.0.0-rc.83";

@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::oneshot;
 
 use crate::host::Host;
+use rectus_core::ApiError;
 
 use crate::loader::HookEntry;
 use crate::registry::Listener;
@@ -32,19 +33,8 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:65_mail.js", include_str!("../../../js-runtime/65_mail.js")),
 ];
 
-/// What a hook threw, normalised by the JS side (`normalizeError`).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-pub struct HookFailure {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-    #[serde(default)]
-    pub extensions: serde_json::Map<String, Value>,
-    #[serde(default)]
-    pub internal: bool,
-}
-
-pub type JobResult = Result<Value, HookFailure>;
+/// A job's value, or what a hook threw as `normalizeError` (`20_exceptions.js`) shaped it.
+pub type JobResult = Result<Value, ApiError>;
 
 /// A unit of work for the JS side.
 #[derive(Debug, Clone, Serialize)]
@@ -124,7 +114,7 @@ struct JsOutcome {
     #[serde(default)]
     ok: serde_json::Value,
     #[serde(default)]
-    error: Option<HookFailure>,
+    error: Option<ApiError>,
 }
 
 #[op2(fast)]
@@ -205,13 +195,7 @@ fn op_rectus_next_job(state: &mut OpState) -> Option<String> {
 fn op_rectus_job_done(state: &mut OpState, #[bigint] id: u64, #[string] outcome: &str) {
     let outcome: JsOutcome = serde_json::from_str(outcome).unwrap_or(JsOutcome {
         ok: Value::Null,
-        error: Some(HookFailure {
-            status: 500,
-            code: "INTERNAL_SERVER_ERROR".into(),
-            message: "a hook returned a value that can't be serialised to JSON".into(),
-            extensions: Default::default(),
-            internal: true,
-        }),
+        error: Some(ApiError::internal("a hook returned a value that can't be serialised to JSON")),
     });
     state.borrow_mut::<crate::database::Connections>().job_done(id);
     if let Some(reply) = state.borrow_mut::<IsolateState>().replies.remove(&id) {
@@ -306,7 +290,7 @@ async fn op_rectus_items(state: Rc<RefCell<OpState>>, #[serde] call: ItemsCall) 
 fn outcome(result: Result<Value, rectus_core::ApiError>) -> Value {
     match result {
         Ok(value) => serde_json::json!({ "ok": value }),
-        Err(e) => serde_json::json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } }),
+        Err(e) => serde_json::json!({ "error": e }),
     }
 }
 
@@ -345,10 +329,7 @@ async fn op_rectus_mail(state: Rc<RefCell<OpState>>, #[serde] options: serde_jso
         .spawn(async move { services.mail.send(&services.db, &options).await })
         .await
         .map_err(|e| JsErrorBox::generic(e.to_string()))?;
-    Ok(match result {
-        Ok(()) => serde_json::json!({ "ok": null }),
-        Err(e) => serde_json::json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } }),
-    })
+    Ok(outcome(result.map(|()| Value::Null)))
 }
 
 deno_core::extension!(

@@ -93,10 +93,6 @@ async fn collect(mut stream: rectus_core::storage::ByteStream<'static>) -> std::
     Ok(out)
 }
 
-fn error_json(e: ApiError) -> Value {
-    json!({ "error": { "status": e.status, "code": e.code, "message": e.message, "extensions": e.extensions, "internal": e.internal } })
-}
-
 /// One `FilesService`/`AssetsService` call; failures come back as `{error}` like
 /// `op_rectus_items`. An asset's bytes wait under `{ok: {..., ticket}}`.
 #[op2]
@@ -120,7 +116,7 @@ pub async fn op_rectus_files(state: Rc<RefCell<OpState>>, #[serde] call: FilesCa
             }
             json!({ "ok": meta })
         }
-        Err(e) => error_json(e),
+        Err(e) => json!({ "error": e }),
     })
 }
 

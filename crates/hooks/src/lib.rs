@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deno_core;
-use engine::{EngineSetup, HookFailure, JobKind, JobResult, JobSpec, LoadReport};
+use engine::{EngineSetup, JobKind, JobResult, JobSpec, LoadReport};
 use host::Host;
 use pool::{InFlight, Job, Pool};
 use registry::Registry;
@@ -143,7 +143,7 @@ impl HookRuntime {
         };
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(failure))) => Err(to_api_error(failure)),
+            Ok(Ok(Err(failure))) => Err(failure),
             Ok(Err(_)) => Err(ApiError::service_unavailable("A hook isolate stopped while running the hook.", "hooks")),
             Err(_) => Err(ApiError::service_unavailable(
                 format!("Hook \"{event}\" did not finish within HOOKS_TIMEOUT ({} ms).", self.timeout.as_millis()),
@@ -157,10 +157,6 @@ impl HookRuntime {
         let job = JobArgs { values: vec![Value::String(tick.to_rfc3339())], has_input: false, payload_is_input: false, depth: 0, transaction: None };
         self.run(JobKind::Cron, key, vec![id], job).await.map(|_| ())
     }
-}
-
-fn to_api_error(f: HookFailure) -> ApiError {
-    ApiError { status: f.status, code: f.code, message: f.message, extensions: f.extensions, internal: f.internal }
 }
 
 /// The JS arguments of an emit, with what the JS side needs to know about them.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::{self, EngineSetup, HookFailure, IsolateState, JobResult, JobSpec, LoadReport};
+use crate::engine::{self, EngineSetup, IsolateState, JobResult, JobSpec, LoadReport};
 
 pub struct Job {
     pub spec: JobSpec,
@@ -120,14 +120,8 @@ fn watchdog(slots: Vec<Arc<IsolateSlot>>, epoch: Instant, limit_ms: u64, stop: A
     }
 }
 
-fn terminated_failure() -> HookFailure {
-    HookFailure {
-        status: 503,
-        code: "SERVICE_UNAVAILABLE".into(),
-        message: "A hook was terminated: it ran longer than HOOKS_TIMEOUT or exhausted its memory.".into(),
-        extensions: [("service".to_string(), serde_json::json!("hooks"))].into_iter().collect(),
-        internal: false,
-    }
+fn terminated_failure() -> rectus_core::ApiError {
+    rectus_core::ApiError::service_unavailable("A hook was terminated: it ran longer than HOOKS_TIMEOUT or exhausted its memory.", "hooks")
 }
 
 enum Step {

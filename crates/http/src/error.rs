@@ -8,7 +8,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rectus_core::ApiError;
+use rectus_core::{ApiError, ErrorCode};
 use serde_json::{json, Map, Value};
 
 pub struct HttpError(pub ApiError);
@@ -44,7 +44,7 @@ pub fn envelope(error: &ApiError, admin: bool) -> Value {
 pub fn render(error: &ApiError, admin: bool) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(envelope(error, admin))).into_response();
-    if error.code == "METHOD_NOT_ALLOWED" {
+    if error.code == ErrorCode::MethodNotAllowed {
         if let Some(allow) = error.extensions.get("allow").and_then(Value::as_array) {
             let joined = allow.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
             if let Ok(v) = joined.parse() {

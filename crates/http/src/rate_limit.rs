@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rectus_core::cluster::WindowCounter;
-use rectus_core::ApiError;
+use rectus_core::{ApiError, ErrorCode};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -86,7 +86,7 @@ pub async fn limit(State(limiter): State<RateLimiter>, req: Request, next: Next)
             let mut extensions = serde_json::Map::new();
             extensions.insert("limit".into(), json!(limiter.points));
             extensions.insert("reset".into(), json!(reset.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
-            let error = ApiError::new(429, "REQUESTS_EXCEEDED", format!("Too many requests, retry after {}ms.", wait.as_millis())).with_extensions(extensions);
+            let error = ApiError::new(ErrorCode::RequestsExceeded, format!("Too many requests, retry after {}ms.", wait.as_millis())).with_extensions(extensions);
             let mut response = render(&error, false).into_response();
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             if let Ok(v) = seconds.to_string().parse() {

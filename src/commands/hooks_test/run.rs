@@ -303,13 +303,13 @@ fn error_mismatch(expected: &ExpectedError, actual: &ApiError) -> Option<Failure
     let mut problems = vec![];
     if let Some(class) = &expected.class {
         match exception_code(class) {
-            Some(code) if code != actual.code => problems.push(format!("class {class} (code {code}), got code {}", actual.code)),
+            Some(code) if code != actual.code.as_str() => problems.push(format!("class {class} (code {code}), got code {}", actual.code)),
             Some(_) => {}
             None => problems.push(format!("class {class} is not one of the exceptions hooks get")),
         }
     }
     if let Some(code) = &expected.code {
-        if *code != actual.code {
+        if code.as_str() != actual.code.as_str() {
             problems.push(format!("code {code}, got {}", actual.code));
         }
     }

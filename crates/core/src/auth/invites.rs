@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(invited_addresses(Some(&json!("a@example.com"))).unwrap(), ["a@example.com"]);
         assert_eq!(invited_addresses(Some(&json!(["a@example.com", "b@example.com"]))).unwrap().len(), 2);
         for bad in [json!(null), json!([]), json!("nope"), json!(["a@example.com", 3])] {
-            assert_eq!(invited_addresses(Some(&bad)).unwrap_err().code, "INVALID_PAYLOAD", "{bad}");
+            assert_eq!(invited_addresses(Some(&bad)).unwrap_err().code.as_str(), "INVALID_PAYLOAD", "{bad}");
         }
         assert!(invited_addresses(None).is_err());
     }

@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::events::EventArgs;
 use crate::services::items::ItemsService;
 use crate::services::{MutationOptions, Services};
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 pub struct LoginResult {
     pub access_token: String,
@@ -34,7 +34,7 @@ pub struct LoginResult {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials.")
+    ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials.")
 }
 
 fn refresh_token() -> String {
@@ -148,7 +148,7 @@ impl AuthenticationService<'_> {
         }
         if user.get("status").and_then(Value::as_str) != Some("active") {
             self.after("fail", payload, &user_id);
-            return Err(ApiError::new(401, "USER_SUSPENDED", "User suspended."));
+            return Err(ApiError::new(ErrorCode::UserSuspended, "User suspended."));
         }
         // The second factor guards passwords; a provider's login is its own proof.
         if let Proof::Password(_) = proof {

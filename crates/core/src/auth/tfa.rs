@@ -19,7 +19,7 @@ use totp_rs::{Builder, Secret};
 
 use super::password;
 use crate::services::Services;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// Whether `otp` is the code of `secret` (base32) now, give or take a step.
 pub fn verify(secret: &str, otp: &str) -> bool {
@@ -38,7 +38,7 @@ pub fn check_login(tfa_secret: Option<&str>, otp: Option<&str>) -> Result<(), Ap
 }
 
 fn invalid_otp(message: &str) -> ApiError {
-    ApiError::new(401, "INVALID_OTP", message)
+    ApiError::new(ErrorCode::InvalidOtp, message)
 }
 
 /// `otpauth://` URI the authenticator apps scan, labelled `<issuer>:<email>`.
@@ -55,7 +55,7 @@ pub struct Tfa<'a> {
 impl Tfa<'_> {
     async fn user(&self, id: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
         let query = Query::select().columns(["email", "password", "tfa_secret"].map(Alias::new)).from(Alias::new("directus_users")).and_where(Expr::col(Alias::new("id")).eq(id)).limit(1).to_owned();
-        self.services.db.run(&query).await?.rows.into_iter().next().ok_or_else(|| ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials."))
+        self.services.db.run(&query).await?.rows.into_iter().next().ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials."))
     }
 
     async fn set_secret(&self, id: &str, secret: Option<&str>) -> Result<(), ApiError> {
@@ -69,7 +69,7 @@ impl Tfa<'_> {
     pub async fn generate(&self, id: &str, password_given: &str) -> Result<(String, String), ApiError> {
         let user = self.user(id).await?;
         if !password::verify(password_given, user.get("password").and_then(Value::as_str).unwrap_or_default()) {
-            return Err(ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials."));
+            return Err(ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials."));
         }
         if user.get("tfa_secret").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
             return Err(ApiError::invalid_payload("TFA Secret is already set for this user"));
@@ -127,7 +127,7 @@ mod tests {
     #[test]
     fn logins_need_a_code_only_with_a_secret() {
         assert!(check_login(None, None).is_ok());
-        assert_eq!(check_login(Some("JBSWY3DPEHPK3PXP"), None).unwrap_err().code, "INVALID_OTP");
+        assert_eq!(check_login(Some("JBSWY3DPEHPK3PXP"), None).unwrap_err().code.as_str(), "INVALID_OTP");
         assert_eq!(check_login(Some("JBSWY3DPEHPK3PXP"), Some("000000x")).unwrap_err().message, "\"otp\" is invalid");
     }
 

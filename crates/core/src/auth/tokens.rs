@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Accountability;
 use crate::db::Database;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -39,7 +39,7 @@ fn looks_like_jwt(token: &str) -> bool {
 }
 
 fn invalid(message: &str) -> ApiError {
-    ApiError::new(401, "INVALID_CREDENTIALS", message)
+    ApiError::new(ErrorCode::InvalidCredentials, message)
 }
 
 /// The role's `ip_access` allow list refuses `ip` (Directus's `check-ip` middleware): an empty
@@ -48,7 +48,7 @@ fn check_ip(allowed: &[String], ip: Option<&str>) -> Result<(), ApiError> {
     if allowed.is_empty() || ip.is_some_and(|ip| allowed.iter().any(|a| a == ip)) {
         return Ok(());
     }
-    Err(ApiError::new(401, "INVALID_IP", "Invalid IP address."))
+    Err(ApiError::new(ErrorCode::InvalidIp, "Invalid IP address."))
 }
 
 /// Resolves a bearer token to the accountability of an active user, whose role must allow
@@ -185,7 +185,7 @@ pub(crate) fn decode_link_token<C: serde::de::DeserializeOwned>(secret: &str, to
     validation.leeway = 0;
     validation.required_spec_claims = ["exp"].into_iter().map(String::from).collect();
     decode::<C>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map(|t| t.claims).map_err(|e| match e.kind() {
-        ErrorKind::ExpiredSignature => ApiError::new(401, "INVALID_CREDENTIALS", "Token expired."),
-        _ => ApiError::new(401, "INVALID_CREDENTIALS", "Token invalid."),
+        ErrorKind::ExpiredSignature => ApiError::new(ErrorCode::InvalidCredentials, "Token expired."),
+        _ => ApiError::new(ErrorCode::InvalidCredentials, "Token invalid."),
     })
 }

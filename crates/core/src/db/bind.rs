@@ -1,4 +1,12 @@
-//! Binding JSON-like parameters to each engine's statement.
+//! Binding JSON-like parameters to each engine's statement, and the one conversion of JSON values
+//! into SQL values ([`sql_value`]) that services use in the statements they build.
+//!
+//! Integers stay exact as far as the engine can hold them. JSON integers above `i64::MAX` (up to
+//! `u64::MAX`) bind as unsigned integers on MySQL (`BIGINT UNSIGNED` holds them), as exact
+//! decimals into PostgreSQL `numeric` (an integer column refuses them as out of range, as
+//! PostgreSQL would), and as a REAL on SQLite, whose integers are 64-bit signed (SQLite itself
+//! turns a larger integer literal into a REAL). Filters compare with the same values, so an item
+//! written with such a number is found by it.
 
 use serde_json::Value;
 use sqlx::query::Query;
@@ -7,6 +15,22 @@ use super::DbError;
 
 /// A statement parameter: JSON, the shape values have on their way in from HTTP and from hooks.
 pub type Param = Value;
+
+/// A JSON value as a sea-query value, to be bound as a parameter (never inlined): objects and
+/// arrays as their JSON text, as knex sends JSON columns.
+pub fn sql_value(v: &Value) -> sea_query::Value {
+    match v {
+        Value::Null => sea_query::Value::String(None),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into(),
+            (None, Some(u)) => u.into(),
+            _ => n.as_f64().into(),
+        },
+        Value::String(s) => s.as_str().into(),
+        other => other.to_string().into(),
+    }
+}
 
 /// sea-query's typed values, as parameters.
 pub fn from_values(values: sea_query::Values) -> Vec<Param> {
@@ -46,11 +70,25 @@ fn as_text(v: &Value) -> String {
     }
 }
 
+/// How an engine that coerces parameters itself takes an integer above `i64::MAX`.
+pub trait Unsigned: sqlx::Database {
+    fn bind_unsigned<'q>(q: Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>, n: u64) -> Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>;
+}
+
+impl Unsigned for sqlx::MySql {
+    fn bind_unsigned<'q>(q: Query<'q, Self, sqlx::mysql::MySqlArguments>, n: u64) -> Query<'q, Self, sqlx::mysql::MySqlArguments> {
+        q.bind(n)
+    }
+}
+
+impl Unsigned for sqlx::Sqlite {
+    fn bind_unsigned<'q>(q: Query<'q, Self, sqlx::sqlite::SqliteArguments<'q>>, n: u64) -> Query<'q, Self, sqlx::sqlite::SqliteArguments<'q>> {
+        q.bind(n as f64)
+    }
+}
+
 /// SQLite and MySQL coerce parameters themselves: bind each value as its JSON type.
-pub fn loose<'q, DB: sqlx::Database>(
-    mut q: Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-    params: &[Param],
-) -> Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+pub fn loose<'q, DB: Unsigned>(mut q: Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>, params: &[Param]) -> Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
 where
     bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
@@ -62,9 +100,10 @@ where
         q = match p {
             Value::Null => q.bind(None::<String>),
             Value::Bool(b) => q.bind(*b),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => q.bind(i),
-                None => q.bind(n.as_f64()),
+            Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => q.bind(i),
+                (None, Some(u)) => DB::bind_unsigned(q, u),
+                _ => q.bind(n.as_f64()),
             },
             other => q.bind(as_text(other)),
         };
@@ -80,7 +119,7 @@ pub fn postgres<'q>(
 ) -> Result<Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>, DbError> {
     for (i, p) in params.iter().enumerate() {
         let ty = types.get(i).map(String::as_str).unwrap_or("TEXT");
-        let bad = |what: &str| DbError::Param(format!("invalid input syntax for type {what}: \"{}\"", as_text(p)));
+        let bad = |what: &str| DbError::InvalidValue(format!("invalid input syntax for type {what}: \"{}\"", as_text(p)));
         q = match ty {
             "BOOL" => q.bind(match p {
                 Value::Null => None,
@@ -92,18 +131,23 @@ pub fn postgres<'q>(
             "INT2" | "INT4" | "INT8" => {
                 let v = match p {
                     Value::Null => None,
-                    Value::Bool(b) => Some(*b as i64),
-                    Value::Number(n) => Some(n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).ok_or_else(|| bad("integer"))?),
-                    Value::String(s) => Some(s.trim().parse::<i64>().map_err(|_| bad("integer"))?),
+                    Value::Bool(b) => Some(*b as i128),
+                    Value::Number(n) => Some(match (n.as_i64(), n.as_u64()) {
+                        (Some(i), _) => i as i128,
+                        (None, Some(u)) => u as i128,
+                        _ => n.as_f64().filter(|f| f.is_finite()).map(|f| f as i128).ok_or_else(|| bad("integer"))?,
+                    }),
+                    Value::String(s) => Some(s.trim().parse::<i128>().map_err(|_| bad("integer"))?),
                     _ => return Err(bad("integer")),
                 };
+                let out_of_range = |name: &str| DbError::OutOfRange(format!("value \"{}\" is out of range for type {name}", as_text(p)));
                 match ty {
-                    "INT2" => q.bind(v.map(|v| v as i16)),
-                    "INT4" => q.bind(v.map(|v| v as i32)),
-                    _ => q.bind(v),
+                    "INT2" => q.bind(v.map(i16::try_from).transpose().map_err(|_| out_of_range("smallint"))?),
+                    "INT4" => q.bind(v.map(i32::try_from).transpose().map_err(|_| out_of_range("integer"))?),
+                    _ => q.bind(v.map(i64::try_from).transpose().map_err(|_| out_of_range("bigint"))?),
                 }
             }
-            "FLOAT4" | "FLOAT8" | "NUMERIC" => {
+            "FLOAT4" | "FLOAT8" => {
                 let v = match p {
                     Value::Null => None,
                     Value::Number(n) => n.as_f64(),
@@ -113,10 +157,16 @@ pub fn postgres<'q>(
                 };
                 match ty {
                     "FLOAT4" => q.bind(v.map(|v| v as f32)),
-                    "FLOAT8" => q.bind(v),
-                    _ => q.bind(v.map(|v| sqlx::types::BigDecimal::try_from(v).unwrap_or_default())),
+                    _ => q.bind(v),
                 }
             }
+            // Exact: parsed from the number's own digits, not through a float.
+            "NUMERIC" => q.bind(match p {
+                Value::Null => None,
+                Value::Bool(b) => Some(sqlx::types::BigDecimal::from(*b as i64)),
+                Value::Number(_) | Value::String(_) => Some(as_text(p).trim().parse::<sqlx::types::BigDecimal>().map_err(|_| bad("numeric"))?),
+                _ => return Err(bad("numeric")),
+            }),
             "UUID" => q.bind(match p {
                 Value::Null => None,
                 other => Some(uuid::Uuid::parse_str(as_text(other).trim()).map_err(|_| bad("uuid"))?),

@@ -7,6 +7,7 @@
 
 pub mod bind;
 pub mod bootstrap;
+mod error;
 mod row;
 mod shared;
 mod sqlite;
@@ -21,31 +22,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{DbClient, DbConfig};
 pub use bind::Param;
+pub use error::{Classified, DbError, DbErrorKind};
 pub use shared::SharedTransaction;
 pub use sqlite::Deferred;
 
 /// One row as a JSON object keyed by column name, in column order.
 pub type Row = Map<String, Value>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("{0}")]
-    Sqlx(#[from] sqlx::Error),
-    #[error("{0}")]
-    Param(String),
-    #[error("The transaction has already been committed or rolled back.")]
-    Ended,
-}
-
-impl DbError {
-    /// The driver's own message, as a hook or an admin would see it.
-    pub fn message(&self) -> String {
-        match self {
-            DbError::Sqlx(sqlx::Error::Database(e)) => e.message().to_string(),
-            other => other.to_string(),
-        }
-    }
-}
 
 /// What one statement produced.
 #[derive(Debug, Default, Clone)]
@@ -79,6 +61,27 @@ pub struct Database {
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     /// When the schema last changed (see [`Database::schema_changed`]).
     schema_changed: Arc<Mutex<Option<std::time::Instant>>>,
+}
+
+/// What an insert tells about the row it wrote.
+pub enum Inserted {
+    /// Its key, and the row as stored where the engine returns rows (not MySQL).
+    Done { key: Value, row: Option<Row> },
+    /// SQLite: still queued in its transaction; key and row are known once it ran.
+    Queued { result: Deferred, key_column: String },
+}
+
+impl Inserted {
+    /// The key and row once the insert ran; `None` for a queued insert that never ran.
+    pub fn settle(self) -> Option<(Value, Option<Row>)> {
+        match self {
+            Inserted::Done { key, row } => Some((key, row)),
+            Inserted::Queued { result, key_column } => {
+                let row = result.take()?.rows.pop()?;
+                Some((row.get(&key_column).cloned().unwrap_or(Value::Null), Some(row)))
+            }
+        }
+    }
 }
 
 /// An open transaction; dropped without `commit` it rolls back.
@@ -244,7 +247,7 @@ impl Database {
     pub async fn sqlite_without_foreign_keys(&self, statements: &[String]) -> Result<(), DbError> {
         use sqlx::Connection;
         let Pool::Sqlite(pool) = &self.pool else {
-            return Err(DbError::Param("a SQLite table rebuild on another engine".into()));
+            return Err(DbError::Unsupported("a SQLite table rebuild on another engine"));
         };
         let _writer = self.sqlite_writer.clone().lock_owned().await;
         let mut conn = pool.acquire_writer().await?;
@@ -256,7 +259,7 @@ impl Database {
             }
             let violations = tx.fetch_all("PRAGMA foreign_key_check").await?;
             if !violations.is_empty() {
-                return Err(DbError::Param("FOREIGN KEY constraint failed".into()));
+                return Err(DbError::ForeignKeyCheck);
             }
             tx.commit().await?;
             Ok(())
@@ -340,15 +343,34 @@ impl Transaction {
         self.run(stmt).await.map(|_| ())
     }
 
-    /// Runs `stmt`, on SQLite with the next statement or the commit (as [`Transaction::defer`]
-    /// does); its rows can be taken from the returned [`Deferred`] once that ran. Elsewhere it
-    /// runs now.
-    pub async fn defer_returning(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<Deferred, DbError> {
-        if let TxInner::Sqlite(tx) = &mut self.inner {
-            let (sql, values) = self.db.build(stmt);
-            return Ok(tx.defer_returning(sql, bind::from_values(values)));
+    /// Inserts one row and tells its key: `given_key`, or the one the database generated for
+    /// `key_column`. Engines with `RETURNING` (SQLite, PostgreSQL) also hand back the row as
+    /// stored; MySQL has none, so there the generated key is the connection's last insert id.
+    pub async fn insert_returning(&mut self, mut insert: sea_query::InsertStatement, key_column: &str, given_key: Option<Value>) -> Result<Inserted, DbError> {
+        if self.client() == DbClient::MySql {
+            let result = self.run(&insert).await?;
+            let key = given_key.unwrap_or_else(|| result.last_insert_id.map(Value::from).unwrap_or(Value::Null));
+            return Ok(Inserted::Done { key, row: None });
         }
-        Ok(Deferred::ready(self.run(stmt).await?))
+        insert.returning_all();
+        let row = self.run(&insert).await?.rows.pop();
+        let key = given_key.or_else(|| row.as_ref().and_then(|r| r.get(key_column)).cloned()).unwrap_or(Value::Null);
+        Ok(Inserted::Done { key, row })
+    }
+
+    /// [`insert_returning`](Self::insert_returning) of a row whose key SQLite numbers itself
+    /// (its rowid), for a caller that needs neither key nor row before the commit: on SQLite the
+    /// insert is queued like [`defer`](Self::defer) and goes out with the next statement or the
+    /// commit (see `sqlite.rs`); elsewhere it runs now.
+    pub async fn insert_queued(&mut self, mut insert: sea_query::InsertStatement, key_column: &str) -> Result<Inserted, DbError> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => {
+                insert.returning_all();
+                let (sql, values) = self.db.build(&insert);
+                Ok(Inserted::Queued { result: tx.defer_returning(sql, bind::from_values(values)), key_column: key_column.to_string() })
+            }
+            _ => self.insert_returning(insert, key_column, None).await,
+        }
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {

@@ -60,10 +60,6 @@ pub fn spawn_checkpointer(pool: SqlitePool, mut conn: SqliteConnection) {
 pub struct Deferred(Arc<Mutex<Option<QueryResult>>>);
 
 impl Deferred {
-    pub(super) fn ready(result: QueryResult) -> Deferred {
-        Deferred(Arc::new(Mutex::new(Some(result))))
-    }
-
     /// What the statement produced; `None` until it ran (or when its batch failed).
     pub fn take(&self) -> Option<QueryResult> {
         self.0.lock().unwrap().take()

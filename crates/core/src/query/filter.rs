@@ -6,6 +6,7 @@ use sea_query::{Alias, Condition, Expr, ExprTrait, Query as SqlQuery};
 use serde_json::{Map, Value};
 
 use super::filter_values::{is_operator, logical_items};
+use crate::db::bind::sql_value;
 use crate::schema::{CollectionOverview, FieldOverview, SchemaOverview};
 use crate::ApiError;
 
@@ -257,20 +258,6 @@ fn like_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-fn sql_value(value: &Value) -> sea_query::Value {
-    match value {
-        Value::Null => sea_query::Value::String(None),
-        Value::Bool(b) => (*b).into(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into(),
-            (None, Some(u)) => u.into(),
-            _ => n.as_f64().into(),
-        },
-        Value::String(s) => s.as_str().into(),
-        other => other.to_string().into(),
     }
 }
 

@@ -7,6 +7,7 @@ mod filter_values;
 mod qs;
 mod sanitize;
 mod search;
+pub mod select;
 #[cfg(test)]
 pub(crate) mod tests;
 

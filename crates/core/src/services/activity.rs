@@ -8,17 +8,6 @@ use crate::auth::Accountability;
 use crate::config::DbClient;
 use crate::db::{DbError, Transaction};
 
-/// Inserts a row and returns its generated integer id.
-pub async fn insert_returning_id(tx: &mut Transaction, mut insert: sea_query::InsertStatement, id: &str) -> Result<Option<i64>, DbError> {
-    if tx.client() == DbClient::MySql {
-        let result = tx.run(&insert).await?;
-        return Ok(result.last_insert_id);
-    }
-    insert.returning_col(Alias::new(id));
-    let result = tx.run(&insert).await?;
-    Ok(result.rows.first().and_then(|r| r.get(id)).and_then(Value::as_i64))
-}
-
 pub struct ActivityRecord<'a> {
     pub action: &'a str,
     pub collection: &'a str,
@@ -60,7 +49,7 @@ pub async fn write(tx: &mut Transaction, r: ActivityRecord<'_>, revision: Option
     }
     match revision {
         None => tx.defer(&activity).await,
-        Some(rev) => match insert_returning_id(tx, activity, "id").await? {
+        Some(rev) => match tx.insert_returning(activity, "id", None).await?.settle().and_then(|(id, _)| id.as_i64()) {
             Some(id) => tx.defer(&revision_insert(Expr::val(id), &r, &rev)).await,
             None => Ok(()),
         },

@@ -25,7 +25,7 @@ use crate::auth::Accountability;
 use crate::query::Query;
 use crate::schema::SchemaOverview;
 use crate::storage::{ByteRange, ByteStream, Stat};
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// The presets every project has (Directus's `SYSTEM_ASSET_ALLOW_LIST`), used by the app.
 const SYSTEM_PRESETS: &[(&str, u32, Option<u32>, Fit)] = &[
@@ -104,7 +104,7 @@ pub struct Transformation {
 }
 
 fn illegal(message: impl Into<String>) -> ApiError {
-    ApiError::new(400, "ILLEGAL_ASSET_TRANSFORMATION", message)
+    ApiError::new(ErrorCode::IllegalAssetTransformation, message)
 }
 
 /// A parameter given as a number or as query-string text.
@@ -359,7 +359,7 @@ impl AssetsService {
 fn range_not_satisfiable(size: u64) -> ApiError {
     let mut ext = Map::new();
     ext.insert("size".into(), json!(size));
-    ApiError::new(416, "RANGE_NOT_SATISFIABLE", "Range is not satisfiable.").with_extensions(ext)
+    ApiError::new(ErrorCode::RangeNotSatisfiable, "Range is not satisfiable.").with_extensions(ext)
 }
 
 async fn read_all(mut stream: ByteStream<'static>) -> std::io::Result<Vec<u8>> {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::items::ItemsService;
 use super::{MutationOptions, Services};
 use crate::auth::Accountability;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// The rows of an import file.
 pub fn parse(mimetype: &str, bytes: &[u8]) -> Result<Vec<Value>, ApiError> {
@@ -23,7 +23,7 @@ pub fn parse(mimetype: &str, bytes: &[u8]) -> Result<Vec<Value>, ApiError> {
             _ => Err(ApiError::invalid_payload("The JSON file must hold an object or an array of objects.")),
         },
         "text/csv" => csv_rows(bytes),
-        other => Err(ApiError::new(415, "UNSUPPORTED_MEDIA_TYPE", format!("Can't import files of type \"{other}\"."))),
+        other => Err(ApiError::new(ErrorCode::UnsupportedMediaType, format!("Can't import files of type \"{other}\"."))),
     }
 }
 
@@ -70,7 +70,7 @@ mod tests {
     fn json_is_one_object_or_a_list_of_them() {
         assert_eq!(parse("application/json", br#"{"a":1}"#).unwrap().len(), 1);
         assert_eq!(parse("application/json", br#"[{"a":1},{"a":2}]"#).unwrap().len(), 2);
-        assert_eq!(parse("application/json", b"[1]").unwrap_err().code, "INVALID_PAYLOAD");
+        assert_eq!(parse("application/json", b"[1]").unwrap_err().code.as_str(), "INVALID_PAYLOAD");
         assert_eq!(parse("application/pdf", b"").unwrap_err().status, 415);
     }
 }

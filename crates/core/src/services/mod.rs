@@ -18,16 +18,21 @@ pub mod user_rules;
 pub mod utils;
 pub mod validation;
 pub mod webhooks;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::sync::Arc;
 
-use crate::db::Database;
-use crate::events::EventBus;
-use crate::mail::Mailer;
 use crate::auth::tokens::TokenCache;
 use crate::cache::ResponseCache;
+use crate::db::Database;
+use crate::events::{EventBus, NoHooks};
+use crate::mail::Mailer;
 use crate::schema::SchemaCache;
 use crate::storage::Storage;
+
+/// How long a resolved token is trusted without looking its user up again (see [`TokenCache`]).
+const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What every service needs: the pool, the schema cache, the event bus, the token cache
 /// (cleared when users or roles change), the mailer, file storage and the response cache
@@ -41,6 +46,31 @@ pub struct Services {
     pub mail: Arc<Mailer>,
     pub storage: Storage,
     pub responses: ResponseCache,
+}
+
+impl Services {
+    /// The services of `db`: a schema cache and a token cache of their own, no response cache,
+    /// and no hooks until [`with_bus`](Self::with_bus) gives them an event bus.
+    pub fn new(db: Database, mail: Arc<Mailer>, storage: Storage) -> Services {
+        Services {
+            schema: SchemaCache::new(db.clone()),
+            db,
+            bus: Arc::new(NoHooks),
+            tokens: TokenCache::new(TOKEN_CACHE_TTL),
+            mail,
+            storage,
+            responses: ResponseCache::disabled(),
+        }
+    }
+
+    /// The same services (sharing their caches) emitting on `bus`.
+    pub fn with_bus(&self, bus: Arc<dyn EventBus>) -> Services {
+        Services { bus, ..self.clone() }
+    }
+
+    pub fn with_responses(self, responses: ResponseCache) -> Services {
+        Services { responses, ..self }
+    }
 }
 
 /// Options of writes (Directus `MutationOptions`).

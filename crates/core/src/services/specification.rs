@@ -13,7 +13,7 @@ use super::permissions;
 use super::Services;
 use crate::auth::Accountability;
 use crate::schema::FieldOverview;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 fn field_schema(field: &FieldOverview) -> Value {
     let mut schema = match field.kind.as_str() {
@@ -56,7 +56,7 @@ pub async fn oas(services: &Services, caller: Option<&Accountability>, public_ur
     for (name, collection) in schema.collections.iter().filter(|(n, _)| !n.starts_with("directus_")) {
         let permission = match permissions::for_action(&services.db, caller, name, "read").await {
             Ok(p) => p,
-            Err(e) if e.code == "FORBIDDEN" => continue,
+            Err(e) if e.code == ErrorCode::Forbidden => continue,
             Err(e) => return Err(e),
         };
         let properties: Map<String, Value> = collection

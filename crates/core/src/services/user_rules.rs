@@ -7,19 +7,17 @@
 //! - the last active admin user can't be deleted, suspended or moved to a non-admin role, and the
 //!   last admin role can't be deleted (422 `UNPROCESSABLE_ENTITY`, before any event);
 //! - deleting roles first deletes their permissions and presets and suspends their users, each
-//!   through its own service so `permissions.delete`, `presets.delete` and `users.update` fire.
+//!   through its own service so `permissions.delete`, `presets.delete` and `users.update` fire
+//!   (`ItemsService` runs that cascade; the rules here only read the database they are given).
 
 use sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Query};
 use serde_json::{json, Map, Value};
 
-use super::items::ItemsService;
-use super::MutationOptions;
 use crate::db::Database;
-use crate::query::Query as ItemsQuery;
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 fn unprocessable(message: &str) -> ApiError {
-    ApiError::new(422, "UNPROCESSABLE_ENTITY", message)
+    ApiError::new(ErrorCode::UnprocessableEntity, message)
 }
 
 fn keys_text(keys: &[Value]) -> Vec<String> {
@@ -103,7 +101,7 @@ fn record_not_unique() -> ApiError {
     let mut extensions = Map::new();
     extensions.insert("collection".into(), json!("directus_users"));
     extensions.insert("field".into(), json!("email"));
-    ApiError::new(400, "RECORD_NOT_UNIQUE", "Field \"email\" has to be unique.").with_extensions(extensions)
+    ApiError::new(ErrorCode::RecordNotUnique, "Field \"email\" has to be unique.").with_extensions(extensions)
 }
 
 /// `auth_password_policy` is a JS regex literal (`/^.{8,}$/`) or a bare pattern.
@@ -125,7 +123,7 @@ async fn check_password_policy(db: &Database, password: &str) -> Result<(), ApiE
     let mut extensions = Map::new();
     extensions.insert("field".into(), json!("password"));
     extensions.insert("type".into(), json!("pattern"));
-    Err(ApiError::new(400, "FAILED_VALIDATION", "Provided password doesn't match password policy").with_extensions(extensions))
+    Err(ApiError::new(ErrorCode::FailedValidation, "Provided password doesn't match password policy").with_extensions(extensions))
 }
 
 /// The last admin user can't be deleted.
@@ -136,19 +134,12 @@ pub async fn check_user_delete(db: &Database, keys: &[Value]) -> Result<(), ApiE
     Ok(())
 }
 
-/// Guards the last admin role, then removes what belongs to the roles, through their services.
-/// (Boxed: it deletes through `ItemsService::delete_many`, which calls it.)
-pub fn before_role_delete<'a>(roles: &'a ItemsService, keys: &'a [Value]) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
-    Box::pin(role_cascade(roles, keys))
-}
-
-async fn role_cascade(roles: &ItemsService, keys: &[Value]) -> Result<(), ApiError> {
-    let db = &roles.services().db;
-    let r = Alias::new("directus_roles");
+/// The last admin role can't be deleted.
+pub async fn check_role_delete(db: &Database, keys: &[Value]) -> Result<(), ApiError> {
     let admin_roles = |excluding: Vec<String>| {
         Query::select()
             .expr(Expr::col(Asterisk).count())
-            .from(r.clone())
+            .from(Alias::new("directus_roles"))
             .and_where(Expr::col(Alias::new("admin_access")).eq(true))
             .and_where(Expr::col(Alias::new("id")).is_not_in(excluding))
             .to_owned()
@@ -157,18 +148,10 @@ async fn role_cascade(roles: &ItemsService, keys: &[Value]) -> Result<(), ApiErr
     if deleting_admin && count(db, &admin_roles(keys_text(keys))).await? == 0 {
         return Err(unprocessable("You can't delete the last admin role."));
     }
-    let by_role = |field: &str| ItemsQuery { filter: Some(json!({ field: { "_in": keys } })), limit: Some(-1), ..Default::default() };
-    for table in ["directus_permissions", "directus_presets"] {
-        let service = roles.sibling(table);
-        let found = service.keys_by_query(&by_role("role")).await?;
-        if !found.is_empty() {
-            service.delete_many(found, MutationOptions::default()).await?;
-        }
-    }
-    let users = roles.sibling("directus_users");
-    let found = users.keys_by_query(&by_role("role")).await?;
-    if !found.is_empty() {
-        users.update_many(found, json!({ "role": null, "status": "suspended" }), MutationOptions::default()).await?;
-    }
     Ok(())
+}
+
+/// What users of a deleted role become.
+pub fn suspended_without_role() -> Value {
+    json!({ "role": null, "status": "suspended" })
 }

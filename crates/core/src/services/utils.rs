@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::permissions;
 use super::Services;
 use crate::auth::Accountability;
-use super::items::json_to_sea;
+use crate::db::bind::sql_value;
 use crate::db::SharedTransaction;
 use crate::ApiError;
 
@@ -48,18 +48,18 @@ async fn reorder(tx: &SharedTransaction, collection: &str, primary: &str, sort_f
     for row in db.run(&unsorted).await?.rows {
         next += 1;
         let key = row.get(primary).cloned().unwrap_or(Value::Null);
-        let update = Query::update().table(table.clone()).value(sort.clone(), next).and_where(Expr::col(pk.clone()).eq(json_to_sea(&key))).to_owned();
+        let update = Query::update().table(table.clone()).value(sort.clone(), next).and_where(Expr::col(pk.clone()).eq(sql_value(&key))).to_owned();
         db.run(&update).await?;
     }
     let mut value_of = async |key: &Value| -> Result<i64, ApiError> {
-        let select = Query::select().column(sort.clone()).from(table.clone()).and_where(Expr::col(pk.clone()).eq(json_to_sea(key))).to_owned();
+        let select = Query::select().column(sort.clone()).from(table.clone()).and_where(Expr::col(pk.clone()).eq(sql_value(key))).to_owned();
         db.run(&select).await?.rows.first().and_then(|r| number(r.get(sort_field))).ok_or_else(ApiError::forbidden)
     };
     let target = value_of(to).await?;
     let source = value_of(item).await?;
-    let moved = Query::update().table(table.clone()).value(sort.clone(), target).and_where(Expr::col(pk.clone()).eq(json_to_sea(item))).to_owned();
+    let moved = Query::update().table(table.clone()).value(sort.clone(), target).and_where(Expr::col(pk.clone()).eq(sql_value(item))).to_owned();
     db.run(&moved).await?;
-    let not_item = Expr::col(pk.clone()).ne(json_to_sea(item));
+    let not_item = Expr::col(pk.clone()).ne(sql_value(item));
     let shift = if source < target {
         Query::update()
             .table(table.clone())

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 fn failed(field: &str, op: &str, message: String, extra: Option<(&str, Value)>) -> ApiError {
     let mut extensions = Map::new();
@@ -14,7 +14,7 @@ fn failed(field: &str, op: &str, message: String, extra: Option<(&str, Value)>) 
     if let Some((k, v)) = extra {
         extensions.insert(k.into(), v);
     }
-    ApiError::new(400, "FAILED_VALIDATION", message).with_extensions(extensions)
+    ApiError::new(ErrorCode::FailedValidation, message).with_extensions(extensions)
 }
 
 fn number(v: &Value) -> Option<f64> {
@@ -99,7 +99,7 @@ pub fn validate(filter: &Value, payload: &Map<String, Value>, creating: bool) ->
                         false
                     }
                 }) {
-                    return Err(first_error.unwrap_or_else(|| ApiError::new(400, "FAILED_VALIDATION", "Validation failed.")));
+                    return Err(first_error.unwrap_or_else(|| ApiError::new(ErrorCode::FailedValidation, "Validation failed.")));
                 }
             }
             field => {

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use rectus_core::query::Query;
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::MutationOptions;
-use rectus_core::ApiError;
+use rectus_core::{ApiError, ErrorCode};
 use serde_json::{json, Value};
 
 use crate::error::HttpError;
@@ -78,7 +78,7 @@ pub(crate) async fn read_back(items: &ItemsService, keys: Vec<Value>, single: bo
 fn answer_read_back(result: Result<Value, ApiError>) -> Result<Response, HttpError> {
     match result {
         Ok(data) => Ok(Json(json!({ "data": data })).into_response()),
-        Err(e) if e.code == "FORBIDDEN" => Ok(empty()),
+        Err(e) if e.code == ErrorCode::Forbidden => Ok(empty()),
         Err(e) => Err(e.into()),
     }
 }
@@ -111,7 +111,7 @@ async fn update_one(State(state): State<AppState>, target: Target, caller: Calle
 }
 
 pub(crate) fn failed_validation(message: &str) -> HttpError {
-    ApiError::new(400, "FAILED_VALIDATION", message).into()
+    ApiError::new(ErrorCode::FailedValidation, message).into()
 }
 
 /// `PATCH /items/:c`: singleton upsert, `{keys, data}`, `{query, data}`, or an array of items

@@ -12,7 +12,7 @@ use rectus_core::auth::invites::{invited_addresses, Invites};
 use rectus_core::auth::tfa::Tfa;
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::MutationOptions;
-use rectus_core::ApiError;
+use rectus_core::{ApiError, ErrorCode};
 use serde_json::{json, Value};
 
 use super::items::system_router;
@@ -56,11 +56,11 @@ async fn only_reads(req: axum::extract::Request, next: axum::middleware::Next) -
     }
     let mut extensions = serde_json::Map::new();
     extensions.insert("allow".into(), json!(["GET"]));
-    Err(ApiError::new(405, "METHOD_NOT_ALLOWED", "Method not allowed.").with_extensions(extensions).into())
+    Err(ApiError::new(ErrorCode::MethodNotAllowed, "Method not allowed.").with_extensions(extensions).into())
 }
 
 async fn users_service(state: &AppState, caller: &Caller) -> Result<(ItemsService, Value), HttpError> {
-    let user = caller.0.user.clone().ok_or_else(|| ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials."))?;
+    let user = caller.0.user.clone().ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials."))?;
     let schema = state.services.schema.get().await?;
     Ok((ItemsService::new("directus_users", state.services.clone(), schema, Some(caller.0.clone())), Value::String(user)))
 }
@@ -70,7 +70,7 @@ async fn me(State(state): State<AppState>, caller: Caller, DirectusQuery(query):
     let (users, id) = users_service(&state, &caller).await?;
     match users.read_one(&id, &query).await {
         Ok(user) => Ok(Json(json!({ "data": user }))),
-        Err(e) if e.code == "FORBIDDEN" => Ok(Json(json!({ "data": { "id": id } }))),
+        Err(e) if e.code == ErrorCode::Forbidden => Ok(Json(json!({ "data": { "id": id } }))),
         Err(e) => Err(e.into()),
     }
 }
@@ -114,7 +114,7 @@ async fn accept_invite(State(state): State<AppState>, JsonBody(body): JsonBody) 
 }
 
 fn caller_id(caller: &Caller) -> Result<String, ApiError> {
-    caller.0.user.clone().ok_or_else(|| ApiError::new(401, "INVALID_CREDENTIALS", "Invalid user credentials."))
+    caller.0.user.clone().ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials."))
 }
 
 /// `{data: {secret, otpauth_url}}` for the caller, after checking their `password`.

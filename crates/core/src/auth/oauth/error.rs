@@ -1,6 +1,6 @@
 //! What can go wrong in an SSO login, and how each failure reads as a Directus exception.
 
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
@@ -47,14 +47,14 @@ impl From<OAuthError> for ApiError {
         let message = e.to_string();
         match e {
             OAuthError::Api(api) => api,
-            OAuthError::UnknownProvider(_) => ApiError::new(404, "ROUTE_NOT_FOUND", message),
+            OAuthError::UnknownProvider(_) => ApiError::new(ErrorCode::RouteNotFound, message),
             OAuthError::StateMismatch | OAuthError::MissingCode { .. } => ApiError::invalid_payload(message),
             OAuthError::Denied { .. }
             | OAuthError::CodeRejected { .. }
             | OAuthError::InvalidIdToken { .. }
             | OAuthError::EmailMissing { .. }
             | OAuthError::EmailUnverified { .. }
-            | OAuthError::UnknownUser(_) => ApiError::new(401, "INVALID_CREDENTIALS", message),
+            | OAuthError::UnknownUser(_) => ApiError::new(ErrorCode::InvalidCredentials, message),
             OAuthError::Unreachable { .. } => ApiError::service_unavailable(message, "oauth"),
         }
     }
@@ -64,8 +64,8 @@ impl From<OAuthError> for ApiError {
 /// `INVALID_USER` (any credentials failure) and `SERVICE_UNAVAILABLE`; other failures carry the
 /// exception's code where Directus said `UNKNOWN_EXCEPTION`, which tells the app more.
 pub fn redirect_reason(error: &ApiError) -> String {
-    match error.code.as_str() {
-        "INVALID_CREDENTIALS" => "INVALID_USER".into(),
+    match &error.code {
+        ErrorCode::InvalidCredentials => "INVALID_USER".into(),
         _ if error.internal => "UNKNOWN_EXCEPTION".into(),
         code => code.to_string(),
     }

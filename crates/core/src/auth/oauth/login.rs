@@ -24,7 +24,7 @@ use crate::events::EventArgs;
 use crate::schema::SchemaOverview;
 use crate::services::items::ItemsService;
 use crate::services::{MutationOptions, Services};
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// The query of the provider's redirect back.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -136,8 +136,8 @@ impl OAuthLogin<'_> {
                 self.register(provider, email, &response, schema.clone()).await?;
             }
             let auth = AuthenticationService { services: self.services, config: self.config, accountability: accountability.clone() };
-            auth.authenticate(email, &json!({ "email": email }), Proof::Provider).await.map_err(|e| match e.code.as_str() {
-                "INVALID_CREDENTIALS" => OAuthError::UnknownUser(email.to_string()),
+            auth.authenticate(email, &json!({ "email": email }), Proof::Provider).await.map_err(|e| match e.code {
+                ErrorCode::InvalidCredentials => OAuthError::UnknownUser(email.to_string()),
                 _ => OAuthError::Api(e),
             })
         }
