@@ -2,6 +2,7 @@
 //! text, for the bench scenario's 3-condition filter and for a filter through a relation.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rectus_core::config::DbClient;
 use rectus_core::query::{compile_filter, parse_query_string, sanitize, FilterContext};
 use rectus_core::schema::{CollectionOverview, FieldOverview, SchemaOverview};
 use sea_query::{Alias, Asterisk, PostgresQueryBuilder, Query as SqlQuery};
@@ -39,7 +40,7 @@ fn schema() -> SchemaOverview {
 fn to_sql(raw: &str, schema: &SchemaOverview) -> String {
     let query = sanitize(&parse_query_string(raw), &FilterContext::default()).unwrap();
     let events = schema.collection("events").unwrap();
-    let condition = compile_filter(query.filter.as_ref().unwrap(), events, schema).unwrap();
+    let condition = compile_filter(query.filter.as_ref().unwrap(), events, schema, DbClient::Postgres).unwrap();
     SqlQuery::select().column(Asterisk).from(Alias::new("events")).cond_where(condition).limit(10).to_owned().build(PostgresQueryBuilder).0
 }
 

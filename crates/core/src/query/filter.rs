@@ -1,20 +1,25 @@
 //! Filters → sea-query conditions (`applyFilter` in `apply-query.ts`, rc.83). Every column is
 //! qualified with its table and every value is a bound parameter. Relational filters become
 //! `IN (subquery)` conditions, so nothing joins and no row is duplicated.
+//!
+//! A many-to-any field is filtered through one of its collections, named as its scope
+//! (`{"item:headings": {"title": {"_eq": "x"}}}`): the key column holds text, so the related
+//! keys are compared as text (Directus compared them as they are, which PostgreSQL refuses).
 
 use sea_query::{Alias, Condition, Expr, ExprTrait, Query as SqlQuery};
 use serde_json::{Map, Value};
 
 use super::filter_values::{is_operator, logical_items};
+use crate::config::DbClient;
 use crate::db::bind::sql_value;
 use crate::schema::{CollectionOverview, FieldOverview, SchemaOverview};
 use crate::ApiError;
 
-pub fn compile(filter: &Value, collection: &CollectionOverview, schema: &SchemaOverview) -> Result<Condition, ApiError> {
+pub fn compile(filter: &Value, collection: &CollectionOverview, schema: &SchemaOverview, client: DbClient) -> Result<Condition, ApiError> {
     let Value::Object(filter) = filter else {
         return Err(ApiError::invalid_query("\"filter\" must be of type object"));
     };
-    Ok(Compiler { schema }.object(filter, collection)?.unwrap_or_else(Condition::all))
+    Ok(Compiler { schema, client }.object(filter, collection)?.unwrap_or_else(Condition::all))
 }
 
 /// A condition nothing satisfies (sea-query renders an empty `any` as `FALSE`).
@@ -28,10 +33,13 @@ enum Relation<'a> {
     ManyToOne { related: &'a str },
     /// `key` is an alias listing the rows of `many` whose `many_field` points here.
     OneToMany { many: &'a str, many_field: &'a str },
+    /// `key` holds the key of an item of the collection `collection_field` names.
+    ManyToAny { allowed: Vec<&'a str>, collection_field: &'a str },
 }
 
 struct Compiler<'a> {
     schema: &'a SchemaOverview,
+    client: DbClient,
 }
 
 impl<'a> Compiler<'a> {
@@ -64,9 +72,25 @@ impl<'a> Compiler<'a> {
         logical_items(key, value)?.into_iter().map(|item| self.object(item.as_object().expect("logical_items returns objects"), collection)).collect()
     }
 
-    /// `{key: value}`: operators on the column `key`, and nested filters through its relation.
+    /// `{key: value}`: operators on the column `key`, and nested filters through its relation
+    /// (`key` may carry a many-to-any's collection scope, `item:headings`).
     fn field(&self, key: &str, value: &Value, collection: &CollectionOverview) -> Result<Option<Condition>, ApiError> {
-        let relation = self.relation(&collection.collection, key);
+        let (name, scope) = match key.split_once(':') {
+            Some((name, scope)) => (name, Some(scope)),
+            None => (key, None),
+        };
+        let relation = self.relation(&collection.collection, name);
+        let scoped = matches!(relation, Some(Relation::ManyToAny { .. }));
+        if scope.is_some() && !scoped {
+            return Err(unknown_field(key, collection));
+        }
+        let target = match (&relation, scope) {
+            (Some(Relation::ManyToAny { .. }), Some(scope)) => self.schema.collection(scope),
+            (Some(Relation::ManyToAny { .. }), None) => None,
+            (Some(Relation::ManyToOne { related }), _) => self.schema.collection(related),
+            (Some(Relation::OneToMany { many, .. }), _) => self.schema.collection(many),
+            (None, _) => None,
+        };
         let mut operators = Vec::new();
         let mut nested = Map::new();
         match value {
@@ -74,7 +98,7 @@ impl<'a> Compiler<'a> {
                 for (k, v) in map {
                     if is_operator(k) {
                         operators.push((k.as_str(), v));
-                    } else if relation.is_some() && (!k.starts_with('_') || k == "_and" || k == "_or" || self.related_has_field(&relation, k)) {
+                    } else if relation.is_some() && (!k.starts_with('_') || k == "_and" || k == "_or" || target.is_some_and(|t| t.field(k).is_some())) {
                         nested.insert(k.clone(), v.clone());
                     } else if k.starts_with('_') {
                         return Err(ApiError::invalid_query(format!("Unknown filter operator \"{k}\".")));
@@ -92,6 +116,9 @@ impl<'a> Compiler<'a> {
 
         let mut parts = Vec::new();
         if !operators.is_empty() {
+            if scope.is_some() {
+                return Err(unknown_field(key, collection));
+            }
             let field = column_field(key, collection)?;
             let column = || Expr::col((Alias::new(collection.collection.as_str()), Alias::new(key)));
             for (op, v) in operators {
@@ -99,7 +126,7 @@ impl<'a> Compiler<'a> {
             }
         }
         if let Some(relation) = relation.filter(|_| !nested.is_empty()) {
-            parts.push(self.relational(key, relation, &nested, collection)?);
+            parts.push(self.relational(name, scope, relation, &nested, collection)?);
         }
         Ok(all(parts))
     }
@@ -107,10 +134,12 @@ impl<'a> Compiler<'a> {
     fn relational(
         &self,
         key: &str,
+        scope: Option<&str>,
         relation: Relation<'a>,
         nested: &Map<String, Value>,
         collection: &CollectionOverview,
     ) -> Result<Condition, ApiError> {
+        let mut extra = None;
         let (outer_column, inner, inner_column) = match relation {
             Relation::ManyToOne { related } => {
                 column_field(key, collection)?;
@@ -118,25 +147,60 @@ impl<'a> Compiler<'a> {
                 (key, related, related.primary.as_str())
             }
             Relation::OneToMany { many, many_field } => (collection.primary.as_str(), self.collection(many)?, many_field),
+            Relation::ManyToAny { allowed, collection_field } => {
+                let Some(scope) = scope else {
+                    return Err(ApiError::invalid_query("You have to provide a collection scope when filtering on a many-to-any item"));
+                };
+                if !allowed.contains(&scope) {
+                    return Err(ApiError::invalid_query(format!("\"{}.{key}\" can't be linked to collection \"{scope}\"", collection.collection)));
+                }
+                column_field(key, collection)?;
+                let link = Expr::col((Alias::new(collection.collection.as_str()), Alias::new(collection_field))).eq(scope);
+                extra = Some(link);
+                let related = self.collection(scope)?;
+                (key, related, related.primary.as_str())
+            }
         };
         let mut select = SqlQuery::select();
-        select.column((Alias::new(inner.collection.as_str()), Alias::new(inner_column))).from(Alias::new(inner.collection.as_str()));
+        let inner_expr = Expr::col((Alias::new(inner.collection.as_str()), Alias::new(inner_column)));
+        match extra {
+            // The many-to-any's key column holds text: compare the related keys as text.
+            Some(_) => select.expr(inner_expr.cast_as(Alias::new(self.text_type()))),
+            None => select.expr(inner_expr),
+        };
+        select.from(Alias::new(inner.collection.as_str()));
         // Without conditions of its own, the subquery means "has a related row".
         if let Some(cond) = self.object(nested, inner)? {
             select.cond_where(cond);
         }
         let outer = Expr::col((Alias::new(collection.collection.as_str()), Alias::new(outer_column)));
-        Ok(outer.in_subquery(select.to_owned()).into())
+        let condition: Condition = outer.in_subquery(select.to_owned()).into();
+        Ok(match extra {
+            Some(link) => Condition::all().add(link).add(condition),
+            None => condition,
+        })
+    }
+
+    /// The engine's name of a text type to cast keys to.
+    fn text_type(&self) -> &'static str {
+        match self.client {
+            DbClient::MySql => "char",
+            _ => "text",
+        }
     }
 
     /// The relation `key` of `collection` takes part in, as Directus finds it: the first whose
-    /// many side is `collection.key`, or whose one side lists its rows as `key`. Many-to-any
-    /// relations (no related collection) are not followed.
+    /// many side is `collection.key`, or whose one side lists its rows as `key`; a many side with
+    /// a collection field and allowed collections is a many-to-any.
     fn relation(&self, collection: &str, key: &str) -> Option<Relation<'a>> {
         self.schema.relations.iter().find_map(|r| {
             let text = |v: &'a Value| v.as_str();
             let (many, field, one) = (text(&r["collection"]), text(&r["field"]), text(&r["related_collection"]));
             if many == Some(collection) && field == Some(key) {
+                let allowed: Vec<&str> = r["meta"]["one_allowed_collections"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                if let (Some(collection_field), false) = (text(&r["meta"]["one_collection_field"]), allowed.is_empty()) {
+                    return Some(Relation::ManyToAny { allowed, collection_field });
+                }
                 return one.map(|related| Relation::ManyToOne { related });
             }
             if one == Some(collection) && text(&r["meta"]["one_field"]) == Some(key) {
@@ -144,15 +208,6 @@ impl<'a> Compiler<'a> {
             }
             None
         })
-    }
-
-    fn related_has_field(&self, relation: &Option<Relation<'a>>, field: &str) -> bool {
-        let name = match relation {
-            Some(Relation::ManyToOne { related }) => *related,
-            Some(Relation::OneToMany { many, .. }) => *many,
-            None => return false,
-        };
-        self.schema.collection(name).is_some_and(|c| c.field(field).is_some())
     }
 
     fn collection(&self, name: &str) -> Result<&'a CollectionOverview, ApiError> {
@@ -270,7 +325,7 @@ mod tests {
 
     fn select(filter: &Value, collection: &str) -> sea_query::SelectStatement {
         let schema = schema();
-        let cond = compile(filter, schema.collection(collection).unwrap(), &schema).unwrap_or_else(|e| panic!("{filter}: {e}"));
+        let cond = compile(filter, schema.collection(collection).unwrap(), &schema, DbClient::Sqlite).unwrap_or_else(|e| panic!("{filter}: {e}"));
         SqlQuery::select().column(Alias::new("id")).from(Alias::new(collection)).cond_where(cond).to_owned()
     }
 
@@ -288,7 +343,7 @@ mod tests {
 
     fn error(filter: Value) -> ApiError {
         let schema = schema();
-        compile(&filter, schema.collection("articles").unwrap(), &schema).unwrap_err()
+        compile(&filter, schema.collection("articles").unwrap(), &schema, DbClient::Sqlite).unwrap_err()
     }
 
     fn s(text: &str) -> V {
@@ -572,24 +627,47 @@ mod tests {
     fn malformed_filters() {
         let schema = schema();
         let articles = schema.collection("articles").unwrap();
-        assert_eq!(compile(&json!([1]), articles, &schema).unwrap_err().message, "\"filter\" must be of type object");
+        assert_eq!(compile(&json!([1]), articles, &schema, DbClient::Sqlite).unwrap_err().message, "\"filter\" must be of type object");
         assert_eq!(error(json!({"_and": "x"})).message, "\"_and\" has to be an array of filters");
         assert_eq!(error(json!({"_or": [1]})).message, "\"_or\" has to be an array of filters");
     }
 
     #[test]
-    fn many_to_any_is_not_followed() {
+    fn many_to_any_through_a_collection_scope() {
         let schema = schema();
         let attachments = schema.collection("attachments").unwrap();
-        let e = compile(&json!({"item": {"id": 1}}), attachments, &schema).unwrap_err();
-        assert_eq!(e.message, "\"attachments.item\" is not a relational field");
+        let where_clause = |filter: Value, client: DbClient| {
+            let cond = compile(&filter, attachments, &schema, client).unwrap();
+            let select = SqlQuery::select().column(Alias::new("id")).from(Alias::new("attachments")).cond_where(cond).to_owned();
+            let sql = match client {
+                DbClient::MySql => select.to_string(sea_query::MysqlQueryBuilder),
+                _ => select.to_string(PostgresQueryBuilder),
+            };
+            sql.split_once(" WHERE ").unwrap().1.to_string()
+        };
+        assert_eq!(
+            where_clause(json!({"item:authors": {"name": {"_eq": "Ann"}}}), DbClient::Postgres),
+            r#""attachments"."collection" = 'authors' AND "attachments"."item" IN (SELECT CAST("authors"."id" AS text) FROM "authors" WHERE "authors"."name" = 'Ann')"#
+        );
+        assert_eq!(
+            where_clause(json!({"item:articles": {"author": {"name": "Bob"}}}), DbClient::MySql),
+            "`attachments`.`collection` = 'articles' AND `attachments`.`item` IN (SELECT CAST(`articles`.`id` AS char) FROM `articles` WHERE `articles`.`author` IN (SELECT `authors`.`id` FROM `authors` WHERE `authors`.`name` = 'Bob'))"
+        );
+        // Operators on the key column itself need no scope.
+        assert_eq!(where_clause(json!({"item": {"_eq": "1"}}), DbClient::Postgres), r#""attachments"."item" = '1'"#);
+        let error = |filter: Value| compile(&filter, attachments, &schema, DbClient::Sqlite).unwrap_err();
+        let e = error(json!({"item": {"id": 1}}));
+        assert_eq!((e.status, e.message.as_str()), (400, "You have to provide a collection scope when filtering on a many-to-any item"));
+        assert_eq!(error(json!({"item:comments": {"id": 1}})).message, "\"attachments.item\" can't be linked to collection \"comments\"");
+        assert_eq!(error(json!({"item:authors": {"nope": 1}})).message, "Field \"nope\" doesn't exist in collection \"authors\".");
+        assert_eq!(error(json!({"collection:authors": {"id": 1}})).message, "Field \"collection:authors\" doesn't exist in collection \"attachments\".");
     }
 
     #[test]
     fn relation_to_a_missing_collection_is_an_internal_error() {
         let mut schema = schema();
         schema.collections.remove("authors");
-        let e = compile(&json!({"author": {"name": "x"}}), schema.collection("articles").unwrap(), &schema).unwrap_err();
+        let e = compile(&json!({"author": {"name": "x"}}), schema.collection("articles").unwrap(), &schema, DbClient::Sqlite).unwrap_err();
         assert_eq!((e.status, e.internal), (500, true));
     }
 }

@@ -69,9 +69,10 @@ pub fn parse_filter_values(filter: &Value, ctx: &FilterContext) -> Result<Value,
 }
 
 /// Compiles a (sanitised) filter on `collection` to a sea-query condition. Unknown fields and
-/// operators are 400 `INVALID_QUERY`; relational paths (m2o / o2m) use the schema's relations.
-pub fn compile_filter(filter: &Value, collection: &CollectionOverview, schema: &SchemaOverview) -> Result<sea_query::Condition, ApiError> {
-    filter::compile(filter, collection, schema)
+/// operators are 400 `INVALID_QUERY`; relational paths (m2o, o2m, m2a with a collection scope)
+/// use the schema's relations; `client` is the engine the condition is for.
+pub fn compile_filter(filter: &Value, collection: &CollectionOverview, schema: &SchemaOverview, client: crate::config::DbClient) -> Result<sea_query::Condition, ApiError> {
+    filter::compile(filter, collection, schema, client)
 }
 
 /// The `search` condition: case-insensitive LIKE over string/text fields, equality on numeric

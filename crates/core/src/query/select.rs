@@ -89,7 +89,7 @@ impl Select<'_> {
     /// `extra` AND the reader's row filter.
     pub fn with_row_filter(&self, extra: Option<Condition>) -> Result<Option<Condition>, ApiError> {
         Ok(match self.access.filter {
-            Some(filter) => Some(Cond::all().add_option(extra).add(compile_filter(filter, self.collection, self.schema)?)),
+            Some(filter) => Some(Cond::all().add_option(extra).add(compile_filter(filter, self.collection, self.schema, self.client)?)),
             None => extra,
         })
     }
@@ -110,7 +110,7 @@ impl Select<'_> {
             if filter_fields(filter).iter().any(|f| !self.access.allows(f)) {
                 return Err(ApiError::forbidden());
             }
-            cond = cond.add(compile_filter(filter, collection, self.schema)?);
+            cond = cond.add(compile_filter(filter, collection, self.schema, self.client)?);
         }
         if let Some(term) = query.search.as_deref().filter(|s| !s.is_empty()) {
             match self.access.fields {

@@ -36,7 +36,7 @@ fn relation(many: &str, field: &str, one: Option<&str>, one_field: Option<&str>)
 
 /// articles → authors → countries (m2o), articles ← comments (o2m `comments`), authors ←
 /// articles (o2m `articles`), articles.parent → articles (m2o, o2m `children`), and an
-/// unsupported many-to-any `attachments.item` for contrast.
+/// many-to-any `attachments.item` into articles or authors.
 pub fn schema() -> SchemaOverview {
     let collections = [
         collection(
@@ -72,7 +72,10 @@ pub fn schema() -> SchemaOverview {
             relation("authors", "country", Some("countries"), None),
             relation("comments", "article", Some("articles"), Some("comments")),
             relation("articles", "parent", Some("articles"), Some("children")),
-            relation("attachments", "item", None, None),
+            json!({
+                "collection": "attachments", "field": "item", "related_collection": null, "schema": null,
+                "meta": {"many_collection": "attachments", "many_field": "item", "one_collection_field": "collection", "one_allowed_collections": ["articles", "authors"]},
+            }),
         ],
         permissions: vec![],
     }
@@ -104,7 +107,7 @@ async fn ids(db: &Database, schema: &SchemaOverview, raw: &str) -> Vec<i64> {
     let articles = schema.collection("articles").unwrap();
     let mut cond = Condition::all();
     if let Some(filter) = &query.filter {
-        cond = cond.add(compile_filter(filter, articles, schema).unwrap_or_else(|e| panic!("{raw}: {e}")));
+        cond = cond.add(compile_filter(filter, articles, schema, db.client()).unwrap_or_else(|e| panic!("{raw}: {e}")));
     }
     if let Some(term) = &query.search {
         cond = cond.add(compile_search(term, articles));

@@ -179,7 +179,8 @@ pub async fn reads_related(db: &Database, accountability: Option<&Accountability
     let related = match relation {
         Some(Relation::ManyToOne { related }) => related,
         Some(Relation::OneToMany { child, .. }) => child,
-        None => return Ok(true),
+        // Each related collection is checked on its own when the field is expanded.
+        Some(Relation::ManyToAny { .. }) | None => return Ok(true),
     };
     match for_action(db, accountability, related, "read").await {
         Ok(_) => Ok(true),

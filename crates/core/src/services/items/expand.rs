@@ -1,8 +1,18 @@
 //! Relational reads: the fields of a read that a query asks into (`author.name`, `comments.*`,
-//! `*.*`) replaced by the related items. Each relation costs one read of the related collection
-//! for all rows at once, through a sibling service so the related collection's permissions (and
-//! `read` events) apply; the related items are then grouped by the key that links them to their
-//! row in a map, so matching them up is linear in rows plus related items.
+//! `blocks.item:headings.*`, `*.*`) replaced by the related items. Each relation (each related
+//! collection of a many-to-any) costs one read of the related collection for all rows at once,
+//! through a sibling service so the related collection's permissions apply; the related items
+//! are then grouped by the key that links them to their row in a map, so matching them up is
+//! linear in rows plus related items.
+//!
+//! `deep` gives each relation a query of its own (rc.83's `getDeepQuery`): `_filter`, `_search`
+//! and `_sort` shape the related read; `_limit` (default 100, `-1` for all), `_offset` and
+//! `_page` apply per parent item to one-to-many lists, so `deep[comments][_limit]=2` answers the
+//! first two comments of every article (rc.83 applied `_offset` to the batch of all parents at
+//! once and ignored `_page`); `_fields` adds nested fields to those the `fields` parameter names
+//! under the relation (`fields=comments&deep[comments][_fields]=body` answers objects instead of
+//! keys). `_meta` is accepted and has no effect: a nested list has nowhere to carry counts in a
+//! REST answer, and Directus ignores it as well.
 //!
 //! A relation kind (`services::relations::Relation`) adds an arm to [`ItemsService::expand`]:
 //! how to collect the keys to read by, and how to put the related items back.
@@ -15,7 +25,7 @@ use super::ItemsService;
 use crate::query::select::requested;
 use crate::query::{Query, Sort};
 use crate::services::permissions;
-use crate::services::relations::{self, Relation};
+use crate::services::relations::{self, Nested, Relation};
 use crate::ApiError;
 
 /// Related items grouped by the key that links them to the rows being expanded, each group in
@@ -41,6 +51,54 @@ impl Grouped {
     }
 }
 
+/// The part of a deep query that shapes the read of a related collection.
+#[derive(Debug, Default)]
+struct DeepQuery<'a> {
+    filter: Option<&'a Value>,
+    search: Option<String>,
+    sort: Vec<Sort>,
+    /// Deep queries of the related collection's own relational fields.
+    nested: Option<Map<String, Value>>,
+}
+
+impl<'a> DeepQuery<'a> {
+    fn of(deep: Option<&'a Map<String, Value>>) -> DeepQuery<'a> {
+        let Some(deep) = deep else { return DeepQuery::default() };
+        let sort = deep
+            .get("_sort")
+            .and_then(Value::as_array)
+            .map(|s| s.iter().filter_map(|o| Some(Sort { column: o.get("column")?.as_str()?.to_string(), descending: o.get("order").and_then(Value::as_str) == Some("desc") })).collect())
+            .unwrap_or_default();
+        DeepQuery {
+            filter: deep.get("_filter").filter(|f| f.as_object().is_some_and(|o| !o.is_empty())),
+            search: deep.get("_search").and_then(Value::as_str).map(str::to_string),
+            sort,
+            nested: Some(deep.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect()).filter(|m: &Map<String, Value>| !m.is_empty()),
+        }
+    }
+}
+
+/// Which of a parent's related items a one-to-many answers: `_offset`/`_page` and `_limit`.
+fn window(deep: Option<&Map<String, Value>>) -> (usize, usize) {
+    let number = |key: &str| deep.and_then(|d| d.get(key)).and_then(Value::as_i64);
+    let limit = number("_limit").unwrap_or(100);
+    let offset = match number("_page") {
+        Some(page) if page > 0 && limit >= 0 => limit * (page - 1),
+        _ => number("_offset").unwrap_or(0).max(0),
+    };
+    (offset as usize, if limit < 0 { usize::MAX } else { limit as usize })
+}
+
+/// The nested fields to read under a relation: what `fields` names there plus deep's `_fields`;
+/// a one-to-many asked for as keys answers objects once `_fields` names some.
+fn nested_fields(nested: &Nested, deep: Option<&Map<String, Value>>) -> (Vec<String>, bool) {
+    let extra: Vec<String> = deep.and_then(|d| d.get("_fields")).and_then(Value::as_array).map(|f| f.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+    match (nested.keys_only, extra.is_empty()) {
+        (true, false) => (extra, false),
+        (keys_only, _) => (nested.fields.iter().cloned().chain(extra).collect(), keys_only),
+    }
+}
+
 impl ItemsService {
     /// Replaces relational fields the query asks into with the related items.
     pub(super) fn expand<'a>(&'a self, rows: &'a mut [Map<String, Value>], query: &'a Query) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
@@ -63,27 +121,59 @@ impl ItemsService {
                             continue;
                         }
                         let pk = self.schema.collection(&related).ok_or_else(ApiError::forbidden)?.primary.clone();
-                        let found = self.related(&related, &nested.fields, &pk, keys, deep).await?;
+                        let (fields, _) = nested_fields(&nested, deep);
+                        let found = self.related(&related, &fields, &pk, keys, DeepQuery::of(deep)).await?;
                         for row in rows.iter_mut() {
                             if let Some(value) = row.get_mut(&field).filter(|v| !v.is_null()) {
-                                *value = found.first(&key_text(value)).map(|item| strip(item, &pk, &nested.fields)).unwrap_or(Value::Null);
+                                *value = found.first(&key_text(value)).map(|item| strip(item, &pk, &fields)).unwrap_or(Value::Null);
                             }
                         }
                     }
-                    Some(Relation::OneToMany { child, fk }) => {
+                    Some(Relation::OneToMany { child, fk, sort_field, .. }) => {
                         let keys = distinct(rows.iter().filter_map(|r| r.get(&collection.primary)));
-                        let found = if keys.is_empty() { Grouped::default() } else { self.related(&child, &nested.fields, &fk, keys, deep).await? };
                         let child_pk = self.schema.collection(&child).map(|c| c.primary.clone()).unwrap_or_default();
-                        let limit = deep.and_then(|d| d.get("_limit")).and_then(Value::as_i64).filter(|l| *l >= 0).map(|l| l as usize);
+                        let (fields, keys_only) = nested_fields(&nested, deep);
+                        let mut deep_query = DeepQuery::of(deep);
+                        if deep_query.sort.is_empty() {
+                            // rc.83 orders a one-to-many by the relation's sort field, else the key.
+                            deep_query.sort = vec![Sort { column: sort_field.unwrap_or_else(|| child_pk.clone()), descending: false }];
+                        }
+                        let found = if keys.is_empty() { Grouped::default() } else { self.related(&child, &fields, &fk, keys, deep_query).await? };
+                        let (offset, limit) = window(deep);
                         for row in rows.iter_mut() {
                             let key = row.get(&collection.primary).map(key_text).unwrap_or_default();
                             let items = found
                                 .all(&key)
                                 .iter()
-                                .take(limit.unwrap_or(usize::MAX))
-                                .map(|item| if nested.keys_only { item.get(&child_pk).cloned().unwrap_or(Value::Null) } else { strip(item, &fk, &nested.fields) })
+                                .skip(offset)
+                                .take(limit)
+                                .map(|item| if keys_only { item.get(&child_pk).cloned().unwrap_or(Value::Null) } else { strip(item, &fk, &fields) })
                                 .collect();
                             row.insert(field.clone(), Value::Array(items));
+                        }
+                    }
+                    Some(Relation::ManyToAny { allowed, collection_field }) => {
+                        let mut found: HashMap<&str, (String, Vec<String>, Grouped)> = HashMap::new();
+                        for related in &allowed {
+                            let in_collection = |r: &&Map<String, Value>| r.get(&collection_field).and_then(Value::as_str) == Some(related.as_str());
+                            let keys = distinct(rows.iter().filter(in_collection).filter_map(|r| r.get(&field)).filter(|v| !v.is_null()));
+                            let Some(pk) = self.schema.collection(related).map(|c| c.primary.clone()) else { continue };
+                            if keys.is_empty() || !self.reads(related).await? {
+                                continue;
+                            }
+                            let deep = relations::deep_for(query.deep.as_ref(), &format!("{field}:{related}")).or(deep);
+                            let (fields, _) = nested_fields(&Nested { fields: nested.for_collection(related), ..Default::default() }, deep);
+                            let items = self.related(related, &fields, &pk, keys, DeepQuery::of(deep)).await?;
+                            found.insert(related, (pk, fields, items));
+                        }
+                        for row in rows.iter_mut() {
+                            let related = row.get(&collection_field).and_then(Value::as_str).map(str::to_string).unwrap_or_default();
+                            if let Some(value) = row.get_mut(&field).filter(|v| !v.is_null()) {
+                                *value = match found.get(related.as_str()) {
+                                    Some((pk, fields, items)) => items.first(&key_text(value)).map(|item| strip(item, pk, fields)).unwrap_or(Value::Null),
+                                    None => Value::Null,
+                                };
+                            }
                         }
                     }
                     None => {}
@@ -93,25 +183,30 @@ impl ItemsService {
         })
     }
 
+    /// Whether the caller may read `collection` at all (rc.83 leaves a many-to-any's other
+    /// collections out of its read).
+    async fn reads(&self, collection: &str) -> Result<bool, ApiError> {
+        match permissions::for_action(&self.services.db, self.accountability.as_ref(), collection, "read").await {
+            Ok(_) => Ok(true),
+            Err(e) if e.status == 403 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Items of `collection` whose `by` is one of `keys`, with `fields` (and `by`), grouped by
-    /// `by`'s value. `deep` adds its `_filter` and `_sort`.
-    async fn related(&self, collection: &str, fields: &[String], by: &str, keys: Vec<Value>, deep: Option<&Map<String, Value>>) -> Result<Grouped, ApiError> {
+    /// `by`'s value and shaped by `deep`.
+    async fn related(&self, collection: &str, fields: &[String], by: &str, keys: Vec<Value>, deep: DeepQuery<'_>) -> Result<Grouped, ApiError> {
         let mut fields = fields.to_vec();
         fields.push(by.to_string());
         let mut filter = json!({ by: { "_in": keys } });
-        if let Some(extra) = deep.and_then(|d| d.get("_filter")).filter(|f| f.as_object().is_some_and(|o| !o.is_empty())) {
+        if let Some(extra) = deep.filter {
             filter = json!({ "_and": [filter, extra] });
         }
-        let sort = deep
-            .and_then(|d| d.get("_sort"))
-            .and_then(Value::as_array)
-            .map(|s| s.iter().filter_map(|o| Some(Sort { column: o.get("column")?.as_str()?.to_string(), descending: o.get("order").and_then(Value::as_str) == Some("desc") })).collect())
-            .unwrap_or_default();
-        let nested_deep = deep.map(|d| d.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect());
+        let DeepQuery { search, sort, nested: nested_deep, .. } = deep;
         let service = self.sibling(collection);
         let expands_by = fields.iter().any(|f| f.strip_prefix(by).is_some_and(|rest| rest.starts_with('.')));
         if !expands_by {
-            let query = Query { fields, filter: Some(filter), sort, limit: Some(-1), deep: nested_deep, ..Default::default() };
+            let query = Query { fields, filter: Some(filter), sort, search, limit: Some(-1), deep: nested_deep, ..Default::default() };
             let rows = service.read_by_query(&query).await?;
             return Ok(Grouped::new(rows.into_iter().map(|row| (row.get(by).map(key_text).unwrap_or_default(), row)).collect()));
         }
@@ -126,7 +221,7 @@ impl ItemsService {
             .collect();
         let wanted_pk = requested(&fields, &pk);
         fields.push(pk.clone());
-        let query = Query { fields, filter: Some(filter), sort, limit: Some(-1), deep: nested_deep, ..Default::default() };
+        let query = Query { fields, filter: Some(filter), sort, search, limit: Some(-1), deep: nested_deep, ..Default::default() };
         let rows = service.read_by_query(&query).await?;
         Ok(Grouped::new(
             rows.into_iter()
@@ -171,5 +266,25 @@ mod tests {
         assert_eq!(found.first(&key_text(&json!("2"))), Some(&json!({"id": 11})));
         assert!(found.all("3").is_empty());
         assert_eq!(distinct([json!(1), json!("1"), json!(2)].iter()), vec![json!(1), json!(2)]);
+    }
+
+    #[test]
+    fn windows_per_parent() {
+        let deep = |v: Value| v.as_object().cloned();
+        assert_eq!(window(None), (0, 100));
+        assert_eq!(window(deep(json!({"_limit": -1})).as_ref()), (0, usize::MAX));
+        assert_eq!(window(deep(json!({"_limit": 2, "_offset": 1})).as_ref()), (1, 2));
+        assert_eq!(window(deep(json!({"_limit": 2, "_page": 3, "_offset": 1})).as_ref()), (4, 2));
+        assert_eq!(window(deep(json!({"_page": 2})).as_ref()), (100, 100));
+    }
+
+    #[test]
+    fn deep_fields_add_to_the_nested_ones() {
+        let deep = json!({"_fields": ["body"]});
+        let keys = Nested { fields: vec!["id".into()], keys_only: true, ..Default::default() };
+        assert_eq!(nested_fields(&keys, deep.as_object()), (vec!["body".to_string()], false));
+        assert_eq!(nested_fields(&keys, None), (vec!["id".to_string()], true));
+        let named = Nested { fields: vec!["title".into()], ..Default::default() };
+        assert_eq!(nested_fields(&named, deep.as_object()), (vec!["title".to_string(), "body".to_string()], false));
     }
 }

@@ -15,15 +15,20 @@
 //! - [`access`]: the role's permissions applied to payloads, keys and reads;
 //! - [`read`]: reads, their `SELECT` built by [`crate::query::select`], shaped for output;
 //! - [`expand`]: relational fields of a read replaced by the related items;
+//! - [`nested`]: related items a write's payload holds, saved with it;
 //! - [`write`]: the statements of a write and their activity and revision rows, through the
 //!   engine strategies of `db` ([`Transaction::insert_returning`](crate::db::Transaction::insert_returning)).
 //!
-//! Work on related collections (the role cascade here, relational reads in `expand`) goes
-//! through [`ItemsService::sibling`] / [`ItemsService::sibling_in`]: the same caller and depth,
-//! the same transaction, their own permissions and events.
+//! Work on related collections (the role cascade here, relational reads in `expand`, nested
+//! writes) goes through [`ItemsService::sibling`] / [`ItemsService::sibling_in`]: the same caller
+//! and depth, the same transaction, their own permissions and events. Nested writes run inside
+//! the write's transaction: a create's many-to-one items before its insert and its one-to-many
+//! items after it; an update's the same around its `UPDATE`, before its activity and revisions
+//! (so its snapshot read follows theirs, as on Directus).
 
 mod access;
 mod expand;
+mod nested;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -232,7 +237,15 @@ impl ItemsService {
             data = self.services.bus.emit_before(&event, args).await?.unwrap_or_else(|| Value::Object(Map::new()));
         }
         let data = self.apply_permission(data, "create").await?;
-        self.insert_in(shared, &collection, data, owned).await
+        let data = self.save_related_one(shared, data).await?;
+        if !self.has_related_many(&data) {
+            return self.insert_in(shared, &collection, data, owned).await;
+        }
+        // The one-to-many items need the key now: the insert can't wait for the commit.
+        let creating = self.insert_in(shared, &collection, data.clone(), false).await?;
+        let key = creating.key().cloned().ok_or_else(|| ApiError::internal("The created item did not come back from the database."))?;
+        self.save_related_many(shared, &data, &key).await?;
+        Ok(creating)
     }
 
     pub async fn update_one(&self, key: Value, data: Value, opts: MutationOptions) -> Result<Value, ApiError> {
@@ -258,7 +271,11 @@ impl ItemsService {
         self.check_keys(&keys, "update").await?;
         let data = if data.is_object() { self.apply_permission(data, "update").await? } else { data };
         let (shared, owned) = self.write_transaction().await?;
-        let written = self.update_in(&shared, &collection, &keys, &data).await;
+        let written = async {
+            let data = self.save_related_one(&shared, data).await?;
+            self.update_in(&shared, &collection, &keys, &data).await
+        }
+        .await;
         self.finish(shared, owned, written).await?;
         self.forget_tokens();
         if opts.emit_events {

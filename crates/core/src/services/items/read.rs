@@ -4,6 +4,7 @@
 
 use sea_query::{Alias, Condition, Query as SqlQuery};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 use super::access::read_access;
 use super::write::Created;
@@ -12,12 +13,13 @@ use crate::query::select::{key_condition, requested, Select};
 use crate::query::{MetaKind, Query};
 use crate::services::payload;
 use crate::services::permissions::{self, Permission};
+use crate::services::relations::{self, Relation};
 use crate::ApiError;
 
 impl ItemsService {
     pub async fn read_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
         let permission = self.permission("read").await?;
-        let select = self.select(permission.as_ref())?.statement(query, None)?;
+        let select = self.select(permission.as_ref())?.statement(&self.select_query(query), None)?;
         let rows = self.fetch(&select, query, permission.as_ref()).await?;
         Ok(if self.collection == "directus_permissions" { permissions::with_app_access_rows(rows, self.accountability.as_ref(), query.filter.as_ref()) } else { rows })
     }
@@ -30,7 +32,7 @@ impl ItemsService {
         q.offset = None;
         let permission = self.permission("read").await?;
         let select = self.select(permission.as_ref())?;
-        let statement = select.statement(&q, Some(key_condition(select.collection, std::slice::from_ref(key))))?;
+        let statement = select.statement(&self.select_query(&q), Some(key_condition(select.collection, std::slice::from_ref(key))))?;
         let rows = self.fetch(&statement, &q, permission.as_ref()).await?;
         self.emit_read(key.clone(), &rows);
         rows.into_iter().next().ok_or_else(ApiError::forbidden)
@@ -61,10 +63,30 @@ impl ItemsService {
         q.limit = Some(-1);
         let permission = self.permission("read").await?;
         let select = self.select(permission.as_ref())?;
-        let statement = select.statement(&q, Some(key_condition(select.collection, keys)))?;
+        let statement = select.statement(&self.select_query(&q), Some(key_condition(select.collection, keys)))?;
         let rows = self.fetch(&statement, &q, permission.as_ref()).await?;
         self.emit_read(Value::Array(keys.to_vec()), &rows);
         Ok(rows)
+    }
+
+    /// The query the `SELECT` runs: `query` and the columns its relational reads need that it
+    /// may not name (a many-to-any's collection field); the answer keeps only what `query` names.
+    fn select_query<'q>(&self, query: &'q Query) -> Cow<'q, Query> {
+        let Ok(collection) = self.overview() else { return Cow::Borrowed(query) };
+        let needed: Vec<String> = relations::nested(&query.fields, collection, &self.schema)
+            .keys()
+            .filter_map(|field| match relations::relation_of(&self.schema, &self.collection, field) {
+                Some(Relation::ManyToAny { collection_field, .. }) => Some(collection_field),
+                _ => None,
+            })
+            .filter(|field| !requested(&query.fields, field))
+            .collect();
+        if needed.is_empty() {
+            return Cow::Borrowed(query);
+        }
+        let mut query = query.clone();
+        query.fields.extend(needed);
+        Cow::Owned(query)
     }
 
     pub(super) fn emit_read(&self, item: Value, rows: &[Value]) {

@@ -262,3 +262,62 @@ async fn a_sibling_in_a_write_s_transaction_commits_or_rolls_back_with_it() {
     tx.rollback().await.unwrap();
     assert_eq!(count(&t, "SELECT count(*) AS n FROM authors").await, 3, "the sibling never committed the transaction it was given");
 }
+
+/// A many-to-one given an object creates (or updates) the related item before the row; a
+/// one-to-many given an array creates, links and unlinks after it; everything in one transaction.
+#[tokio::test]
+async fn nested_writes_save_related_items_through_their_services() {
+    let t = setup().await;
+    let articles = service(&t, "articles", Some(admin())).await;
+    let key = articles.create_one(json!({ "title": "Nested", "author": { "name": "Dee" } }), MutationOptions::default()).await.unwrap();
+    assert_eq!(t.events.names(), ["items.create.before", "items.create.before", "items.create", "items.create"]);
+    let author = articles.read_one(&key, &Query { fields: fields(&["author.name"]), ..Default::default() }).await.unwrap();
+    assert_eq!(author, json!({ "author": { "name": "Dee" } }));
+    t.events.take();
+
+    // An object with an existing key updates that item; a key alone only links it.
+    articles.update_one(key.clone(), json!({ "author": { "id": 4, "name": "Dee B" } }), MutationOptions::default()).await.unwrap();
+    assert_eq!(t.events.names(), ["items.update.before", "items.update.before", "items.read", "items.update", "items.read", "items.update"]);
+    articles.update_one(key.clone(), json!({ "author": { "id": 1 } }), MutationOptions::default()).await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM authors WHERE name = 'Dee B'").await, 1);
+    assert_eq!(count(&t, &format!("SELECT count(*) AS n FROM articles WHERE id = {key} AND author = 1")).await, 1);
+
+    // Ann's articles become 3 (kept, updated) and a new one; 1 and 2 are unlinked.
+    let authors = service(&t, "authors", Some(admin())).await;
+    t.events.take();
+    authors.update_one(json!(1), json!({ "articles": [3, { "id": key, "title": "Renamed" }, { "title": "New" }] }), MutationOptions::default()).await.unwrap();
+    let emitted = t.events.take();
+    let names: Vec<&str> = emitted.iter().map(|e| e.event.as_str()).filter(|e| *e != "items.read").collect();
+    assert_eq!(
+        names,
+        ["items.update.before", "items.update.before", "items.update", "items.update.before", "items.update", "items.create.before", "items.create", "items.update.before", "items.update", "items.update"]
+    );
+    assert_eq!(emitted.iter().find(|e| e.input == Some(json!({ "author": null }))).unwrap().context.as_ref().unwrap()["item"], json!([1, 2]));
+    let read = authors.read_one(&json!(1), &Query { fields: fields(&["articles.title"]), ..Default::default() }).await.unwrap();
+    assert_eq!(read, json!({ "articles": [{ "title": "Three" }, { "title": "Renamed" }, { "title": "New" }] }));
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM articles WHERE author IS NULL").await, 3, "One and Two unlinked, Four never linked");
+
+    // The object form changes only the items it names.
+    authors.update_one(json!(1), json!({ "articles": { "create": [{ "title": "Added" }], "delete": [3] } }), MutationOptions::default()).await.unwrap();
+    let read = authors.read_one(&json!(1), &Query { fields: fields(&["articles"]), ..Default::default() }).await.unwrap();
+    assert_eq!(read, json!({ "articles": [key, 6, 7] }), "`fields=<o2m>` answers the related keys");
+}
+
+#[tokio::test]
+async fn a_nested_write_failing_half_way_leaves_nothing() {
+    let t = setup().await;
+    let authors = service(&t, "authors", Some(admin())).await;
+    let before = count(&t, "SELECT count(*) AS n FROM articles").await;
+    // The second article violates the unique slug after the first was created.
+    let error = authors.create_one(json!({ "name": "Eve", "articles": [{ "title": "A", "slug": "fresh" }, { "title": "B", "slug": "one" }] }), MutationOptions::default()).await.unwrap_err();
+    assert_eq!(error.code, ErrorCode::RecordNotUnique);
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM authors WHERE name = 'Eve'").await, 0);
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM articles").await, before);
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM directus_activity").await, 0);
+    // A key that names no item is forbidden, and rolls back what came before it.
+    let articles = service(&t, "articles", Some(admin())).await;
+    let error = authors.update_one(json!(2), json!({ "name": "Bob!", "articles": [1, 99] }), MutationOptions::default()).await.unwrap_err();
+    assert_eq!(error, ApiError::forbidden());
+    assert_eq!(articles.read_one(&json!(1), &Query { fields: fields(&["author"]), ..Default::default() }).await.unwrap(), json!({ "author": 1 }));
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM authors WHERE name = 'Bob!'").await, 0);
+}

@@ -28,6 +28,14 @@ pub struct Created {
 pub(super) struct Creating(Inserted);
 
 impl Creating {
+    /// The key, once the insert ran (always, unless it was queued).
+    pub(super) fn key(&self) -> Option<&Value> {
+        match &self.0 {
+            Inserted::Done { key, .. } => Some(key),
+            Inserted::Queued { .. } => None,
+        }
+    }
+
     pub(super) fn settle(self) -> Result<Created, ApiError> {
         let (key, row) = self.0.settle().ok_or_else(|| ApiError::internal("The created item did not come back from the database."))?;
         Ok(Created { key, row })
@@ -108,27 +116,34 @@ impl ItemsService {
         Ok(Creating(inserted))
     }
 
-    /// Updates the rows of `keys` with `data` (already through hooks and permissions), with an
-    /// activity row per key and, where the collection keeps them, revisions of the rows as they
-    /// are afterwards.
+    /// Updates the rows of `keys` with `data` (already through hooks and permissions), saves the
+    /// one-to-many items `data` holds for each key ([`ItemsService::save_related_many`]), then
+    /// writes an activity row per key and, where the collection keeps them, revisions of the rows
+    /// as they are afterwards. The key itself is never updated, as in Directus.
     pub(super) async fn update_in(&self, shared: &SharedTransaction, collection: &CollectionOverview, keys: &[Value], data: &Value) -> Result<(), ApiError> {
-        let fields = match data {
+        let mut fields = match data {
             Value::Object(m) => payload::for_write(collection, m, Action::Update, self.accountability.as_ref()),
             _ => Map::new(),
         };
-        let mut tx = shared.lock().await?;
+        fields.remove(&collection.primary);
         if !fields.is_empty() && !keys.is_empty() {
             let update = SqlQuery::update()
                 .table(table(&self.collection))
                 .values(fields.iter().map(|(k, v)| (Alias::new(k.as_str()), sea_query::SimpleExpr::from(sql_value(v)))))
                 .cond_where(key_condition(collection, keys))
                 .to_owned();
-            tx.run(&update).await.map_err(ApiError::from_write)?;
+            shared.lock().await?.run(&update).await.map_err(ApiError::from_write)?;
+        }
+        for key in keys {
+            self.save_related_many(shared, data, key).await?;
         }
         if self.writes_activity() {
+            let mut tx = shared.lock().await?;
             let accountability = self.accountability.clone().unwrap_or_default();
             let snapshots = if self.writes_revisions() { self.snapshots(&mut tx, collection, keys).await? } else { Default::default() };
-            let delta = data.as_object().cloned().unwrap_or_default();
+            // The delta holds the columns written, as Directus's does.
+            let mut delta = data.as_object().cloned().unwrap_or_default();
+            delta.retain(|k, _| *k != collection.primary && collection.field(k).is_some_and(|f| !f.alias));
             for key in keys {
                 let record = ActivityRecord { action: "update", collection: &self.collection, item: activity::Item::Key(key), accountability: &accountability, comment: None };
                 let revision = snapshots.get(&key_text(key)).map(|data| RevisionRecord { data, delta: &delta });
