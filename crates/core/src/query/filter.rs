@@ -162,18 +162,19 @@ impl<'a> Compiler<'a> {
             }
         };
         let mut select = SqlQuery::select();
-        let inner_expr = Expr::col((Alias::new(inner.collection.as_str()), Alias::new(inner_column)));
-        match extra {
-            // The many-to-any's key column holds text: compare the related keys as text.
-            Some(_) => select.expr(inner_expr.cast_as(Alias::new(self.text_type()))),
-            None => select.expr(inner_expr),
-        };
-        select.from(Alias::new(inner.collection.as_str()));
+        let mut inner_expr = Expr::col((Alias::new(inner.collection.as_str()), Alias::new(inner_column)));
+        let mut outer = Expr::col((Alias::new(collection.collection.as_str()), Alias::new(outer_column)));
+        if extra.is_some() {
+            // The many-to-any's key column holds text: compare both sides as text of one
+            // collation (MySQL's casts take the connection's, which may not be the column's).
+            inner_expr = inner_expr.cast_as(Alias::new(self.text_type()));
+            outer = outer.cast_as(Alias::new(self.text_type()));
+        }
+        select.expr(inner_expr).from(Alias::new(inner.collection.as_str()));
         // Without conditions of its own, the subquery means "has a related row".
         if let Some(cond) = self.object(nested, inner)? {
             select.cond_where(cond);
         }
-        let outer = Expr::col((Alias::new(collection.collection.as_str()), Alias::new(outer_column)));
         let condition: Condition = outer.in_subquery(select.to_owned()).into();
         Ok(match extra {
             Some(link) => Condition::all().add(link).add(condition),
@@ -647,11 +648,11 @@ mod tests {
         };
         assert_eq!(
             where_clause(json!({"item:authors": {"name": {"_eq": "Ann"}}}), DbClient::Postgres),
-            r#""attachments"."collection" = 'authors' AND "attachments"."item" IN (SELECT CAST("authors"."id" AS text) FROM "authors" WHERE "authors"."name" = 'Ann')"#
+            r#""attachments"."collection" = 'authors' AND CAST("attachments"."item" AS text) IN (SELECT CAST("authors"."id" AS text) FROM "authors" WHERE "authors"."name" = 'Ann')"#
         );
         assert_eq!(
             where_clause(json!({"item:articles": {"author": {"name": "Bob"}}}), DbClient::MySql),
-            "`attachments`.`collection` = 'articles' AND `attachments`.`item` IN (SELECT CAST(`articles`.`id` AS char) FROM `articles` WHERE `articles`.`author` IN (SELECT `authors`.`id` FROM `authors` WHERE `authors`.`name` = 'Bob'))"
+            "`attachments`.`collection` = 'articles' AND CAST(`attachments`.`item` AS char) IN (SELECT CAST(`articles`.`id` AS char) FROM `articles` WHERE `articles`.`author` IN (SELECT `authors`.`id` FROM `authors` WHERE `authors`.`name` = 'Bob'))"
         );
         // Operators on the key column itself need no scope.
         assert_eq!(where_clause(json!({"item": {"_eq": "1"}}), DbClient::Postgres), r#""attachments"."item" = '1'"#);

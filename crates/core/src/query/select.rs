@@ -136,10 +136,11 @@ pub fn key_condition(collection: &CollectionOverview, keys: &[Value]) -> Conditi
     Cond::all().add(column.is_in(keys.iter().map(sql_value)))
 }
 
-/// Whether `field` is among the requested `fields` (`*`, `*.x`, itself, or `field.x`); no
-/// fields requested means all.
+/// Whether `field` is among the requested `fields` (`*`, `*.x`, itself, `field.x`, or a
+/// many-to-any's `field:collection.x`); no fields requested means all.
 pub fn requested(fields: &[String], field: &str) -> bool {
-    fields.is_empty() || fields.iter().any(|f| f == "*" || f.starts_with("*.") || f == field || f.split_once('.').is_some_and(|(head, _)| head == field))
+    let names = |f: &String| f.split_once('.').is_some_and(|(head, _)| head == field || head.split_once(':').is_some_and(|(name, _)| name == field));
+    fields.is_empty() || fields.iter().any(|f| f == "*" || f.starts_with("*.") || f == field || names(f))
 }
 
 /// The fields of this collection a filter refers to (through `_and`/`_or`, not into relations).
@@ -231,5 +232,7 @@ mod tests {
         assert!(requested(&fields(&["author.name"]), "author"));
         assert!(!requested(&fields(&["author.name"]), "title"));
         assert!(!requested(&fields(&["authority"]), "author"));
+        assert!(requested(&fields(&["item:headings.title"]), "item"));
+        assert!(!requested(&fields(&["item:headings"]), "item"));
     }
 }
