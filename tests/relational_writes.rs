@@ -59,7 +59,7 @@ impl App {
 
     async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (status, body) = self.send(method, path, body).await;
-        assert_eq!(status, 200, "{} {method} {path}: {body}", self.db.engine_name());
+        assert_eq!(status, 200, "{:?} {method} {path}: {body}", self.db.engine);
         body["data"].clone()
     }
 
@@ -73,18 +73,12 @@ impl App {
 
     /// `event collection` of each recorded event.
     async fn sequence(&self) -> Vec<String> {
-        self.events().await.iter().map(|e| format!("{} {}", e["event"].as_str().unwrap(), e["collection"].as_str().unwrap_or(""))).collect()
+        names(&self.events().await)
     }
 }
 
-trait EngineName {
-    fn engine_name(&self) -> String;
-}
-
-impl EngineName for TestDb {
-    fn engine_name(&self) -> String {
-        format!("{:?}", self.engine)
-    }
+fn names(events: &[Value]) -> Vec<String> {
+    events.iter().map(|e| format!("{} {}", e["event"].as_str().unwrap(), e["collection"].as_str().unwrap_or(""))).collect()
 }
 
 /// `sequence` is `head`, the events of each relation in `relations` one relation after the other
@@ -117,9 +111,8 @@ async fn nested_writes(engine: Engine) {
         "{engine:?}"
     );
     let events = app.events().await;
-    let names: Vec<String> = events.iter().map(|e| format!("{} {}", e["event"].as_str().unwrap(), e["collection"].as_str().unwrap())).collect();
     assert_eq!(
-        names,
+        names(&events),
         [
             "items.create.before articles",
             "items.create.before authors",
@@ -158,9 +151,8 @@ async fn nested_writes(engine: Engine) {
         "{engine:?}"
     );
     let events = app.events().await;
-    let names: Vec<String> = events.iter().map(|e| format!("{} {}", e["event"].as_str().unwrap(), e["collection"].as_str().unwrap())).collect();
     assert_eq!(
-        names,
+        names(&events),
         [
             "items.update.before articles",
             "items.update.before authors",

@@ -321,3 +321,28 @@ async fn a_nested_write_failing_half_way_leaves_nothing() {
     assert_eq!(articles.read_one(&json!(1), &Query { fields: fields(&["author"]), ..Default::default() }).await.unwrap(), json!({ "author": 1 }));
     assert_eq!(count(&t, "SELECT count(*) AS n FROM authors WHERE name = 'Bob!'").await, 0);
 }
+
+/// Nested items are written as the caller: the related collection's permissions (and presets)
+/// apply to them as to a write of their own.
+#[tokio::test]
+async fn nested_items_are_written_with_the_related_collection_s_permissions() {
+    let t = setup().await;
+    t.exec("INSERT INTO directus_roles (id, name, admin_access, app_access) VALUES ('writer', 'Writer', false, true)").await;
+    t.exec(
+        r#"INSERT INTO directus_permissions (role, collection, action, permissions, fields, presets) VALUES
+           ('writer', 'articles', 'create', '{}', '*', NULL),
+           ('writer', 'authors', 'read', '{}', '*', NULL)"#,
+    )
+    .await;
+    let writer = Accountability { user: None, role: Some("writer".into()), admin: false, app: true, ip: None, user_agent: None };
+    let articles = service(&t, "articles", Some(writer)).await;
+    let nested = json!({ "title": "By writer", "author": { "name": "New" } });
+    assert_eq!(articles.create_one(nested.clone(), MutationOptions::default()).await.unwrap_err(), ApiError::forbidden(), "no create permission on authors");
+    assert_eq!(count(&t, "SELECT count(*) AS n FROM articles").await, 4);
+    articles.create_one(json!({ "title": "Linked", "author": { "id": 2 } }), MutationOptions::default()).await.expect("an existing key only links");
+
+    t.exec(r#"INSERT INTO directus_permissions (role, collection, action, permissions, fields, presets) VALUES ('writer', 'authors', 'create', '{}', 'name', '{"name":"Preset"}')"#).await;
+    let key = articles.create_one(json!({ "title": "With author", "author": {} }), MutationOptions::default()).await.unwrap();
+    let author = t.services.db.query(&format!("SELECT authors.name AS name FROM articles JOIN authors ON authors.id = articles.author WHERE articles.id = {key}"), &[]).await.unwrap().rows;
+    assert_eq!(author[0]["name"], json!("Preset"), "the related collection's preset");
+}
