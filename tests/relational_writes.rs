@@ -376,6 +376,41 @@ async fn many_to_any_and_deep_reads(engine: Engine) {
     );
 }
 
+/// System collections take nested writes through their built-in relations, as on rc.83
+/// (`directus_users.role` ↔ `directus_roles.users`).
+async fn system_collections(engine: Engine) {
+    let app = app(engine).await;
+    let role = app
+        .ok("POST", "/roles?fields=id,name,users.email,users.status&deep[users][_sort]=email", Some(json!({ "name": "Writers", "users": [{ "email": "w1@example.com", "password": "x" }, { "email": "w2@example.com" }] })))
+        .await;
+    assert_eq!(role["users"], json!([{ "email": "w1@example.com", "status": "active" }, { "email": "w2@example.com", "status": "active" }]), "{engine:?}");
+    let id = role["id"].as_str().unwrap().to_string();
+    let users = app.ok("GET", "/users?filter[email][_starts_with]=w&fields=id,email&sort=email", None).await;
+    let first = users[0]["id"].clone();
+    let kept = app.ok("PATCH", &format!("/roles/{id}?fields=users.email"), Some(json!({ "users": [first] }))).await;
+    assert_eq!(kept, json!({ "users": [{ "email": "w1@example.com" }] }), "{engine:?}");
+    let users = app.ok("GET", "/users?filter[email][_starts_with]=w&fields=email,role,status&sort=email", None).await;
+    assert_eq!(users, json!([{ "email": "w1@example.com", "role": id, "status": "active" }, { "email": "w2@example.com", "role": null, "status": "active" }]), "{engine:?}");
+    let moved = app.ok("PATCH", &format!("/users/{}?fields=role.name", first.as_str().unwrap()), Some(json!({ "role": { "name": "Editors" } }))).await;
+    assert_eq!(moved, json!({ "role": { "name": "Editors" } }), "{engine:?}");
+    assert_eq!(app.ok("GET", &format!("/roles/{id}?fields=users"), None).await, json!({ "users": [] }), "{engine:?}");
+}
+
+#[tokio::test]
+async fn system_collections_on_sqlite() {
+    system_collections(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn system_collections_on_postgres() {
+    system_collections(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn system_collections_on_mysql() {
+    system_collections(Engine::MySql).await;
+}
+
 #[tokio::test]
 async fn nested_writes_on_sqlite() {
     nested_writes(Engine::Sqlite).await;
