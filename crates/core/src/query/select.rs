@@ -154,7 +154,8 @@ fn filter_fields(filter: &Value) -> Vec<String> {
                         items.iter().for_each(|i| out.extend(filter_fields(i)));
                     }
                 } else if !key.starts_with('_') {
-                    out.push(key.clone());
+                    // A many-to-any's collection scope (`item:headings`) names the field `item`.
+                    out.push(key.split(':').next().unwrap_or(key).to_string());
                 }
             }
         }
@@ -234,5 +235,10 @@ mod tests {
         assert!(!requested(&fields(&["authority"]), "author"));
         assert!(requested(&fields(&["item:headings.title"]), "item"));
         assert!(!requested(&fields(&["item:headings"]), "item"));
+    }
+
+    #[test]
+    fn fields_a_filter_names() {
+        assert_eq!(filter_fields(&json!({"item:headings": {"title": "x"}, "_and": [{"id": 1}]})), fields(&["item", "id"]));
     }
 }
