@@ -5,7 +5,6 @@ pub mod app;
 pub mod cron;
 mod database;
 pub mod engine;
-mod files;
 pub mod host;
 pub mod loader;
 mod node;
@@ -21,13 +20,13 @@ use rectus_core::ApiError;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deno_core;
 use engine::{EngineSetup, JobKind, JobResult, JobSpec, LoadReport};
-use host::Host;
+use host::{Host, HostCell};
 use pool::{InFlight, Job, Pool};
 use registry::Registry;
 
@@ -39,7 +38,7 @@ pub struct HookRuntime {
     timeout: Duration,
     max_depth: u32,
     next_job: AtomicU64,
-    host: Arc<OnceLock<Host>>,
+    host: HostCell,
     routes: Vec<app::HookRoute>,
 }
 
@@ -61,7 +60,7 @@ impl HookRuntime {
                 other => other.to_string(),
             }))
             .collect();
-        let host = Arc::new(OnceLock::new());
+        let host = HostCell::default();
         let setup = EngineSetup {
             hooks,
             cwd: config.cwd.to_string_lossy().into_owned(),
@@ -90,12 +89,12 @@ impl HookRuntime {
     /// Connects the hooks to the application's services once those exist (they need this
     /// runtime as their event bus, so they are created after it).
     pub fn attach(&self, host: Host) {
-        let _ = self.host.set(host);
+        let _ = self.host.0.set(host);
     }
 
     /// What [`attach`](Self::attach) connected, if it ran.
     pub(crate) fn host(&self) -> Option<&Host> {
-        self.host.get()
+        self.host.0.get()
     }
 
     /// This runtime as the bus of the services hooks call, held weakly so the runtime and the
@@ -123,7 +122,7 @@ impl HookRuntime {
         let slot = self.pool.pick().clone();
         let guard = InFlight::new(slot.clone());
         let (tx, rx) = oneshot::channel();
-        let schema_version = self.host.get().map(|h| h.services.schema.version()).unwrap_or(0);
+        let schema_version = self.host.0.get().map(|h| h.services.schema.version()).unwrap_or(0);
         let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth, transaction: None };
         slot.sender.send(Job { spec, reply: Some(tx), transaction }).ok()?;
         Some((rx, guard))

@@ -27,6 +27,10 @@
 //!   `alter()` would reset them.
 //! - The schema cache is invalidated after every change, also a failed one (its DDL may have
 //!   run), so `/items` and hooks' `getSchema()` see the new state at once.
+//! - Called from a hook, the services run at the hook's depth (`HOOKS_MAX_DEPTH` bounds their
+//!   events too) and write the metadata rows in the hook's transaction when it gave one
+//!   (`knex: database`); the DDL itself runs on a connection of its own, as MySQL commits DDL
+//!   implicitly anyway and a SQLite table rebuild needs a connection with foreign keys off.
 
 pub mod collections;
 mod ddl;
@@ -41,6 +45,7 @@ use std::sync::Arc;
 use super::items::ItemsService;
 use super::Services;
 use crate::auth::{accountability, Accountability};
+use crate::db::SharedTransaction;
 use crate::events::EventArgs;
 use crate::schema::SchemaOverview;
 use crate::ApiError;
@@ -50,11 +55,25 @@ use crate::ApiError;
 pub struct SchemaContext {
     services: Services,
     accountability: Option<Accountability>,
+    /// Hook → service nesting of the caller (see `EventArgs::depth`).
+    depth: u32,
+    /// The caller's transaction for the metadata rows; `None` = their own.
+    transaction: Option<SharedTransaction>,
 }
 
 impl SchemaContext {
     pub fn new(services: Services, accountability: Option<Accountability>) -> Self {
-        SchemaContext { services, accountability }
+        SchemaContext { services, accountability, depth: 0, transaction: None }
+    }
+
+    /// A context for a hook that was itself `depth` calls deep.
+    pub fn at_depth(self, depth: u32) -> Self {
+        SchemaContext { depth, ..self }
+    }
+
+    /// Writes the metadata rows in `tx` (a hook's `knex: database`).
+    pub fn in_transaction(self, transaction: Option<SharedTransaction>) -> Self {
+        SchemaContext { transaction, ..self }
     }
 
     fn require_admin(&self) -> Result<(), ApiError> {
@@ -71,7 +90,7 @@ impl SchemaContext {
     /// An `ItemsService` on a system table, as the caller (or without accountability).
     fn items(&self, table: &str, schema: Arc<SchemaOverview>, as_caller: bool) -> ItemsService {
         let accountability = if as_caller { self.accountability.clone() } else { None };
-        ItemsService::new(table, self.services.clone(), schema, accountability)
+        ItemsService::new(table, self.services.clone(), schema, accountability).at_depth(self.depth).in_transaction(self.transaction.clone())
     }
 
     async fn invalidate(&self) {
@@ -88,7 +107,7 @@ impl SchemaContext {
         ctx.insert("item".into(), item);
         ctx.insert("action".into(), json!(action));
         ctx.insert("payload".into(), Value::Null);
-        EventArgs::context(ctx)
+        EventArgs::context(ctx).at_depth(self.depth)
     }
 
     /// The fields a non-admin role may read per collection (`None`: everything, for admins and
