@@ -6,6 +6,7 @@ pub mod cron;
 mod database;
 pub mod engine;
 pub mod host;
+pub mod job;
 pub mod loader;
 mod node;
 pub mod pool;
@@ -25,7 +26,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deno_core;
-use engine::{EngineSetup, JobKind, JobResult, JobSpec, LoadReport};
+use engine::{EngineSetup, LoadReport};
+use job::{JobKind, JobResult, JobSpec};
 use host::{Host, HostCell};
 use pool::{InFlight, Job, Pool};
 use registry::Registry;
