@@ -1,6 +1,7 @@
 //! Rectus HTTP layer: axum routers, thin handlers over the core services, and the mapping of
 //! errors to the Directus envelope.
 
+mod cookies;
 pub mod error;
 pub mod export;
 pub mod extract;
