@@ -77,24 +77,52 @@
     }
   }
 
-  rectus.exceptions = {
-    BaseException,
-    FailedValidationException,
-    ForbiddenException,
-    GraphQLValidationException,
-    HitRateLimitException: simple('HitRateLimitException', 429, 'REQUESTS_EXCEEDED'),
-    IllegalAssetTransformation: simple('IllegalAssetTransformation', 400, 'ILLEGAL_ASSET_TRANSFORMATION'),
-    InvalidCredentialsException: simple('InvalidCredentialsException', 401, 'INVALID_CREDENTIALS', 'Invalid user credentials.'),
-    InvalidIPException: simple('InvalidIPException', 401, 'INVALID_IP', 'Invalid IP address.'),
-    InvalidOTPException: simple('InvalidOTPException', 401, 'INVALID_OTP', 'Invalid user OTP.'),
-    InvalidPayloadException: simple('InvalidPayloadException', 400, 'INVALID_PAYLOAD'),
-    InvalidQueryException: simple('InvalidQueryException', 400, 'INVALID_QUERY'),
-    MethodNotAllowedException,
-    RangeNotSatisfiableException,
-    RouteNotFoundException,
-    ServiceUnavailableException: simple('ServiceUnavailableException', 503, 'SERVICE_UNAVAILABLE'),
-    UnprocessableEntityException: simple('UnprocessableEntityException', 422, 'UNPROCESSABLE_ENTITY'),
-    UserSuspendedException: simple('UserSuspendedException', 401, 'USER_SUSPENDED', 'User suspended.'),
+  // Every exception class a service throws, in one list: [name, status, code, default message].
+  // The first group is what rc.83 hands to hooks as `exceptions` (spec §3.1); the database
+  // exceptions (§3.2) are thrown by the services but not exported, as in Directus. A service
+  // error coming back from Rust becomes an instance of the class of its code (`toException`).
+  const table = [
+    ['FailedValidationException', 400, 'FAILED_VALIDATION'],
+    ['ForbiddenException', 403, 'FORBIDDEN'],
+    ['GraphQLValidationException', 400, 'GRAPHQL_VALIDATION_EXCEPTION'],
+    ['HitRateLimitException', 429, 'REQUESTS_EXCEEDED'],
+    ['IllegalAssetTransformation', 400, 'ILLEGAL_ASSET_TRANSFORMATION'],
+    ['InvalidCredentialsException', 401, 'INVALID_CREDENTIALS', 'Invalid user credentials.'],
+    ['InvalidIPException', 401, 'INVALID_IP', 'Invalid IP address.'],
+    ['InvalidOTPException', 401, 'INVALID_OTP', 'Invalid user OTP.'],
+    ['InvalidPayloadException', 400, 'INVALID_PAYLOAD'],
+    ['InvalidQueryException', 400, 'INVALID_QUERY'],
+    ['MethodNotAllowedException', 405, 'METHOD_NOT_ALLOWED'],
+    ['RangeNotSatisfiableException', 416, 'RANGE_NOT_SATISFIABLE'],
+    ['RouteNotFoundException', 404, 'ROUTE_NOT_FOUND'],
+    ['ServiceUnavailableException', 503, 'SERVICE_UNAVAILABLE'],
+    ['UnprocessableEntityException', 422, 'UNPROCESSABLE_ENTITY'],
+    ['UserSuspendedException', 401, 'USER_SUSPENDED', 'User suspended.'],
+  ];
+  const databaseTable = [
+    ['RecordNotUniqueException', 400, 'RECORD_NOT_UNIQUE'],
+    ['NotNullViolationException', 400, 'NOT_NULL_VIOLATION'],
+    ['InvalidForeignKeyException', 400, 'INVALID_FOREIGN_KEY'],
+    ['ValueTooLongException', 400, 'VALUE_TOO_LONG'],
+    ['ValueOutOfRangeException', 400, 'VALUE_OUT_OF_RANGE'],
+    ['ContainsNullValuesException', 400, 'CONTAINS_NULL_VALUES'],
+  ];
+  // Classes whose constructors take something other than (message, extensions).
+  const special = { FailedValidationException, ForbiddenException, GraphQLValidationException, MethodNotAllowedException, RangeNotSatisfiableException, RouteNotFoundException };
+  const build = ([name, status, code, defaultMessage]) => special[name] ?? simple(name, status, code, defaultMessage);
+
+  rectus.exceptions = { BaseException };
+  for (const row of table) rectus.exceptions[row[0]] = build(row);
+  const byCode = {};
+  for (const row of table) byCode[row[2]] = rectus.exceptions[row[0]];
+  for (const row of databaseTable) byCode[row[2]] = build(row);
+
+  // A service's error as the exception a hook catches: an instance of its code's class (or of
+  // BaseException for a code of its own) carrying the error's message, status and extensions,
+  // whatever that class's constructor takes. Internal errors are plain `Error`s, as in Directus.
+  rectus.toException = (e) => {
+    if (e.internal) return new Error(e.message);
+    return Reflect.construct(BaseException, [e.message, e.status, e.code, e.extensions ?? {}], byCode[e.code] ?? BaseException);
   };
 
   // What crosses into Rust when a hook throws: a Directus exception keeps status/code/extensions;

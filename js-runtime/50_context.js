@@ -42,7 +42,7 @@
   // services) is waited for before the isolate takes requests (`settle_registration` in
   // crates/hooks/src/pool.rs). Until then the calls that reach Rectus's services are counted;
   // afterwards the ops are the plain ones again.
-  const HOST_OPS = ['op_rectus_db_query', 'op_rectus_db_begin', 'op_rectus_db_end', 'op_rectus_get_schema', 'op_rectus_items', 'op_rectus_service', 'op_rectus_files', 'op_rectus_mail'];
+  const HOST_OPS = ['op_rectus_db_query', 'op_rectus_db_begin', 'op_rectus_db_end', 'op_rectus_get_schema', 'op_rectus_call'];
   let pending = 0;
   const idle = [];
   const plain = {};

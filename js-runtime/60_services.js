@@ -1,31 +1,35 @@
-// `services.ItemsService` and the system services built on it. Every method runs the Rust
-// ItemsService that serves HTTP (op_rectus_items): same permission checks for the accountability
-// given (none for null), same events, and failures thrown as the matching exception class.
+// `services`: every class calls its Rust counterpart through one op, `op_rectus_call`, with one
+// envelope: `{service, collection, method, args, accountability, transaction, depth}`
+// (crates/hooks/src/services/mod.rs). The Rust services are the ones that serve HTTP: same
+// permission checks for the accountability given (none for null), same events; a failure is
+// thrown as the exception class of its code (20_exceptions.js).
+//
+// Adding a method: one line on the class here, `name(a, b) { return this._call('name', a, b); }`,
+// passing every parameter (undefined travels as null), and its variant in Rust.
 ((globalThis) => {
   const ops = Deno.core.ops;
   const rectus = globalThis.__rectus;
   const ex = rectus.exceptions;
   rectus.currentDepth = 0;
 
-  const byCode = {
-    FORBIDDEN: ex.ForbiddenException,
-    INVALID_PAYLOAD: ex.InvalidPayloadException,
-    INVALID_QUERY: ex.InvalidQueryException,
-    INVALID_CREDENTIALS: ex.InvalidCredentialsException,
-    SERVICE_UNAVAILABLE: ex.ServiceUnavailableException,
-    UNPROCESSABLE_ENTITY: ex.UnprocessableEntityException,
-  };
-
-  function toException(e) {
-    if (e.internal) return new Error(e.message);
-    const Class = byCode[e.code];
-    if (Class === ex.ForbiddenException) return new ex.ForbiddenException();
-    if (Class) return new Class(e.message, e.extensions);
-    return new ex.BaseException(e.message, e.status, e.code, e.extensions);
-  }
-
   // JSON round trip: Dates become ISO strings, undefined disappears, as over HTTP.
   const plain = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
+
+  // One call of `method` on the Rust `service`, for the service object `on` (its collection,
+  // accountability, `knex` and depth). Resolves to the result, or throws the exception.
+  rectus.call = async (on, service, method, args) => {
+    const result = await ops.op_rectus_call({
+      service,
+      collection: on.collection ?? null,
+      method,
+      args: args.map(plain),
+      accountability: plain(on.accountability ?? null),
+      transaction: rectus.transactionHandle(on.knex),
+      depth: on.depth,
+    });
+    if (result.error) throw rectus.toException(result.error);
+    return result.ok;
+  };
 
   class ItemsService {
     constructor(collection, options = {}) {
@@ -38,24 +42,16 @@
       this.depth = rectus.currentDepth + 1;
     }
 
-    async _call(method, ...args) {
-      const result = await ops.op_rectus_items({
-        collection: this.collection,
-        accountability: plain(this.accountability),
-        transaction: rectus.transactionHandle(this.knex),
-        method,
-        args: args.map(plain),
-        depth: this.depth,
-      });
-      if (result.error) throw toException(result.error);
-      return result.ok;
+    _call(method, ...args) {
+      return rectus.call(this, 'ItemsService', method, args);
     }
 
     createOne(data, opts) { return this._call('createOne', data, opts); }
     createMany(data, opts) { return this._call('createMany', data, opts); }
-    readByQuery(query = {}, opts) { return this._call('readByQuery', query, opts); }
-    readOne(key, query = {}, opts) { return this._call('readOne', key, query, opts); }
-    readMany(keys, query = {}, opts) { return this._call('readMany', keys, query, opts); }
+    // The options of reads (`stripNonRequested`, `permissionsAction`) are not used by Rectus.
+    readByQuery(query = {}) { return this._call('readByQuery', query); }
+    readOne(key, query = {}) { return this._call('readOne', key, query); }
+    readMany(keys, query = {}) { return this._call('readMany', keys, query); }
     updateOne(key, data, opts) { return this._call('updateOne', key, data, opts); }
     updateMany(keys, data, opts) { return this._call('updateMany', keys, data, opts); }
     updateByQuery(query, data, opts) { return this._call('updateByQuery', query, data, opts); }
@@ -68,7 +64,7 @@
     deleteOne(key, opts) { return this._call('deleteOne', key, opts); }
     deleteMany(keys, opts) { return this._call('deleteMany', keys, opts); }
     deleteByQuery(query, opts) { return this._call('deleteByQuery', query, opts); }
-    readSingleton(query = {}, opts) { return this._call('readSingleton', query, opts); }
+    readSingleton(query = {}) { return this._call('readSingleton', query); }
     upsertSingleton(data, opts) { return this._call('upsertSingleton', data, opts); }
     getKeysByQuery(query) { return this._call('getKeysByQuery', query); }
 
@@ -103,23 +99,17 @@
 
   rectus.services.ItemsService = ItemsService;
 
-  // Services that are not an ItemsService call their Rust counterpart through op_rectus_service.
+  // Services that are not an ItemsService: the Rust service of the class's `serviceName`.
   class RustService {
     constructor(options = {}) {
       this.accountability = options.accountability ?? null;
       this.knex = options.knex ?? rectus.database;
       this.schema = options.schema;
+      this.depth = rectus.currentDepth + 1;
     }
 
-    async _call(method, ...args) {
-      const result = await ops.op_rectus_service({
-        service: this.constructor.serviceName,
-        accountability: plain(this.accountability),
-        method,
-        args: args.map(plain),
-      });
-      if (result.error) throw toException(result.error);
-      return result.ok;
+    _call(method, ...args) {
+      return rectus.call(this, this.constructor.serviceName, method, args);
     }
   }
 
@@ -199,7 +189,7 @@
       super(options);
       this.collection = collection;
     }
-    processValues(action, payload) { return this._call('processValues', this.collection, action, payload); }
+    processValues(action, payload) { return this._call('processValues', action, payload); }
   }
 
   // `oas.generate()` is the OpenAPI document of `/server/specs/oas`; `graphql` isn't provided.
@@ -223,9 +213,8 @@
   }
 
   Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService, PayloadService, SpecificationService });
-  // For the services defined in later files (65_mail.js).
-  Object.assign(rectus, { toException, plain });
-  rectus.serviceException = toException;
+  // For the services defined in later files (62_files.js, 65_mail.js).
+  rectus.RustService = RustService;
   const systemServices = {
     ActivityService: 'directus_activity',
     FoldersService: 'directus_folders',
@@ -247,14 +236,10 @@
 
   // The account flows of UsersService run in Rust (crates/core/src/auth/{invites,password_reset}.rs).
   const accountFlows = {
-    inviteUser(email, role, url = null, subject = null) { return this._accountFlow('inviteUser', email, role, url, subject); },
-    acceptInvite(token, password) { return this._accountFlow('acceptInvite', token, password); },
-    requestPasswordReset(email, url = null) { return this._accountFlow('requestPasswordReset', email, url); },
-    resetPassword(token, password) { return this._accountFlow('resetPassword', token, password); },
-    async _accountFlow(method, ...args) {
-      const result = await ops.op_rectus_service({ service: 'UsersService', accountability: plain(this.accountability), method, args: args.map(plain) });
-      if (result.error) throw toException(result.error);
-    },
+    async inviteUser(email, role, url, subject) { await rectus.call(this, 'UsersService', 'inviteUser', [email, role, url, subject]); },
+    async acceptInvite(token, password) { await rectus.call(this, 'UsersService', 'acceptInvite', [token, password]); },
+    async requestPasswordReset(email, url) { await rectus.call(this, 'UsersService', 'requestPasswordReset', [email, url]); },
+    async resetPassword(token, password) { await rectus.call(this, 'UsersService', 'resetPassword', [token, password]); },
   };
   Object.assign(rectus.services.UsersService.prototype, accountFlows);
 })(globalThis);

@@ -1,6 +1,6 @@
 // `services.FilesService` and `services.AssetsService`. FilesService is the ItemsService on
-// directus_files plus what touches stored bytes, run by the Rust FilesService (op_rectus_files):
-// importOne, and deletes that remove the stored file. `uploadOne` (a Node stream in) has no
+// directus_files plus what touches stored bytes, run by the Rust FilesService (through
+// `rectus.call`, 60_services.js): importOne, and deletes that remove the stored file. `uploadOne` (a Node stream in) has no
 // equivalent here. AssetsService.getAsset resolves to { file, stat, stream } where `file` is the
 // directus_files row, `stat` is { size, modified: Date, type } and `stream` is an async iterable
 // yielding the bytes as one Uint8Array (`for await (const chunk of stream)` works; `.pipe` doesn't).
@@ -9,27 +9,14 @@
   const rectus = globalThis.__rectus;
   const { ItemsService } = rectus.services;
 
-  const plain = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
-
-  async function call(service, method, ...args) {
-    const result = await ops.op_rectus_files({
-      accountability: plain(service.accountability),
-      method,
-      args: args.map(plain),
-      depth: service.depth,
-    });
-    if (result.error) throw rectus.serviceException(result.error);
-    return result.ok;
-  }
-
   class FilesService extends ItemsService {
     constructor(options = {}) {
       super('directus_files', options);
     }
 
-    importOne(url, body) { return call(this, 'importOne', url, body ?? {}); }
-    deleteOne(key, opts) { return call(this, 'deleteOne', key, opts); }
-    deleteMany(keys, opts) { return call(this, 'deleteMany', keys, opts); }
+    importOne(url, body) { return rectus.call(this, 'FilesService', 'importOne', [url, body ?? {}]); }
+    deleteOne(key, opts) { return rectus.call(this, 'FilesService', 'deleteOne', [key, opts]); }
+    deleteMany(keys, opts) { return rectus.call(this, 'FilesService', 'deleteMany', [keys, opts]); }
     async deleteByQuery(query, opts) {
       return this.deleteMany(await this.getKeysByQuery(query), opts);
     }
@@ -45,16 +32,11 @@
     }
   }
 
-  class AssetsService {
-    constructor(options = {}) {
-      this.accountability = options.accountability ?? null;
-      this.knex = options.knex ?? rectus.database;
-      this.schema = options.schema;
-      this.depth = rectus.currentDepth + 1;
-    }
+  class AssetsService extends rectus.RustService {
+    static serviceName = 'AssetsService';
 
     async getAsset(id, transformation = {}) {
-      const { file, stat, ticket } = await call(this, 'getAsset', id, transformation);
+      const { file, stat, ticket } = await this._call('getAsset', id, transformation);
       const bytes = ops.op_rectus_take_asset(ticket);
       const stream = {
         async *[Symbol.asyncIterator]() { yield bytes; },

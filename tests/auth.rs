@@ -158,20 +158,7 @@ async fn permissions(engine: Engine) {
     assert!(server.stop().success());
 }
 
-#[tokio::test]
-async fn permissions_on_sqlite() {
-    permissions(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn permissions_on_postgres() {
-    permissions(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn permissions_on_mysql() {
-    permissions(Engine::MySql).await;
-}
+on_every_engine!(permissions);
 
 #[tokio::test]
 async fn rate_limiter_stops_brute_force() {
@@ -263,11 +250,11 @@ async fn two_factor_logins() {
     let fresh = body["data"]["access_token"].as_str().unwrap().to_string();
 
     let (status, body) = server.send(&fresh, "POST", "/users/me/tfa/generate", Some(json!({ "password": ADMIN_PASSWORD }))).await;
-    assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("TFA Secret is already set for this user")));
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str(), body["errors"][0]["message"].as_str()), (400, Some("INVALID_PAYLOAD"), Some("TFA Secret is already set for this user")));
     let (status, body) = server.send(&fresh, "POST", "/users/me/tfa/disable", Some(json!({ "otp": "000000" }))).await;
     assert_eq!((status, code_of(&body)), (401, "INVALID_OTP".into()));
     let (status, body) = server.send(&fresh, "PATCH", "/users/me", Some(json!({ "tfa_secret": null }))).await;
-    assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("You can't change the \"tfa_secret\" value manually.")));
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str(), body["errors"][0]["message"].as_str()), (400, Some("INVALID_PAYLOAD"), Some("You can't change the \"tfa_secret\" value manually.")));
     let (status, _) = server.send(&fresh, "POST", "/users/me/tfa/disable", Some(json!({ "otp": otp(&secret) }))).await;
     assert_eq!(status, 200);
     assert_eq!(login(json!({})).await.0, 200, "no code needed once disabled");
@@ -326,20 +313,7 @@ async fn permission_matrix(engine: Engine) {
     assert!(server.stop().success());
 }
 
-#[tokio::test]
-async fn permission_matrix_on_sqlite() {
-    permission_matrix(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn permission_matrix_on_postgres() {
-    permission_matrix(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn permission_matrix_on_mysql() {
-    permission_matrix(Engine::MySql).await;
-}
+on_every_engine!(permission_matrix);
 
 /// `auth.refresh(.before)` and `auth.logout(.before)` from the routes and from a hook's
 /// `AuthenticationService`: arguments, statuses, users, and before-hooks that refuse.
@@ -447,17 +421,4 @@ async fn db_admin_id(server: &Server) -> String {
     me["data"]["id"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn refresh_and_logout_events_sqlite() {
-    refresh_and_logout_events(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn refresh_and_logout_events_postgres() {
-    refresh_and_logout_events(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn refresh_and_logout_events_mysql() {
-    refresh_and_logout_events(Engine::MySql).await;
-}
+on_every_engine!(refresh_and_logout_events);

@@ -44,20 +44,7 @@ async fn bootstrap_and_serve(engine: Engine) {
     assert!(status.success(), "{engine:?}: graceful shutdown exits 0, got {status:?}");
 }
 
-#[tokio::test]
-async fn bootstrap_and_serve_on_sqlite() {
-    bootstrap_and_serve(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn bootstrap_and_serve_on_postgres() {
-    bootstrap_and_serve(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn bootstrap_and_serve_on_mysql() {
-    bootstrap_and_serve(Engine::MySql).await;
-}
+on_every_engine!(bootstrap_and_serve);
 
 #[tokio::test]
 async fn refuses_a_database_without_system_tables() {

@@ -111,32 +111,6 @@ async fn request_transaction(engine: Engine) {
     assert!(server.stop().success());
 }
 
-#[tokio::test]
-async fn knex_patterns_on_sqlite() {
-    knex_patterns(Engine::Sqlite).await;
-}
+on_every_engine!(knex_patterns);
 
-#[tokio::test]
-async fn knex_patterns_on_postgres() {
-    knex_patterns(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn knex_patterns_on_mysql() {
-    knex_patterns(Engine::MySql).await;
-}
-
-#[tokio::test]
-async fn request_transaction_on_sqlite() {
-    request_transaction(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn request_transaction_on_postgres() {
-    request_transaction(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn request_transaction_on_mysql() {
-    request_transaction(Engine::MySql).await;
-}
+on_every_engine!(request_transaction);

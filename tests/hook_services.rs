@@ -12,7 +12,7 @@ async fn services_from_hooks(engine: Engine) {
     let ext = fixture("hooks/services");
     let extra = [("HOOKS_POOL_SIZE", "1"), ("HOOKS_MAX_DEPTH", "4")];
     Server::start(&db, Some(&ext), &extra).await.stop();
-    for table in ["articles (id PK, title varchar(255))", "audit (id PK, article integer, note varchar(50))", "chain (id PK, note varchar(50))", "batch (id PK, note varchar(50))", "catcher (id PK, note varchar(50), has_schema boolean, caught_forbidden boolean, found integer, admin_email varchar(128), caller_admin boolean, caller_count integer)"] {
+    for table in ["articles (id PK, title varchar(255))", "audit (id PK, article integer, note varchar(50))", "chain (id PK, note varchar(50))", "batch (id PK, note varchar(50))", "importer (id PK, note varchar(50))", "imported (id PK, note varchar(50))", "import_chain (id PK, note varchar(50))", "catcher (id PK, note varchar(50), has_schema boolean, caught_forbidden boolean, caught_unique boolean, found integer, admin_email varchar(128), caller_admin boolean, caller_count integer)"] {
         db.execute(&format!("CREATE TABLE {};", table.replace("PK", pk))).await;
     }
     let server = Server::start(&db, Some(&ext), &extra).await;
@@ -39,6 +39,7 @@ async fn services_from_hooks(engine: Engine) {
     let d = &body["data"];
     assert_eq!(d["has_schema"], true, "{engine:?}");
     assert_eq!(d["caught_forbidden"], true, "{engine:?}");
+    assert_eq!(d["caught_unique"], true, "{engine:?}");
     assert_eq!(d["found"], 1, "{engine:?}");
     assert_eq!(d["admin_email"], ADMIN_EMAIL, "{engine:?}");
     assert_eq!(d["caller_admin"], true);
@@ -52,6 +53,18 @@ async fn services_from_hooks(engine: Engine) {
     assert_eq!(db.count("batch", "1 = 1").await, 3, "{engine:?}");
     assert_eq!(db.count("audit", "note LIKE 'before %'").await, 3, "{engine:?}");
 
+    // ImportService runs in the hook's transaction and at its depth.
+    let (status, body) = post("/items/importer", json!({ "note": "ok" })).await;
+    assert_eq!(status, 200, "{engine:?} {body}");
+    assert_eq!(db.count("imported", "note LIKE 'ok %'").await, 2, "{engine:?}");
+    let (status, body) = post("/items/importer", json!({ "note": "fail" })).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("INVALID_PAYLOAD")), "{engine:?} {body}");
+    assert_eq!(db.count("imported", "note LIKE 'fail %'").await, 0, "{engine:?}: the import rolled back with the request");
+    let (status, body) = post("/items/import_chain", json!({ "note": "top" })).await;
+    assert_eq!(status, 503, "{engine:?} {body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("HOOKS_MAX_DEPTH"), "{body}");
+    assert_eq!(db.count("import_chain", "1 = 1").await, 0, "{engine:?}");
+
     let (status, body) = post("/items/chain", json!({ "note": "top" })).await;
     assert_eq!(status, 503, "{engine:?} {body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("HOOKS_MAX_DEPTH"), "{body}");
@@ -61,20 +74,7 @@ async fn services_from_hooks(engine: Engine) {
     assert!(server.stop().success());
 }
 
-#[tokio::test]
-async fn services_from_hooks_on_sqlite() {
-    services_from_hooks(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn services_from_hooks_on_postgres() {
-    services_from_hooks(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn services_from_hooks_on_mysql() {
-    services_from_hooks(Engine::MySql).await;
-}
+on_every_engine!(services_from_hooks);
 
 /// `CollectionsService`, `FieldsService`, `RelationsService` and `MetaService` from a hook: real
 /// DDL through the same Rust services as `/collections` and `/fields`.

@@ -47,7 +47,7 @@ impl App {
     async fn events(&self) -> Vec<Value> {
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         let (status, body) = self.send("POST", "/items/probe", Some(json!({}))).await;
-        assert_eq!(status, 400);
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("INVALID_PAYLOAD")), "{body}");
         body["errors"][0]["extensions"]["events"].as_array().cloned().unwrap()
     }
 }
@@ -174,20 +174,7 @@ async fn crud_and_events(engine: Engine) {
     assert!(app.server.stop().success());
 }
 
-#[tokio::test]
-async fn crud_and_events_on_sqlite() {
-    crud_and_events(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn crud_and_events_on_postgres() {
-    crud_and_events(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn crud_and_events_on_mysql() {
-    crud_and_events(Engine::MySql).await;
-}
+on_every_engine!(crud_and_events);
 
 /// Activity and revision rows point at each other and at the item, and they commit or roll back
 /// with it: a revision that can't be written fails the create and leaves nothing behind (on
@@ -260,20 +247,7 @@ async fn activity_and_revisions(engine: Engine) {
     assert!(app.server.stop().success());
 }
 
-#[tokio::test]
-async fn activity_and_revisions_on_sqlite() {
-    activity_and_revisions(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn activity_and_revisions_on_postgres() {
-    activity_and_revisions(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn activity_and_revisions_on_mysql() {
-    activity_and_revisions(Engine::MySql).await;
-}
+on_every_engine!(activity_and_revisions);
 
 async fn query_language(engine: Engine) {
     let app = app(engine).await;
@@ -337,20 +311,7 @@ async fn query_language(engine: Engine) {
     assert!(app.server.stop().success());
 }
 
-#[tokio::test]
-async fn query_language_on_sqlite() {
-    query_language(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn query_language_on_postgres() {
-    query_language(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn query_language_on_mysql() {
-    query_language(Engine::MySql).await;
-}
+on_every_engine!(query_language);
 
 /// A singleton: `GET` answers the object (field defaults while empty), the first `PATCH`
 /// creates the row (create events), later ones update it; item routes with a key are 404.
@@ -376,20 +337,7 @@ async fn singleton(engine: Engine) {
     assert!(app.server.stop().success());
 }
 
-#[tokio::test]
-async fn singleton_on_sqlite() {
-    singleton(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn singleton_on_postgres() {
-    singleton(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn singleton_on_mysql() {
-    singleton(Engine::MySql).await;
-}
+on_every_engine!(singleton);
 
 /// `?export=json|csv|xml`: the read's `data` as a named attachment; other formats are a 400.
 #[tokio::test]
@@ -426,5 +374,6 @@ async fn exports_are_attachments() {
 
     let (status, disposition, _, body) = download("pdf").await;
     assert_eq!((status, disposition), (400, String::new()));
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["errors"][0]["extensions"]["code"], "INVALID_QUERY", "{body}");
     assert!(body.contains("\\\"export\\\" must be one of [json, csv, xml]"), "{body}");
 }

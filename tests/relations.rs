@@ -64,17 +64,4 @@ async fn relational_reads(engine: Engine) {
     assert!(server.stop().success());
 }
 
-#[tokio::test]
-async fn relational_reads_on_sqlite() {
-    relational_reads(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn relational_reads_on_postgres() {
-    relational_reads(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn relational_reads_on_mysql() {
-    relational_reads(Engine::MySql).await;
-}
+on_every_engine!(relational_reads);

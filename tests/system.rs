@@ -201,8 +201,8 @@ async fn sort_and_import() {
     assert_eq!(order().await, ["b", "c", "a", "d"]);
     server.send(&admin, "POST", "/utils/sort/tasks", Some(json!({ "item": 4, "to": 2 }))).await;
     assert_eq!(order().await, ["d", "b", "c", "a"]);
-    let (status, _) = server.send(&admin, "POST", "/utils/sort/tasks", Some(json!({ "item": 1 }))).await;
-    assert_eq!(status, 400);
+    let (status, body) = server.send(&admin, "POST", "/utils/sort/tasks", Some(json!({ "item": 1 }))).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("INVALID_PAYLOAD")), "{body}");
     let (status, _) = server.send("", "POST", "/utils/sort/tasks", Some(json!({ "item": 1, "to": 2 }))).await;
     assert_eq!(status, 403);
 
@@ -217,8 +217,8 @@ async fn sort_and_import() {
     assert_eq!(rows["data"], json!([{ "title": "x, y", "sort": 10 }, { "title": "z", "sort": null }, { "title": "j1", "sort": null }, { "title": "j2", "sort": 12 }]));
     let (status, body) = upload(&admin, "t.pdf", "application/pdf", "%PDF").await;
     assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (415, Some("UNSUPPORTED_MEDIA_TYPE")), "{body}");
-    let (status, _) = upload(&admin, "bad.json", "application/json", r#"[{"title": "ok"}, {"title": null}]"#).await;
-    assert_eq!(status, 400, "a row the database refuses fails the import");
+    let (status, body) = upload(&admin, "bad.json", "application/json", r#"[{"title": "ok"}, {"title": null}]"#).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("NOT_NULL_VIOLATION")), "a row the database refuses fails the import: {body}");
     let (status, _) = upload("", "t.csv", "text/csv", "title\npublic\n").await;
     assert_eq!(status, 403);
     assert_eq!(db.count("tasks", "1 = 1").await, 8, "nothing of the refused imports was written");

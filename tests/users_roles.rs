@@ -63,17 +63,4 @@ async fn users_and_roles(engine: Engine) {
     assert!(server.stop().success());
 }
 
-#[tokio::test]
-async fn users_and_roles_on_sqlite() {
-    users_and_roles(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn users_and_roles_on_postgres() {
-    users_and_roles(Engine::Postgres).await;
-}
-
-#[tokio::test]
-async fn users_and_roles_on_mysql() {
-    users_and_roles(Engine::MySql).await;
-}
+on_every_engine!(users_and_roles);

@@ -8,10 +8,7 @@ use rectus_core::events::{EventArgs, EventBus, NoHooks};
 use rectus_core::hook_routes::{HookRoutes, NoHookRoutes};
 use rectus_core::mail::Mailer;
 use serde_json::json;
-use rectus_core::auth::tokens::TokenCache;
 use rectus_core::cache::ResponseCache;
-use rectus_core::schema::SchemaCache;
-use rectus_core::cluster::Caches;
 use rectus_core::services::webhooks::{WebhookBus, WebhookList};
 use rectus_core::services::Services;
 use rectus_core::storage::Storage;
@@ -31,28 +28,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         bail!("Database doesn't have the system tables installed. Run `rectus bootstrap` first.");
     }
     db.warm_up().await;
-    let schema = SchemaCache::new(db.clone());
+    let storage = Storage::from_env(&config.env, &config.cwd)?;
+    let mail = Arc::new(Mailer::from_config(&config)?);
+    let services = Services::new(db.clone(), mail, storage).with_responses(ResponseCache::from_env(&config.env)?);
     // Read the schema before the first request needs it: on PostgreSQL that takes a few hundred
     // ms, which every request of a first burst would otherwise wait for.
-    schema.get().await.map_err(|e| anyhow::anyhow!("can't read the schema: {}", e.message()))?;
-    let storage = Storage::from_env(&config.env, &config.cwd)?;
-    let tokens = TokenCache::new(std::time::Duration::from_secs(2));
-    let responses = ResponseCache::from_env(&config.env)?;
+    services.schema.get().await.map_err(|e| anyhow::anyhow!("can't read the schema: {}", e.message()))?;
     let webhook_list = WebhookList::load(&db).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
-    let caches = Caches { schema: schema.clone(), tokens: tokens.clone(), responses: responses.clone(), webhooks: webhook_list.clone() };
-    let cluster = rectus_core::cluster::join(&config, &cluster, &db, &caches).await?;
-    let mail = Arc::new(Mailer::from_config(&config)?);
+    let members = [Some(services.schema.cluster_member()), Some(services.tokens.cluster_member()), services.responses.cluster_member(), Some(webhook_list.cluster_member())];
+    let cluster = rectus_core::cluster::join(&config, &cluster, &db, members.into_iter().flatten().collect()).await?;
     let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
     // Webhooks listen after the hooks, as Directus registers them after the hooks.
     let webhooks = WebhookBus::new(Arc::new(NoHooks), webhook_list).map_err(|e| anyhow::anyhow!("can't start webhooks: {}", e.message))?;
     // The services each hook generation calls, with that generation as their event bus; the
     // hooks reach them from `registerHook` on.
     let host_for = {
-        let (db, schema, tokens, mail, storage, responses, webhooks, handle, leases) =
-            (db.clone(), schema.clone(), tokens.clone(), mail.clone(), storage.clone(), responses.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
+        let (services, webhooks, handle, leases) = (services.clone(), webhooks.clone(), tokio::runtime::Handle::current(), cluster.leases.clone());
         let shared_config = Arc::new(config.clone());
         move |bus: Arc<dyn EventBus>| Host {
-            services: Services { db: db.clone(), schema: schema.clone(), bus: webhooks.wrapping(bus), tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone(), responses: responses.clone() },
+            services: services.with_bus(webhooks.wrapping(bus)),
             runtime: handle.clone(),
             leases: leases.clone(),
             config: shared_config.clone(),
@@ -74,7 +68,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = format!("{}:{}", config.host, config.port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("can't listen on {addr} (HOST/PORT)"))?;
     let local = listener.local_addr()?;
-    let services = Services { db: db.clone(), schema, bus: bus.clone(), tokens, mail, storage, responses };
+    let services = services.with_bus(bus.clone());
     let hook_routes: Arc<dyn HookRoutes> = match &generations {
         Some(g) => g.clone(),
         None => Arc::new(NoHookRoutes),

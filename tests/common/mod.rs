@@ -25,6 +25,30 @@ pub enum Engine {
 
 pub const ENGINES: [Engine; 3] = [Engine::Sqlite, Engine::Postgres, Engine::MySql];
 
+/// One test per engine for each `async fn name(engine: Engine)` named: `name::on_sqlite`,
+/// `name::on_postgres` and `name::on_mysql` (`cargo test name` runs the three).
+#[macro_export]
+macro_rules! on_every_engine {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name(super::Engine::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$name(super::Engine::Postgres).await;
+            }
+
+            #[tokio::test]
+            async fn on_mysql() {
+                super::$name(super::Engine::MySql).await;
+            }
+        }
+    )+};
+}
+
 /// A database that exists for one test and is dropped afterwards.
 pub struct TestDb {
     pub engine: Engine,

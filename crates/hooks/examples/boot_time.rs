@@ -4,7 +4,7 @@
 
 use rectus_hooks::engine::{build_with, EngineSetup};
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+
 use std::time::{Duration, Instant};
 
 fn setup() -> EngineSetup {
@@ -14,7 +14,7 @@ fn setup() -> EngineSetup {
         process_env: HashMap::new(),
         env: serde_json::json!({}),
         max_heap_bytes: 128 << 20,
-        host: Arc::new(OnceLock::new()),
+        host: Default::default(),
         timeout: Duration::from_secs(5),
     }
 }

@@ -12,7 +12,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::engine::JobKind;
+use crate::job::JobKind;
 use crate::{HookRuntime, JobArgs};
 
 /// The events that carry `app`, in the order Directus emits them (spec §2.1).

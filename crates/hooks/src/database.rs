@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::engine::host;
+use crate::host::Host;
 
 /// The knex bundle built by `build.rs`.
 const KNEX_BUNDLE: &str = include_str!(concat!(env!("OUT_DIR"), "/knex.js"));
@@ -93,7 +93,7 @@ pub fn op_rectus_knex_source() -> String {
 #[string]
 pub fn op_rectus_db_client(state: &mut OpState) -> Result<String, JsErrorBox> {
     use rectus_core::config::DbClient;
-    let host = host(state)?;
+    let host = Host::of(state)?;
     Ok(match host.services.db.client() {
         DbClient::Sqlite => "sqlite",
         DbClient::Postgres => "postgres",
@@ -107,7 +107,7 @@ pub fn op_rectus_db_client(state: &mut OpState) -> Result<String, JsErrorBox> {
 #[op2]
 #[string]
 pub async fn op_rectus_db_query(state: Rc<RefCell<OpState>>, #[smi] handle: u32, #[string] sql: String, #[string] bindings: String) -> Result<String, JsErrorBox> {
-    let host = host(&state.borrow())?;
+    let host = Host::of(&state.borrow())?;
     let tx = transaction(&state, handle)?;
     let params: Vec<Param> = serde_json::from_str(&bindings).map_err(|e| JsErrorBox::type_error(e.to_string()))?;
     let db = host.services.db.clone();
@@ -136,7 +136,7 @@ pub async fn op_rectus_db_query(state: Rc<RefCell<OpState>>, #[smi] handle: u32,
 #[op2]
 #[smi]
 pub async fn op_rectus_db_begin(state: Rc<RefCell<OpState>>) -> Result<u32, JsErrorBox> {
-    let host = host(&state.borrow())?;
+    let host = Host::of(&state.borrow())?;
     let db = host.services.db.clone();
     let tx = host
         .runtime
@@ -154,7 +154,7 @@ pub async fn op_rectus_db_begin(state: Rc<RefCell<OpState>>) -> Result<u32, JsEr
 /// Commits or rolls back an owned transaction and forgets its handle.
 #[op2]
 pub async fn op_rectus_db_end(state: Rc<RefCell<OpState>>, #[smi] handle: u32, commit: bool) -> Result<(), JsErrorBox> {
-    let host = host(&state.borrow())?;
+    let host = Host::of(&state.borrow())?;
     let tx = {
         let mut state = state.borrow_mut();
         let open = &mut state.borrow_mut::<Connections>().open;

@@ -8,10 +8,11 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock};
+
 use tokio::sync::oneshot;
 
-use crate::host::Host;
+use crate::host::{Host, HostCell};
+use crate::job::{JobResult, JobSpec};
 use rectus_core::ApiError;
 
 use crate::loader::HookEntry;
@@ -32,46 +33,6 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:62_files.js", include_str!("../../../js-runtime/62_files.js")),
     ("rectus:65_mail.js", include_str!("../../../js-runtime/65_mail.js")),
 ];
-
-/// A job's value, or what a hook threw as `normalizeError` (`20_exceptions.js`) shaped it.
-pub type JobResult = Result<Value, ApiError>;
-
-/// A unit of work for the JS side.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobSpec {
-    pub id: u64,
-    pub kind: JobKind,
-    pub event: String,
-    pub ids: Vec<u32>,
-    pub args: Vec<Value>,
-    /// The first argument is an input a before-event may replace (not just a context).
-    pub has_input: bool,
-    pub payload_is_input: bool,
-    /// Version of the schema the context's `schema` refers to (the JS side caches it by version).
-    pub schema_version: u64,
-    /// Hook → service → hook nesting of this job; services created by its handlers go one deeper.
-    pub depth: u32,
-    /// Handle of the transaction the context's `database` is bound to (see `database.rs`).
-    pub transaction: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum JobKind {
-    /// Awaited; the merged result replaces the payload.
-    Before,
-    /// Fire-and-forget; errors logged.
-    After,
-    /// Awaited, result ignored (lifecycle events).
-    Call,
-    /// A cron tick: no `this`, one `Date` argument.
-    Cron,
-    /// A request for routes hooks registered on `app`; the result is the response or `{next}`.
-    Route,
-    /// `request.not_found` with `(req, res)`; the result is the response or `{next}`.
-    NotFound,
-}
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct LoadReport {
@@ -106,7 +67,6 @@ pub struct IsolateState {
     pub cwd: String,
     pub process_env: HashMap<String, String>,
     pub env: Value,
-    pub host: Arc<OnceLock<Host>>,
 }
 
 #[derive(Deserialize)]
@@ -222,20 +182,11 @@ fn op_rectus_set_load_report(state: &mut OpState, #[serde] report: LoadReport) {
     state.borrow_mut::<IsolateState>().load_report = Some(report);
 }
 
-pub(crate) fn host(state: &OpState) -> Result<Host, JsErrorBox> {
-    state
-        .borrow::<IsolateState>()
-        .host
-        .get()
-        .cloned()
-        .ok_or_else(|| JsErrorBox::generic("the schema is not available while hooks are being registered"))
-}
-
 /// The cached schema JSON (`null` before the first read), for `ctx.schema`.
 #[op2]
 #[string]
 fn op_rectus_schema_json(state: &mut OpState) -> Option<String> {
-    let host = host(state).ok()?;
+    let host = Host::of(state).ok()?;
     host.services.schema.peek_json().map(|(_, text)| text.to_string())
 }
 
@@ -243,7 +194,7 @@ fn op_rectus_schema_json(state: &mut OpState) -> Option<String> {
 #[op2]
 #[string]
 async fn op_rectus_get_schema(state: Rc<RefCell<OpState>>) -> Result<String, JsErrorBox> {
-    let host = host(&state.borrow())?;
+    let host = Host::of(&state.borrow())?;
     let schema = host.services.schema.clone();
     host.runtime
         .spawn(async move { schema.json().await })
@@ -251,85 +202,6 @@ async fn op_rectus_get_schema(state: Rc<RefCell<OpState>>) -> Result<String, JsE
         .map_err(|e| JsErrorBox::generic(e.to_string()))?
         .map(|text| text.to_string())
         .map_err(|e| JsErrorBox::generic(e.message()))
-}
-
-/// One `ItemsService` method call from JS (`js-runtime/60_services.js`).
-#[derive(Deserialize)]
-struct ItemsCall {
-    collection: String,
-    accountability: Option<rectus_core::auth::Accountability>,
-    /// The `knex` option's transaction handle (0 = the pool).
-    #[serde(default)]
-    transaction: u32,
-    method: String,
-    #[serde(default)]
-    args: Vec<Value>,
-    depth: u32,
-}
-
-/// Runs an `ItemsService` method on the application's services. Failures come back as
-/// `{error}` so the JS side can throw the matching exception class.
-#[op2]
-#[serde]
-async fn op_rectus_items(state: Rc<RefCell<OpState>>, #[serde] call: ItemsCall) -> Result<serde_json::Value, JsErrorBox> {
-    let host = host(&state.borrow())?;
-    let tx = state.borrow().borrow::<crate::database::Connections>().get(call.transaction);
-    if call.transaction != 0 && tx.is_none() {
-        return Err(JsErrorBox::generic("Transaction query already complete, run with DEBUG=knex:tx for more info"));
-    }
-    let items = crate::services::ItemsCall { collection: call.collection, accountability: call.accountability, transaction: tx, method: call.method, args: call.args, depth: call.depth };
-    let result = host
-        .runtime
-        .spawn(crate::services::items_call(host.services.clone(), items))
-        .await
-        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
-    Ok(outcome(result))
-}
-
-/// A service result as the JS side expects it: `{ok}` or `{error}` (thrown as an exception).
-fn outcome(result: Result<Value, rectus_core::ApiError>) -> Value {
-    match result {
-        Ok(value) => serde_json::json!({ "ok": value }),
-        Err(e) => serde_json::json!({ "error": e }),
-    }
-}
-
-/// One call on a schema service or `MetaService` (`js-runtime/60_services.js`).
-#[derive(Deserialize)]
-struct ServiceCall {
-    service: String,
-    accountability: Option<rectus_core::auth::Accountability>,
-    method: String,
-    #[serde(default)]
-    args: Vec<Value>,
-}
-
-#[op2]
-#[serde]
-async fn op_rectus_service(state: Rc<RefCell<OpState>>, #[serde] call: ServiceCall) -> Result<serde_json::Value, JsErrorBox> {
-    let host = host(&state.borrow())?;
-    let call = crate::services::ServiceCall { service: call.service, accountability: call.accountability, method: call.method, args: call.args };
-    let result = host
-        .runtime
-        .spawn(crate::services::service_call(host.services.clone(), host.config.clone(), call))
-        .await
-        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
-    Ok(outcome(result))
-}
-
-/// `MailService.send` from JS (`js-runtime/65_mail.js`): `{ok: null}` once sent, or `{error}`
-/// for the JS side to reject with the matching exception.
-#[op2]
-#[serde]
-async fn op_rectus_mail(state: Rc<RefCell<OpState>>, #[serde] options: serde_json::Value) -> Result<serde_json::Value, JsErrorBox> {
-    let host = host(&state.borrow())?;
-    let services = host.services.clone();
-    let result = host
-        .runtime
-        .spawn(async move { services.mail.send(&services.db, &options).await })
-        .await
-        .map_err(|e| JsErrorBox::generic(e.to_string()))?;
-    Ok(outcome(result.map(|()| Value::Null)))
 }
 
 deno_core::extension!(
@@ -350,16 +222,13 @@ deno_core::extension!(
         op_rectus_set_routes,
         op_rectus_schema_json,
         op_rectus_get_schema,
-        op_rectus_items,
-        crate::files::op_rectus_files,
-        crate::files::op_rectus_take_asset,
-        op_rectus_service,
+        crate::services::op_rectus_call,
+        crate::services::op_rectus_take_asset,
         crate::database::op_rectus_knex_source,
         crate::database::op_rectus_db_client,
         crate::database::op_rectus_db_query,
         crate::database::op_rectus_db_begin,
         crate::database::op_rectus_db_end,
-        op_rectus_mail,
     ],
 );
 
@@ -371,7 +240,7 @@ pub struct EngineSetup {
     pub process_env: HashMap<String, String>,
     pub env: Value,
     pub max_heap_bytes: usize,
-    pub host: Arc<OnceLock<Host>>,
+    pub host: HostCell,
     /// `HOOKS_TIMEOUT`; also bounds how long a hook's own transaction may stay open.
     pub timeout: std::time::Duration,
 }
@@ -396,8 +265,8 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
         cwd: setup.cwd.clone(),
         process_env: setup.process_env.clone(),
         env: setup.env.clone(),
-        host: setup.host.clone(),
     });
+    runtime.op_state().borrow_mut().put(setup.host.clone());
     runtime.op_state().borrow_mut().put(crate::database::Connections::new(setup.timeout));
     for (name, source) in JS_FILES {
         runtime.execute_script(*name, *source).map_err(|e| format!("{name}: {e}"))?;

@@ -5,8 +5,8 @@ pub mod app;
 pub mod cron;
 mod database;
 pub mod engine;
-mod files;
 pub mod host;
+pub mod job;
 pub mod loader;
 mod node;
 pub mod pool;
@@ -26,8 +26,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deno_core;
-use engine::{EngineSetup, JobKind, JobResult, JobSpec, LoadReport};
-use host::Host;
+use engine::{EngineSetup, LoadReport};
+use job::{JobKind, JobResult, JobSpec};
+use host::{Host, HostCell};
 use pool::{InFlight, Job, Pool};
 use registry::Registry;
 
@@ -39,7 +40,7 @@ pub struct HookRuntime {
     timeout: Duration,
     max_depth: u32,
     next_job: AtomicU64,
-    host: Arc<OnceLock<Host>>,
+    host: HostCell,
     routes: Vec<app::HookRoute>,
 }
 
@@ -48,7 +49,7 @@ impl HookRuntime {
     /// skipped; only an engine that cannot start at all is an error. The hooks reach no services
     /// (`rectus hooks check`); [`start_with_host`](Self::start_with_host) gives them some.
     pub fn start(config: &Config) -> Result<Arc<HookRuntime>, String> {
-        Self::boot(config, Arc::new(OnceLock::new()))
+        Self::boot(config, HostCell::default())
     }
 
     /// [`start`](Self::start) with the application's services reachable from the hooks' first
@@ -59,14 +60,14 @@ impl HookRuntime {
     /// the first one's table.
     pub fn start_with_host(config: &Config, host_for: impl FnOnce(Arc<dyn EventBus>) -> Host) -> Result<Arc<HookRuntime>, String> {
         let late = Arc::new(LateBus::default());
-        let host = Arc::new(OnceLock::new());
-        let _ = host.set(host_for(late.clone()));
+        let host = HostCell::default();
+        let _ = host.0.set(host_for(late.clone()));
         let runtime = Self::boot(config, host)?;
         let _ = late.0.set(Arc::downgrade(&runtime));
         Ok(runtime)
     }
 
-    fn boot(config: &Config, host: Arc<OnceLock<Host>>) -> Result<Arc<HookRuntime>, String> {
+    fn boot(config: &Config, host: HostCell) -> Result<Arc<HookRuntime>, String> {
         let hooks = loader::discover(&config.extensions_path)
             .map_err(|e| format!("can't read {}/hooks: {e}", config.extensions_path.display()))?;
         let names: Vec<&str> = hooks.iter().map(|h| h.name.as_str()).collect();
@@ -108,7 +109,7 @@ impl HookRuntime {
 
     /// The services the hooks reach, if any ([`start_with_host`](Self::start_with_host)).
     pub(crate) fn host(&self) -> Option<&Host> {
-        self.host.get()
+        self.host.0.get()
     }
 
     fn too_deep(&self, event: &str, depth: u32) -> Option<ApiError> {
@@ -130,7 +131,7 @@ impl HookRuntime {
         let slot = self.pool.pick().clone();
         let guard = InFlight::new(slot.clone());
         let (tx, rx) = oneshot::channel();
-        let schema_version = self.host.get().map(|h| h.services.schema.version()).unwrap_or(0);
+        let schema_version = self.host.0.get().map(|h| h.services.schema.version()).unwrap_or(0);
         let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth, transaction: None };
         slot.sender.send(Job { spec, reply: Some(tx), transaction }).ok()?;
         Some((rx, guard))

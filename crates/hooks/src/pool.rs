@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::{self, EngineSetup, IsolateState, JobResult, JobSpec, LoadReport};
+use crate::engine::{self, EngineSetup, IsolateState, LoadReport};
+use crate::job::{JobResult, JobSpec};
 
 pub struct Job {
     pub spec: JobSpec,

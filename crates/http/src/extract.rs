@@ -1,14 +1,28 @@
 //! Extractors that turn request parts into domain inputs with Directus errors on bad input.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use rectus_core::auth::Accountability;
 use rectus_core::query::{parse_query_string, sanitize, FilterContext, Query};
 use rectus_core::ApiError;
 use serde_json::Value;
+use std::net::SocketAddr;
 
 use crate::error::HttpError;
+
+/// The client's address: the first entry of `X-Forwarded-For`, else the peer's address (an
+/// IPv4 peer on a dual-stack socket without its `::ffff:` prefix). The accountability's `ip`,
+/// the role's IP allow list and the rate limiter all go by it.
+pub fn client_ip(req: &Request) -> Option<String> {
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(|s| s.trim().to_string());
+    forwarded.or_else(|| {
+        req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
+            let ip = c.0.ip().to_string();
+            ip.strip_prefix("::ffff:").map(str::to_string).unwrap_or(ip)
+        })
+    })
+}
 
 /// The caller, as the request-context middleware resolved it.
 pub struct Caller(pub Accountability);

@@ -2,6 +2,7 @@
 //! errors to the Directus envelope.
 
 pub mod admin_app;
+mod cookies;
 pub mod cors;
 pub mod error;
 pub mod export;

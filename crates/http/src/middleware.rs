@@ -1,18 +1,18 @@
 //! Per-request context: the accountability (token from `Authorization: Bearer` or
 //! `?access_token=`, spec §7.1) and the final rendering of errors into the envelope.
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use rectus_core::auth::Accountability;
 use rectus_core::ApiError;
-use std::net::SocketAddr;
 
 use axum::response::IntoResponse;
 use rectus_core::events::EventArgs;
 use serde_json::{json, Map, Value};
 
 use crate::error::render;
+use crate::extract::client_ip;
 use crate::state::AppState;
 
 fn token(req: &Request) -> Option<String> {
@@ -32,16 +32,6 @@ fn token(req: &Request) -> Option<String> {
 
 fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
-}
-
-fn client_ip(req: &Request) -> Option<String> {
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(|s| s.trim().to_string());
-    forwarded.or_else(|| {
-        req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
-            let ip = c.0.ip().to_string();
-            ip.strip_prefix("::ffff:").map(str::to_string).unwrap_or(ip)
-        })
-    })
 }
 
 fn headers_json(headers: &axum::http::HeaderMap) -> Value {

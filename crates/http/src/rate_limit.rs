@@ -6,18 +6,18 @@
 //! behind one load balancer. When Redis can't be reached the request passes (logged): an outage
 //! of the limiter's store should not take the API down with it.
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rectus_core::cluster::WindowCounter;
 use rectus_core::{ApiError, ErrorCode};
 use serde_json::json;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::render;
+use crate::extract::client_ip;
 
 #[derive(Clone)]
 pub struct RateLimiter {
@@ -71,14 +71,7 @@ impl RateLimiter {
 }
 
 pub async fn limit(State(limiter): State<RateLimiter>, req: Request, next: Next) -> Response {
-    let ip = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_string())
-        .or_else(|| req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
-        .unwrap_or_default();
+    let ip = client_ip(&req).unwrap_or_default();
     match limiter.spend(&ip).await {
         Ok(()) => next.run(req).await,
         Err(wait) => {

@@ -10,14 +10,11 @@
 use anyhow::{anyhow, bail, Context};
 use rectus_core::mail::{Mailer, Outbox};
 use rectus_core::auth::accountability::Accountability;
-use rectus_core::auth::tokens::TokenCache;
-use rectus_core::cache::ResponseCache;
 use rectus_core::config::{Config, Env};
 use rectus_core::db::bootstrap::bootstrap;
 use rectus_core::db::Database;
 use rectus_core::events::{EventBus, NoHooks};
 use rectus_core::query::Query;
-use rectus_core::schema::SchemaCache;
 use rectus_core::services::items::ItemsService;
 use rectus_core::services::webhooks::{WebhookBus, WebhookList};
 use rectus_core::services::{MutationOptions, Services};
@@ -105,7 +102,6 @@ impl Sandbox {
         let cwd = std::env::current_dir()?;
         let config = Config::from_env(sqlite_env(&db_file, &extensions, env), &cwd)?;
         let db = Database::connect(&config.db).await.map_err(|e| anyhow!("can't open the case's database: {}", e.message()))?;
-        let tokens = TokenCache::new(std::time::Duration::from_secs(2));
         // Every message is recorded for `expect.mail`. It only goes out when the case's env names
         // a transport (EMAIL_TRANSPORT, EMAIL_SMTP_*): a test run never mails anyone by default.
         let outbox = Outbox::default();
@@ -115,10 +111,10 @@ impl Sandbox {
                 create_table(&db, name, &seed.table()).await?;
             }
         }
-        let no_hooks: Arc<dyn EventBus> = Arc::new(NoHooks);
         // Uploads of a case land in its temporary folder, never in the working directory.
         let storage = rectus_core::storage::Storage::from_env(&config.env, dir.path())?;
-        let quiet = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: no_hooks, tokens: tokens.clone(), mail: mail.clone(), storage: storage.clone(), responses: ResponseCache::disabled() };
+        // Seeds and reads of expectations: no hooks, and a schema cache of their own.
+        let quiet = Services::new(db.clone(), mail.clone(), storage.clone());
         for (name, seed) in collections {
             let rows = seed.table().rows.into_iter().map(Value::Object).collect();
             items(&quiet, name).await?.create_many(rows, MutationOptions { emit_events: false }).await.map_err(|e| anyhow!("seeding {name}: {}", e.message))?;
@@ -131,7 +127,7 @@ impl Sandbox {
         let (runtime_config, host_config, handle) = (config.clone(), Arc::new(config.clone()), tokio::runtime::Handle::current());
         let host_for = move |hooks: Arc<dyn EventBus>| {
             let bus = SettlingBus::new(hooks);
-            let services = Services { db: db.clone(), schema: SchemaCache::new(db.clone()), bus: webhooks.wrapping(bus.clone()), tokens, mail, storage, responses: ResponseCache::disabled() };
+            let services = Services::new(db, mail, storage).with_bus(webhooks.wrapping(bus.clone()));
             let _ = made_tx.send((bus, services.clone()));
             Host { services, runtime: handle, leases: Arc::new(rectus_core::cluster::memory::Unshared), config: host_config }
         };

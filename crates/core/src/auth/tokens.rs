@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Accountability;
+use crate::cluster::{Member, Peers};
 use crate::db::Database;
 use crate::{ApiError, ErrorCode};
 
@@ -117,18 +118,21 @@ pub struct TokenCache {
     ttl: std::time::Duration,
     entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Resolved>>>,
     /// The other instances, cleared along with this one.
-    peers: crate::cluster::Peers,
+    peers: Peers,
 }
+
+/// The token cache's name on the cluster bus.
+const TOPIC: &str = "tokens";
 
 impl TokenCache {
     pub fn new(ttl: std::time::Duration) -> Self {
-        TokenCache { ttl, entries: Default::default(), peers: Default::default() }
+        TokenCache { ttl, entries: Default::default(), peers: Peers::new(TOPIC) }
     }
 
     /// Forgets every resolved token here and on the other instances.
     pub fn clear(&self) {
         self.clear_local();
-        self.peers.notify(crate::cluster::Invalidation::Tokens);
+        self.peers.notify();
     }
 
     /// [`clear`](Self::clear) on this instance only: for changes another instance made.
@@ -136,8 +140,10 @@ impl TokenCache {
         self.entries.lock().unwrap().clear();
     }
 
-    pub fn peers(&self) -> &crate::cluster::Peers {
-        &self.peers
+    /// This cache on the cluster bus: cleared here when users or roles changed elsewhere.
+    pub fn cluster_member(&self) -> Member {
+        let cache = self.clone();
+        self.peers.member(move || cache.clear_local())
     }
 
     /// [`authenticate`], answered from the cache while fresh (the IP is checked every time).

@@ -26,10 +26,13 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cluster::{Invalidation, Peers};
+use crate::cluster::{Member, Peers};
 use crate::config::{parse_duration_ms, ConfigError, Env};
 
 pub use memory::MEMORY_LIMIT_BYTES;
+
+/// The response cache's name on the cluster bus.
+const TOPIC: &str = "responses";
 
 /// A stored answer and when it stops being served (ms since the epoch).
 #[derive(Clone, Debug)]
@@ -109,16 +112,22 @@ impl ResponseCache {
             },
         };
         let auto_purge = env.bool("CACHE_AUTO_PURGE") == Some(true);
-        Ok(ResponseCache(Some(Arc::new(Settings { store, ttl, auto_purge, s_maxage, peers: Peers::default() }))))
+        Ok(ResponseCache(Some(Arc::new(Settings { store, ttl, auto_purge, s_maxage, peers: Peers::new(TOPIC) }))))
     }
 
     pub fn enabled(&self) -> bool {
         self.0.is_some()
     }
 
-    /// Where this instance tells the others to purge (memory stores only read their own).
-    pub fn peers(&self) -> Option<&Peers> {
-        self.0.as_ref().map(|s| &s.peers)
+    /// This cache on the cluster bus, when enabled: purged here when another instance purged
+    /// its own (memory stores only read their own; a shared store needs no message).
+    pub fn cluster_member(&self) -> Option<Member> {
+        let settings = self.0.as_ref()?;
+        let cache = self.clone();
+        Some(settings.peers.member(move || {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.purge_local().await });
+        }))
     }
 
     /// The entry of a request: who asks (`None` for the public role), the path and the query
@@ -175,7 +184,7 @@ impl ResponseCache {
         let Some(settings) = self.0.as_ref() else { return };
         settings.store.clear().await;
         if !settings.store.shared() {
-            settings.peers.notify(Invalidation::Responses);
+            settings.peers.notify();
         }
     }
 

@@ -2,10 +2,12 @@
 //!
 //! Three things have to hold across instances, each behind a small seam:
 //!
-//! - **Cache coherence** ([`ClusterBus`]): a change that invalidates the [`SchemaCache`] or
-//!   clears the [`TokenCache`] on one instance is published, and a listener task on every other
-//!   instance applies it locally. Messages carry the sender's instance id, and applying a remote
-//!   message uses the caches' `*_local` methods, which don't publish: no echo loops. Redis
+//! - **Cache coherence** ([`ClusterBus`]): a cache that something changed (the schema, the
+//!   resolved tokens, webhooks, a memory response cache) is a [`Member`] under a topic of its
+//!   own: its invalidations are published, and a listener task on every other instance runs the
+//!   handler the cache registered, which invalidates it there without publishing again (no echo
+//!   loops). Messages carry the sender's instance id. The caches know this module; it knows none
+//!   of them. Redis
 //!   pub/sub when Redis is configured, else PostgreSQL `LISTEN`/`NOTIFY` on PostgreSQL, else
 //!   nothing (SQLite is one process; MySQL has no notification channel). Both transports lose
 //!   messages while disconnected, so a listener that reconnects drops every cache once.
@@ -29,120 +31,85 @@ use async_trait::async_trait;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::auth::tokens::TokenCache;
-use crate::cache::ResponseCache;
 use crate::config::{Config, ConfigError, DbClient};
 use crate::db::Database;
-use crate::schema::SchemaCache;
-use crate::services::webhooks::WebhookList;
 
-/// What a change on one instance makes the others forget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Invalidation {
-    Schema,
-    Tokens,
-    /// The response cache of a per-instance (memory) store.
-    Responses,
-    Webhooks,
-}
-
-impl Invalidation {
-    fn as_str(self) -> &'static str {
-        match self {
-            Invalidation::Schema => "schema",
-            Invalidation::Tokens => "tokens",
-            Invalidation::Responses => "responses",
-            Invalidation::Webhooks => "webhooks",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Invalidation> {
-        match s {
-            "schema" => Some(Invalidation::Schema),
-            "tokens" => Some(Invalidation::Tokens),
-            "responses" => Some(Invalidation::Responses),
-            "webhooks" => Some(Invalidation::Webhooks),
-            _ => None,
-        }
-    }
-}
+/// What a change on one instance makes the others forget: a cache's name on the wire, chosen
+/// by the cache (`"schema"`, `"tokens"`, …).
+pub type Topic = &'static str;
 
 /// Sends invalidations to the other instances. Fire-and-forget: callers are synchronous cache
 /// methods, and a lost message costs staleness, not correctness of the sender.
 pub trait ClusterBus: Send + Sync {
-    fn publish(&self, what: Invalidation);
+    fn publish(&self, topic: Topic);
 }
 
-/// The caches' link to the other instances: empty until [`join`] connects a bus, so a single
+/// A cache's link to the other instances: empty until [`join`] connects a bus, so a single
 /// instance (and every test that builds caches by hand) publishes nothing.
-#[derive(Clone, Default)]
-pub struct Peers(Arc<OnceLock<Arc<dyn ClusterBus>>>);
+#[derive(Clone)]
+pub struct Peers {
+    topic: Topic,
+    bus: Arc<OnceLock<Arc<dyn ClusterBus>>>,
+}
 
 impl Peers {
-    pub fn notify(&self, what: Invalidation) {
-        if let Some(bus) = self.0.get() {
-            bus.publish(what);
+    pub fn new(topic: Topic) -> Peers {
+        Peers { topic, bus: Default::default() }
+    }
+
+    /// Tells the other instances to invalidate this cache.
+    pub fn notify(&self) {
+        if let Some(bus) = self.bus.get() {
+            bus.publish(self.topic);
         }
     }
 
-    fn connect(&self, bus: Arc<dyn ClusterBus>) {
-        let _ = self.0.set(bus);
+    /// The cache as a member of the cluster: `on_remote` invalidates it on this instance when
+    /// another one did (without publishing again: no echo loops).
+    pub fn member(&self, on_remote: impl Fn() + Send + Sync + 'static) -> Member {
+        Member { peers: self.clone(), on_remote: Arc::new(on_remote) }
     }
 }
 
-/// A message on the wire: `<origin instance> <invalidation>`.
-fn encode(origin: &str, what: Invalidation) -> String {
-    format!("{origin} {}", what.as_str())
+/// A cache [`join`] connects to the other instances.
+#[derive(Clone)]
+pub struct Member {
+    peers: Peers,
+    on_remote: Arc<dyn Fn() + Send + Sync>,
 }
 
-/// What an instance keeps that a change elsewhere makes stale.
-#[derive(Clone)]
-pub struct Caches {
-    pub schema: SchemaCache,
-    pub tokens: TokenCache,
-    pub responses: ResponseCache,
-    pub webhooks: WebhookList,
+/// A message on the wire: `<origin instance> <topic>`.
+fn encode(origin: &str, topic: Topic) -> String {
+    format!("{origin} {topic}")
 }
 
 /// The caches of this instance, as the listener tasks apply remote messages to them.
 #[derive(Clone)]
 pub struct Local {
     instance: String,
-    caches: Caches,
+    members: Arc<Vec<Member>>,
 }
 
 impl Local {
     /// Applies a message from the wire unless this instance sent it.
     fn receive(&self, message: &str) {
-        let Some((origin, what)) = message.split_once(' ') else { return };
+        let Some((origin, topic)) = message.split_once(' ') else { return };
         if origin == self.instance {
             return;
         }
-        match Invalidation::parse(what) {
-            Some(what) => self.apply(what),
-            None => tracing::debug!("ignoring cluster message {message:?}"),
+        let mut known = false;
+        for member in self.members.iter().filter(|m| m.peers.topic == topic) {
+            (member.on_remote)();
+            known = true;
         }
-    }
-
-    fn apply(&self, what: Invalidation) {
-        let caches = &self.caches;
-        match what {
-            Invalidation::Schema => caches.schema.invalidate_local(),
-            Invalidation::Tokens => caches.tokens.clear_local(),
-            Invalidation::Responses => {
-                let responses = caches.responses.clone();
-                tokio::spawn(async move { responses.purge_local().await });
-            }
-            Invalidation::Webhooks => caches.webhooks.reload_local(),
+        if !known {
+            tracing::debug!("ignoring cluster message {message:?}");
         }
     }
 
     /// After a reconnect: whatever was published meanwhile is lost, so forget everything.
     fn apply_all(&self) {
-        self.apply(Invalidation::Schema);
-        self.apply(Invalidation::Tokens);
-        self.apply(Invalidation::Responses);
-        self.apply(Invalidation::Webhooks);
+        self.members.iter().for_each(|m| (m.on_remote)());
     }
 }
 
@@ -251,23 +218,20 @@ pub struct Cluster {
 /// Connects the caches to the other instances and picks the cron lease store. Fails when a
 /// configured Redis or the PostgreSQL listener can't be reached, rather than serving stale
 /// caches silently.
-pub async fn join(config: &Config, settings: &Settings, db: &Database, caches: &Caches) -> anyhow::Result<Cluster> {
+pub async fn join(config: &Config, settings: &Settings, db: &Database, members: Vec<Member>) -> anyhow::Result<Cluster> {
     let instance = uuid::Uuid::new_v4().simple().to_string();
-    let local = Local { instance: instance.clone(), caches: caches.clone() };
+    let local = Local { instance: instance.clone(), members: Arc::new(members) };
     let bus: Option<Arc<dyn ClusterBus>> = if let Some(url) = &settings.redis_url {
-        Some(redis::subscribe(url, &settings.namespace, local).await?)
+        Some(redis::subscribe(url, &settings.namespace, local.clone()).await?)
     } else if db.client() == DbClient::Postgres {
-        Some(postgres::subscribe(config, &settings.namespace, db, local).await?)
+        Some(postgres::subscribe(config, &settings.namespace, db, local.clone()).await?)
     } else {
         None
     };
     if let Some(bus) = bus {
-        caches.schema.peers().connect(bus.clone());
-        if let Some(peers) = caches.responses.peers() {
-            peers.connect(bus.clone());
+        for member in local.members.iter() {
+            let _ = member.peers.bus.set(bus.clone());
         }
-        caches.webhooks.peers().connect(bus.clone());
-        caches.tokens.peers().connect(bus);
     }
     let leases: Arc<dyn CronLeases> = match settings.sync {
         SyncStore::Memory => Arc::new(memory::Unshared),
@@ -305,10 +269,24 @@ mod tests {
     }
 
     #[test]
-    fn own_messages_are_not_applied() {
-        assert_eq!(encode("a1", Invalidation::Schema), "a1 schema");
-        assert_eq!(Invalidation::parse("tokens"), Some(Invalidation::Tokens));
-        assert_eq!(Invalidation::parse("bogus"), None);
+    fn messages_of_other_instances_run_their_topic_s_handlers() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (schema, tokens) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let counter = |n: &Arc<AtomicUsize>| {
+            let n = n.clone();
+            move || {
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let members = vec![Peers::new("schema").member(counter(&schema)), Peers::new("tokens").member(counter(&tokens))];
+        let local = Local { instance: "me".into(), members: Arc::new(members) };
+        assert_eq!(encode("a1", "schema"), "a1 schema");
+        local.receive("a1 schema");
+        local.receive("me tokens");
+        local.receive("a1 bogus");
+        assert_eq!((schema.load(Ordering::SeqCst), tokens.load(Ordering::SeqCst)), (1, 0), "its own message and unknown topics change nothing");
+        local.apply_all();
+        assert_eq!((schema.load(Ordering::SeqCst), tokens.load(Ordering::SeqCst)), (2, 1));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{encode, stable_hash, ClusterBus, CronLeases, Invalidation, Local};
+use super::{encode, stable_hash, ClusterBus, CronLeases, Local, Topic};
 use crate::config::Config;
 use crate::db::Database;
 
@@ -32,8 +32,8 @@ struct Bus {
 }
 
 impl ClusterBus for Bus {
-    fn publish(&self, what: Invalidation) {
-        let (db, channel, message) = (self.db.clone(), self.channel.clone(), encode(&self.instance, what));
+    fn publish(&self, topic: Topic) {
+        let (db, channel, message) = (self.db.clone(), self.channel.clone(), encode(&self.instance, topic));
         tokio::spawn(async move {
             let params = [channel.into(), message.clone().into()];
             if let Err(e) = db.query("SELECT pg_notify($1, $2)", &params).await {

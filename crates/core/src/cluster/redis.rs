@@ -8,7 +8,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{encode, ClusterBus, CronLeases, Invalidation, Local, WindowCounter};
+use super::{encode, ClusterBus, CronLeases, Local, Topic, WindowCounter};
 
 /// Commands fail fast: a request or a cron tick waits at most this long for Redis.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -34,8 +34,8 @@ struct Bus {
 }
 
 impl ClusterBus for Bus {
-    fn publish(&self, what: Invalidation) {
-        let (mut conn, channel, message) = (self.conn.clone(), self.channel.clone(), encode(&self.instance, what));
+    fn publish(&self, topic: Topic) {
+        let (mut conn, channel, message) = (self.conn.clone(), self.channel.clone(), encode(&self.instance, topic));
         tokio::spawn(async move {
             if let Err(e) = redis::cmd("PUBLISH").arg(&channel).arg(&message).query_async::<i64>(&mut conn).await {
                 tracing::warn!("can't tell the other instances ({message}) through Redis: {e}");

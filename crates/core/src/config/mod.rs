@@ -2,6 +2,7 @@
 
 mod duration;
 mod env;
+pub mod oauth;
 
 pub use duration::parse_duration_ms;
 pub use env::{cast, Env};
@@ -85,7 +86,7 @@ pub struct Config {
     pub log_level: String,
     pub log_style: String,
     /// `OAUTH_PROVIDERS` and their `OAUTH_<PROVIDER>_*` settings.
-    pub oauth: Vec<crate::auth::oauth::ProviderConfig>,
+    pub oauth: Vec<oauth::ProviderConfig>,
 }
 
 impl Config {
@@ -140,7 +141,7 @@ impl Config {
         }
         let public_url = text("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8055".into());
         Ok(Config {
-            oauth: crate::auth::oauth::config::providers(&env, &public_url)?,
+            oauth: oauth::providers(&env, &public_url)?,
             cwd: cwd.to_path_buf(),
             host: text("HOST").unwrap_or_else(|| "0.0.0.0".into()),
             port,

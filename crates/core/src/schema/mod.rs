@@ -12,6 +12,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::cluster::{Member, Peers};
 use crate::db::{Database, DbError};
 pub use introspect::{Column, ForeignKey};
 pub use types::relation_from_row;
@@ -193,12 +194,15 @@ pub struct SchemaCache {
     json: Arc<std::sync::Mutex<Option<(u64, Arc<String>)>>>,
     version: Arc<std::sync::atomic::AtomicU64>,
     /// The other instances, told about every local invalidation.
-    peers: crate::cluster::Peers,
+    peers: Peers,
 }
+
+/// The schema cache's name on the cluster bus.
+const TOPIC: &str = "schema";
 
 impl SchemaCache {
     pub fn new(db: Database) -> Self {
-        SchemaCache { db, current: Default::default(), json: Default::default(), version: Default::default(), peers: Default::default() }
+        SchemaCache { db, current: Default::default(), json: Default::default(), version: Default::default(), peers: Peers::new(TOPIC) }
     }
 
     pub async fn get(&self) -> Result<Arc<SchemaOverview>, DbError> {
@@ -217,7 +221,7 @@ impl SchemaCache {
     /// instances; the next `get` reads it again.
     pub fn invalidate(&self) {
         self.invalidate_local();
-        self.peers.notify(crate::cluster::Invalidation::Schema);
+        self.peers.notify();
     }
 
     /// [`invalidate`](Self::invalidate) on this instance only: for changes another instance made.
@@ -227,8 +231,10 @@ impl SchemaCache {
         *self.current.write().unwrap() = None;
     }
 
-    pub fn peers(&self) -> &crate::cluster::Peers {
-        &self.peers
+    /// This cache on the cluster bus: invalidated here when another instance changed the schema.
+    pub fn cluster_member(&self) -> Member {
+        let cache = self.clone();
+        self.peers.member(move || cache.invalidate_local())
     }
 
     pub fn version(&self) -> u64 {

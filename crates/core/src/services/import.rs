@@ -49,9 +49,14 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<Value>, ApiError> {
 
 /// Imports `bytes` of type `mimetype` into `collection` as `caller`; the number of items created.
 pub async fn import(services: &Services, caller: Option<Accountability>, collection: &str, mimetype: &str, bytes: &[u8]) -> Result<usize, ApiError> {
-    let rows = parse(mimetype, bytes)?;
     let schema = services.schema.get().await?;
-    let items = ItemsService::new(collection, services.clone(), schema, caller);
+    import_into(&ItemsService::new(collection, services.clone(), schema, caller), mimetype, bytes).await
+}
+
+/// [`import`] through `items`, an `ItemsService` on the collection as the caller (a hook's: at
+/// its depth, in its transaction, which then decides whether the rows stay).
+pub async fn import_into(items: &ItemsService, mimetype: &str, bytes: &[u8]) -> Result<usize, ApiError> {
+    let rows = parse(mimetype, bytes)?;
     Ok(items.create_many(rows, MutationOptions::default()).await?.len())
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::cluster::{Invalidation, Peers};
+use crate::cluster::{Member, Peers};
 use crate::db::Database;
 use crate::events::{EventArgs, EventBus};
 use crate::ApiError;
@@ -44,17 +44,19 @@ pub struct WebhookList {
 
 impl WebhookList {
     pub async fn load(db: &Database) -> Result<WebhookList, ApiError> {
-        Ok(WebhookList { db: db.clone(), hooks: Arc::new(RwLock::new(load(db).await?)), peers: Peers::default() })
+        Ok(WebhookList { db: db.clone(), hooks: Arc::new(RwLock::new(load(db).await?)), peers: Peers::new(TOPIC) })
     }
 
-    pub fn peers(&self) -> &Peers {
-        &self.peers
+    /// The list on the cluster bus: reloaded here when another instance saw `webhooks.*`.
+    pub fn cluster_member(&self) -> Member {
+        let list = self.clone();
+        self.peers.member(move || list.reload_local())
     }
 
     /// Re-reads the list here and tells the other instances to.
     fn reload(&self) {
         self.reload_local();
-        self.peers.notify(Invalidation::Webhooks);
+        self.peers.notify();
     }
 
     pub fn reload_local(&self) {
@@ -67,6 +69,9 @@ impl WebhookList {
         });
     }
 }
+
+/// The webhook list's name on the cluster bus.
+const TOPIC: &str = "webhooks";
 
 /// The event bus with webhooks after the hooks.
 pub struct WebhookBus {

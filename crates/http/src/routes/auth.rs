@@ -11,8 +11,10 @@ use rectus_core::auth::password_reset::PasswordReset;
 use rectus_core::auth::service::{AuthenticationService, LoginResult};
 use rectus_core::auth::Accountability;
 use rectus_core::ApiError;
+use cookie::SameSite;
 use serde_json::{json, Value};
 
+use crate::cookies;
 use crate::error::HttpError;
 use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
@@ -34,36 +36,27 @@ fn service<'a>(state: &'a AppState, caller: &Accountability) -> AuthenticationSe
     AuthenticationService { services: &state.services, config: &state.config, accountability }
 }
 
-/// The value of the cookie `name`.
-pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        (key == name).then(|| value.to_string())
-    })
-}
-
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    cookie_named(headers, COOKIE)
+    cookies::read(headers, COOKIE)
 }
 
-/// The refresh token cookie, with the `REFRESH_TOKEN_COOKIE_*` settings.
+/// The refresh token cookie, with the `REFRESH_TOKEN_COOKIE_*` settings (`SAME_SITE` is `lax`,
+/// `strict` or `none`; Lax otherwise).
 pub(crate) fn set_cookie(state: &AppState, token: &str, max_age_ms: u64) -> String {
     let env = &state.config.env;
-    let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; Max-Age={}", max_age_ms / 1000);
+    let same_site = match env.string("REFRESH_TOKEN_COOKIE_SAME_SITE").unwrap_or_default().to_ascii_lowercase().as_str() {
+        "strict" => SameSite::Strict,
+        "none" => SameSite::None,
+        _ => SameSite::Lax,
+    };
+    let mut cookie = cookies::http_only(COOKIE, token.to_string(), "/", (max_age_ms / 1000) as i64).same_site(same_site);
     if let Some(domain) = env.string("REFRESH_TOKEN_COOKIE_DOMAIN").filter(|d| !d.is_empty()) {
-        cookie.push_str(&format!("; Domain={domain}"));
+        cookie = cookie.domain(domain);
     }
     if env.bool("REFRESH_TOKEN_COOKIE_SECURE") == Some(true) {
-        cookie.push_str("; Secure");
+        cookie = cookie.secure(true);
     }
-    let same_site = env.string("REFRESH_TOKEN_COOKIE_SAME_SITE").unwrap_or_else(|| "lax".into());
-    cookie.push_str(&format!("; SameSite={}", capitalize(&same_site)));
-    cookie
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    cookie.build().to_string()
 }
 
 /// `{data: {access_token, expires, refresh_token}}`, or the cookie and no refresh token in the body.
@@ -103,7 +96,7 @@ async fn logout(State(state): State<AppState>, Caller(caller): Caller, headers: 
         .or_else(|| cookie_value(&headers))
         .ok_or_else(|| ApiError::invalid_payload("The refresh token is required in either the JSON payload or Cookie"))?;
     service(&state, &caller).logout(&token).await?;
-    let clear = format!("{COOKIE}=; Path=/; HttpOnly; Max-Age=0");
+    let clear = cookies::http_only(COOKIE, String::new(), "/", 0).build().to_string();
     Ok(([(header::SET_COOKIE, clear), (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string())], "").into_response())
 }
 

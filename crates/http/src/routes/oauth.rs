@@ -12,9 +12,11 @@ use axum::{Json, Router};
 use rectus_core::auth::oauth::{redirect_reason, Callback, OAuthLogin, STATE_TTL_SECONDS};
 use rectus_core::auth::Accountability;
 use serde::Deserialize;
+use cookie::SameSite;
 use serde_json::json;
 
-use super::auth::{cookie_named, set_cookie};
+use super::auth::set_cookie;
+use crate::cookies;
 use crate::error::HttpError;
 use crate::extract::Caller;
 use crate::state::AppState;
@@ -34,12 +36,12 @@ fn login(state: &AppState) -> OAuthLogin<'_> {
 
 /// The state cookie; `value: None` deletes it.
 fn state_cookie(state: &AppState, value: Option<&str>) -> String {
-    let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
-    // Lax: the provider's redirect back is a cross-site top-level GET, which Lax cookies survive.
-    match value {
-        Some(v) => format!("{STATE_COOKIE}={v}; Path=/auth/oauth; HttpOnly; SameSite=Lax; Max-Age={STATE_TTL_SECONDS}{secure}"),
-        None => format!("{STATE_COOKIE}=; Path=/auth/oauth; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-    }
+    let max_age = if value.is_some() { STATE_TTL_SECONDS } else { 0 };
+    let cookie = cookies::http_only(STATE_COOKIE, value.unwrap_or_default().to_string(), "/auth/oauth", max_age)
+        // Lax: the provider's redirect back is a cross-site top-level GET, which Lax cookies survive.
+        .same_site(SameSite::Lax)
+        .secure(state.config.public_url.starts_with("https://"));
+    cookie.build().to_string()
 }
 
 fn found(location: &str, cookies: Vec<String>) -> Response {
@@ -69,7 +71,7 @@ async fn authorize(State(state): State<AppState>, Path(provider): Path<String>, 
 
 async fn callback(State(state): State<AppState>, Path(provider): Path<String>, Query(query): Query<Callback>, Caller(caller): Caller, headers: HeaderMap) -> Result<Response, HttpError> {
     let accountability = Accountability { ip: caller.ip, user_agent: caller.user_agent, ..Default::default() };
-    let sealed = cookie_named(&headers, STATE_COOKIE);
+    let sealed = cookies::read(&headers, STATE_COOKIE);
     let finished = login(&state).callback(&provider, query, sealed.as_deref(), accountability).await?;
     let clear = state_cookie(&state, None);
     match (finished.redirect, finished.result) {

@@ -16,7 +16,7 @@ use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetada
 use openidconnect::{AccessTokenHash, IssuerUrl, Nonce, OAuth2TokenResponse, TokenResponse as _};
 use serde_json::{json, Map, Value};
 
-use super::config::{ProviderConfig, Protocol};
+use crate::config::oauth::{ProviderConfig, Protocol};
 use super::error::OAuthError;
 use super::state::{LoginState, STATE_TTL_SECONDS};
 

@@ -37,6 +37,10 @@
 //!   `/fields/:c/:f` of an alias gives the same `type` as the list (its first `special`, where
 //!   rc.83 says `alias`); the app-access rows appended to `/permissions` are filtered by the
 //!   query's `filter` (rc.83 appends all of them).
+//! - Called from a hook, the services run at the hook's depth (`HOOKS_MAX_DEPTH` bounds their
+//!   events too) and write the metadata rows in the hook's transaction when it gave one
+//!   (`knex: database`); the DDL itself runs on a connection of its own, as MySQL commits DDL
+//!   implicitly anyway and a SQLite table rebuild needs a connection with foreign keys off.
 
 pub mod collections;
 mod ddl;
@@ -50,6 +54,7 @@ use std::sync::Arc;
 use super::items::ItemsService;
 use super::Services;
 use crate::auth::{accountability, Accountability};
+use crate::db::SharedTransaction;
 use crate::events::EventArgs;
 use crate::schema::SchemaOverview;
 use crate::ApiError;
@@ -59,11 +64,25 @@ use crate::ApiError;
 pub struct SchemaContext {
     services: Services,
     accountability: Option<Accountability>,
+    /// Hook → service nesting of the caller (see `EventArgs::depth`).
+    depth: u32,
+    /// The caller's transaction for the metadata rows; `None` = their own.
+    transaction: Option<SharedTransaction>,
 }
 
 impl SchemaContext {
     pub fn new(services: Services, accountability: Option<Accountability>) -> Self {
-        SchemaContext { services, accountability }
+        SchemaContext { services, accountability, depth: 0, transaction: None }
+    }
+
+    /// A context for a hook that was itself `depth` calls deep.
+    pub fn at_depth(self, depth: u32) -> Self {
+        SchemaContext { depth, ..self }
+    }
+
+    /// Writes the metadata rows in `tx` (a hook's `knex: database`).
+    pub fn in_transaction(self, transaction: Option<SharedTransaction>) -> Self {
+        SchemaContext { transaction, ..self }
     }
 
     fn require_admin(&self) -> Result<(), ApiError> {
@@ -80,7 +99,7 @@ impl SchemaContext {
     /// An `ItemsService` on a system table, as the caller (or without accountability).
     fn items(&self, table: &str, schema: Arc<SchemaOverview>, as_caller: bool) -> ItemsService {
         let accountability = if as_caller { self.accountability.clone() } else { None };
-        ItemsService::new(table, self.services.clone(), schema, accountability)
+        ItemsService::new(table, self.services.clone(), schema, accountability).at_depth(self.depth).in_transaction(self.transaction.clone())
     }
 
     async fn invalidate(&self) {
@@ -97,7 +116,7 @@ impl SchemaContext {
         ctx.insert("item".into(), item);
         ctx.insert("action".into(), json!(action));
         ctx.insert("payload".into(), Value::Null);
-        EventArgs::context(ctx)
+        EventArgs::context(ctx).at_depth(self.depth)
     }
 
     /// The fields a non-admin role may read per collection (`None`: everything, for admins and

@@ -5,11 +5,14 @@
 //! Rectus adds three, named as Directus later named them for its own SSO drivers:
 //! `ISSUER_URL` (an OpenID Connect provider found by discovery), `ALLOW_PUBLIC_REGISTRATION` and
 //! `DEFAULT_ROLE_ID` (create unknown users in that role instead of refusing them).
+//!
+//! Read with the rest of the configuration, so a misconfigured provider stops every command;
+//! `auth::oauth` runs the logins.
 
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::config::{ConfigError, Env};
+use super::{ConfigError, Env};
 
 /// How Rectus talks to a provider.
 #[derive(Clone, Debug, PartialEq)]
