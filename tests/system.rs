@@ -151,20 +151,25 @@ async fn server_health_and_hook_services() {
     let server = Server::start(&db, Some(&fixture("hooks/server-auth")), &[("HOOKS_POOL_SIZE", "1")]).await;
     let admin = server.admin_token().await;
 
+    // A check past its response-time threshold reports `warn` (as Directus does), which a loaded CI
+    // machine can reach; `error` is what must never appear here.
+    let healthy = |s: &Value| matches!(s.as_str(), Some("ok" | "warn"));
     let res = server.client.get(server.url("/server/health")).send().await.unwrap();
     assert_eq!(res.headers()["content-type"].to_str().unwrap(), "application/health+json; charset=utf-8");
-    assert_eq!(json(res).await, (200, json!({ "status": "ok" })));
+    let (status, public) = json(res).await;
+    assert!(status == 200 && healthy(&public["status"]) && public.as_object().unwrap().len() == 1, "{public}");
     let (status, report) = server.send(&admin, "GET", "/server/health", None).await;
-    assert_eq!((status, report["status"].as_str(), report["serviceId"].as_str()), (200, Some("ok"), Some("test-key")), "{report}");
+    assert!(status == 200 && healthy(&report["status"]), "{report}");
+    assert_eq!(report["serviceId"], "test-key", "{report}");
     assert_eq!(report["checks"]["sqlite3:responseTime"][0]["componentType"], "datastore", "{report}");
-    assert_eq!(report["checks"]["storage:local:responseTime"][0]["status"], "ok", "{report}");
+    assert!(healthy(&report["checks"]["storage:local:responseTime"][0]["status"]), "{report}");
     let (_, info) = server.send(&admin, "GET", "/server/info", None).await;
     assert_eq!(info["data"]["directus"]["version"], "9.0.0-rc.83", "{info}");
     let (_, info) = server.send("", "GET", "/server/info", None).await;
     assert!(info["data"]["project"].is_object() && info["data"].get("directus").is_none(), "{info}");
 
     let (status, body) = server.send("", "GET", "/svc/health", None).await;
-    assert_eq!((status, body["health"]["status"].as_str()), (200, Some("ok")), "{body}");
+    assert!(status == 200 && healthy(&body["health"]["status"]), "{body}");
     assert!(body["health"]["checks"].is_object() && body["info"]["os"]["totalmem"].as_u64().unwrap() > 0, "{body}");
 
     let (_, body) = server.send("", "GET", "/svc/payload", None).await;

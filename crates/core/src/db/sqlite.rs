@@ -198,18 +198,12 @@ impl SqliteTx {
             return Ok(());
         }
         let conn = self.conn.as_mut().ok_or(DbError::Ended)?;
-        match (&mut **conn).execute("ROLLBACK").await {
-            Ok(_) => {
-                self.begun = false;
-                Ok(())
-            }
-            // The batch carrying `BEGIN` may have failed before it ran: nothing to roll back.
-            Err(e) if e.to_string().contains("no transaction is active") => {
-                self.begun = false;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
+        // The batch carrying `BEGIN` may have failed before it ran: then there is nothing to roll back.
+        if in_transaction(conn).await? {
+            (&mut **conn).execute("ROLLBACK").await?;
         }
+        self.begun = false;
+        Ok(())
     }
 }
 
@@ -223,6 +217,14 @@ impl Drop for SqliteTx {
             }
         }
     }
+}
+
+/// Whether the connection is inside a transaction, as SQLite itself knows it (its autocommit flag).
+async fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, DbError> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle stays locked (no statement runs on it) while the flag is read, and
+    // sqlite3_get_autocommit only reads it.
+    Ok(unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) } == 0)
 }
 
 /// Whether `sql` may use numbered parameters (a false positive only costs a round trip).
@@ -308,6 +310,25 @@ mod tests {
     /// Runs `sql` on a pooled connection, outside any transaction.
     async fn on_pool(pool: &SqlitePool, sql: &str) -> QueryResult {
         run(&mut *pool.acquire().await.unwrap(), sql, &[], 0).await.unwrap()
+    }
+
+    /// What the batching stands on (sqlx's deprecated multi-statement queries, hence the pinned
+    /// version): one parameterised text of several statements, each answering on its own.
+    #[tokio::test]
+    async fn a_parameterised_batch_answers_statement_by_statement() {
+        let (pool, _dir) = pool().await;
+        let mut conn = pool.acquire().await.unwrap();
+        let sql = "INSERT INTO t (v) VALUES (?);\nSELECT v FROM t WHERE v = ?;\nUPDATE t SET v = ? WHERE v = ? RETURNING id";
+        let results = run_each(&mut *conn, sql, &[json!("a"), json!("a"), json!("b"), json!("a")]).await.unwrap();
+        assert_eq!(results.len(), 3, "one result per statement");
+        assert_eq!((results[0].rows_affected, results[0].rows.len()), (1, 0));
+        assert_eq!(results[1].rows.iter().map(|r| r["v"].clone()).collect::<Vec<_>>(), vec![json!("a")]);
+        assert_eq!(results[2].rows.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(), vec![json!(1)]);
+        let failed = run_each(&mut *conn, "BEGIN;\nINSERT INTO t (id, v) VALUES (1, ?)", &[json!("dup")]).await;
+        assert!(failed.is_err(), "a failing statement fails its batch");
+        assert!(in_transaction(&mut conn).await.unwrap(), "what ran before it stays run");
+        (&mut *conn).execute("ROLLBACK").await.unwrap();
+        assert!(!in_transaction(&mut conn).await.unwrap());
     }
 
     #[tokio::test]
