@@ -33,7 +33,7 @@ pub async fn bootstrap(db: &Database, env: &Env) -> Result<BootstrapOutcome, DbE
     let insert_role = Query::insert()
         .into_table(Alias::new("directus_roles"))
         .columns([Alias::new("id"), Alias::new("name"), Alias::new("icon"), Alias::new("admin_access"), Alias::new("app_access")])
-        .values_panic([role_id.clone().into(), "Admin".into(), "verified".into(), true.into(), true.into()])
+        .values_panic([role_id.clone().into(), "Admin".into(), "supervised_user_circle".into(), true.into(), true.into()])
         .to_owned();
     tx.run(&insert_role).await?;
 
