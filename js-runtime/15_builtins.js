@@ -55,9 +55,10 @@
   const loaded = Object.create(null);
   rectus.builtin = (name) => (loaded[name] ??= own[name] ? own[name]() : part(name.replace('/', '.')).default);
 
-  // npm packages with native addons that Rectus builds in (js-runtime/node/modules.mjs
-  // `packages`): `require` uses them when the package is not installed or fails to load.
-  const PACKAGES = ['argon2', 'sharp'];
+  // npm packages Rectus builds in (js-runtime/node/modules.mjs `packages`: those with native
+  // addons, and Express for `express.Router()`): `require` uses them when the package is not
+  // installed or fails to load.
+  const PACKAGES = ['argon2', 'express', 'sharp'];
   rectus.builtinPackage = (request) => (PACKAGES.includes(request) ? request : null);
 
   // Web globals from the bundle: each getter replaces itself with the value on first use.

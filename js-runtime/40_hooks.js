@@ -11,6 +11,7 @@
   function describe(e) {
     return e instanceof Error ? e.stack || `${e.name}: ${e.message}` : rectus.format([e]);
   }
+  rectus.describeError = describe;
 
   // Loads every hook; returns what registered and what failed. Never throws.
   rectus.loadHooks = (hooks, context) => {
@@ -86,11 +87,25 @@
     'routes.init.after': 'unreachable',
   };
 
-  // Runs the app events' listeners (ids matched by Rust), awaiting each event as Directus does,
-  // then reports the route table. A failing listener is logged; the others still register.
-  rectus.initApp = async (events) => {
+  // Runs the app events' listeners (ids matched by Rust; every app event is listed, in order),
+  // awaiting each event as Directus does, and loads the endpoints where rc.83's app.ts does: the
+  // custom router is mounted at `/custom` before `routes.custom.init.before`, the endpoints are
+  // registered on it before `routes.custom.init.after` (47_endpoints.js). Then reports the route
+  // table and the endpoints. A failing listener is logged; the others still register.
+  rectus.initApp = async (events, endpoints) => {
+    let custom = null;
+    let loaded = { mounted: [], failures: [] };
     for (const { event, ids } of events) {
       rectus.appPhase = appPhases[event];
+      if (event === 'routes.custom.init.before' && endpoints.length > 0) {
+        custom = rectus.expressRouter();
+        rectus.app.use('/custom', custom);
+      }
+      if (event === 'routes.custom.init.after' && custom) {
+        loaded = rectus.loadEndpoints(custom, endpoints, rectus.registerContext());
+        if (rectus.databaseWanted) rectus.preloadDatabase();
+      }
+      if (ids.length === 0) continue;
       emitter.event = event;
       try {
         await Promise.all(ids.map((id) => listeners[id].fn.call(emitter, { app: rectus.app })));
@@ -99,7 +114,7 @@
         rectus.log('warn', `An error was thrown while executing hook "${event}" (${hooks}):`, e);
       }
     }
-    ops.op_rectus_set_routes(rectus.routeTable());
+    ops.op_rectus_set_routes({ routes: rectus.routeTable(), endpoints: loaded.mounted, failures: loaded.failures });
   };
 
   // `request.not_found` gets the raw (req, res). A listener that answers wins; one that only

@@ -6,7 +6,8 @@
 // Decisions: registering happens once per isolate (each isolate can then serve any request);
 // changes a middleware makes to `req` are not seen by Rectus's own routes; a handler that
 // throws or rejects gets the Directus error response (Express 4 would leave the request
-// hanging on a rejection); `express.Router()` instances are not supported.
+// hanging on a rejection). `express.Router()` (js-runtime/node/lib/express.js) can be mounted
+// with `app.use(path, router)` like any middleware: Express's router routes inside it.
 ((globalThis) => {
   const rectus = globalThis.__rectus;
   const handlersById = [];
@@ -105,9 +106,11 @@
       return res.end(String(body));
     };
     res.sendStatus = (code) => res.status(code).type('text/plain; charset=utf-8').end(STATUS[code] || String(code));
+    // Express's plain-text answer (what it sends a client that accepts anything).
     res.redirect = (a, b) => {
       const [status, url] = b === undefined ? [302, a] : [a, b];
-      return res.status(status).set('location', url).end();
+      const text = `${STATUS[status] || 'Found'}. Redirecting to ${url}`;
+      return res.status(status).set('location', url).type('text/plain; charset=utf-8').end(text);
     };
     res.cookie = (name, value, options = {}) => {
       let cookie = `${name}=${encodeURIComponent(typeof value === 'object' ? 'j:' + JSON.stringify(value) : value)}; Path=${options.path || '/'}`;
@@ -129,7 +132,6 @@
       originalUrl: r.url,
       url: r.url,
       baseUrl: '',
-      path: r.path,
       params: {},
       query: r.query,
       body: r.body,
@@ -143,6 +145,15 @@
       get: (name) => r.headers[String(name).toLowerCase()],
     };
     req.header = req.get;
+    // As in Express, the path of `req.url`, which routers rewrite relative to where they are mounted.
+    Object.defineProperty(req, 'path', {
+      get() {
+        const q = this.url.indexOf('?');
+        return q === -1 ? this.url : this.url.slice(0, q);
+      },
+      enumerable: true,
+      configurable: true,
+    });
     Object.defineProperty(req, 'schema', { get: () => rectus.schemaFor(schemaVersion), enumerable: true });
     return req;
   }
@@ -178,8 +189,9 @@
         const { fn, m } = stack[i++];
         req.params = m.params;
         req.baseUrl = m.base;
-        req.url = m.base ? request.url.slice(m.base.length) || '/' : request.url;
-        req.path = m.base ? request.path.slice(m.base.length) || '/' : request.path;
+        // Express strips the mount path and keeps the URL absolute (`/custom/x?a` → `/?a`).
+        const rest = m.base ? request.url.slice(m.base.length) : request.url;
+        req.url = rest.startsWith('/') ? rest : '/' + rest;
         call(fn, err ? [err, req, res, next] : [req, res, next]);
       }
       next();

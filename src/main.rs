@@ -25,7 +25,8 @@ enum Command {
     Bootstrap,
     /// Serve the API.
     Start,
-    /// Inspect the hooks of EXTENSIONS_PATH.
+    /// Inspect the hooks and endpoints of EXTENSIONS_PATH (also `rectus extensions …`).
+    #[command(visible_alias = "extensions")]
     Hooks {
         #[command(subcommand)]
         command: HooksCommand,
@@ -34,7 +35,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HooksCommand {
-    /// Print every hook with its events, cron schedules (next tick) and load failures.
+    /// Print every hook with its events and cron schedules (next tick), every endpoint with its
+    /// routes, and load failures.
     List,
     /// Run the YAML test cases of the hooks (`<hook>/tests/*.yaml`); exits 1 if any fails.
     Test {
@@ -45,8 +47,8 @@ enum HooksCommand {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
-    /// Load every hook and report problems (events nothing fires, bad cron expressions, missing
-    /// packages, unsupported Node built-ins); exits 1 on errors.
+    /// Load every hook and endpoint and report problems (events nothing fires, bad cron
+    /// expressions, missing packages, unsupported Node built-ins); exits 1 on errors.
     Check {
         /// An extensions folder or one hook folder [default: EXTENSIONS_PATH].
         path: Option<PathBuf>,

@@ -44,12 +44,16 @@ const aliases = {
   assert: 'assert/',
   buffer: 'buffer/',
   crypto: './lib/crypto.js',
+  // Express's router (lib/express.js) logs and warns through these; see the files.
+  debug: './lib/debug.js',
+  depd: './lib/depd.js',
   events: 'events/',
   fs: './lib/fs.js',
   http: './lib/http.js',
   // The `inherits` package probes `require('util')`, which would be a cycle inside lib/util.js.
   inherits: 'inherits/inherits_browser.js',
   https: './lib/https.js',
+  methods: './lib/methods.js',
   net: './lib/net.js',
   os: './lib/os.js',
   path: 'path-browserify',

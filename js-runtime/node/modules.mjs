@@ -56,9 +56,10 @@ export const globals = {
   crypto: ['./lib/crypto.js', 'webcrypto'],
 };
 
-// npm packages with native addons that hooks use, built in for when the hook's own copy is
-// missing or its addon can't load (js-runtime/10_commonjs.js decides).
+// npm packages that hooks use, built in for when the hook's own copy is missing or can't load
+// (js-runtime/10_commonjs.js decides): those with native addons, and Express for its Router.
 export const packages = {
   argon2: ['./lib/argon2.js'],
+  express: ['./lib/express.js'],
   sharp: ['./lib/sharp.js'],
 };

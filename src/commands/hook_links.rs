@@ -6,7 +6,12 @@ use anyhow::{anyhow, Context};
 use std::path::{Path, PathBuf};
 
 pub fn link(extensions: &Path, hooks: &[PathBuf]) -> anyhow::Result<()> {
-    let hooks_dir = extensions.join("hooks");
+    link_as(extensions, "hooks", hooks)
+}
+
+/// [`link`] into `<dir>/<kind>` (`hooks` or `endpoints`).
+pub fn link_as(extensions: &Path, kind: &str, hooks: &[PathBuf]) -> anyhow::Result<()> {
+    let hooks_dir = extensions.join(kind);
     std::fs::create_dir_all(&hooks_dir)?;
     for hook in hooks {
         let target = std::fs::canonicalize(hook).with_context(|| format!("hook folder {}", hook.display()))?;

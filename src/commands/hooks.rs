@@ -1,5 +1,6 @@
-//! `rectus hooks list`: loads every hook of `EXTENSIONS_PATH` the way `start` does and prints
-//! what each registered — events, cron schedules with their next tick — and what failed.
+//! `rectus hooks list` (or `rectus extensions list`): loads every hook and endpoint of
+//! `EXTENSIONS_PATH` the way `start` does and prints what each registered — events, cron
+//! schedules with their next tick, an endpoint's routes — and what failed.
 
 use rectus_core::config::Config;
 use rectus_hooks::{cron, HookRuntime};
@@ -7,8 +8,9 @@ use std::collections::BTreeMap;
 
 pub async fn list(config: Config) -> anyhow::Result<()> {
     let found = rectus_hooks::loader::discover(&config.extensions_path)?;
-    if found.is_empty() {
-        println!("No hooks in {}/hooks", config.extensions_path.display());
+    let endpoints = rectus_hooks::loader::discover_endpoints(&config.extensions_path)?;
+    if found.is_empty() && endpoints.is_empty() {
+        println!("No hooks in {0}/hooks and no endpoints in {0}/endpoints", config.extensions_path.display());
         return Ok(());
     }
     let mut single = config.clone();
@@ -38,6 +40,21 @@ pub async fn list(config: Config) -> anyhow::Result<()> {
         if entries.is_empty() {
             println!("  (registers nothing)");
         }
+        for e in entries {
+            println!("{e}");
+        }
+    }
+    let mut lines: BTreeMap<&str, Vec<String>> = endpoints.iter().map(|h| (h.name.as_str(), vec![])).collect();
+    for e in &report.endpoints {
+        let entries = lines.entry(e.name.as_str()).or_default();
+        entries.push(format!("  mount  {}", e.route));
+        entries.extend(e.routes.iter().map(|r| format!("  route  {r}")));
+    }
+    for f in &report.endpoint_failures {
+        lines.entry(f.hook.as_str()).or_default().push(format!("  FAILED {}", f.error.lines().next().unwrap_or_default()));
+    }
+    for (endpoint, entries) in lines {
+        println!("{endpoint}  (endpoint)");
         for e in entries {
             println!("{e}");
         }

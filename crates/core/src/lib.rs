@@ -1,6 +1,7 @@
 //! Rectus domain core: configuration, database, system tables, services and the event bus.
 //! It knows nothing of JavaScript or HTTP; hooks and routes both call into it.
 
+pub mod app_extensions;
 pub mod auth;
 pub mod cache;
 pub mod cluster;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 fn setup() -> EngineSetup {
     EngineSetup {
         hooks: vec![],
+        endpoints: vec![],
         cwd: std::env::current_dir().unwrap().to_string_lossy().into_owned(),
         process_env: HashMap::new(),
         env: serde_json::json!({}),

@@ -27,6 +27,7 @@ const JS_FILES: &[(&str, &str)] = &[
     ("rectus:30_merge.js", include_str!("../../../js-runtime/30_merge.js")),
     ("rectus:40_hooks.js", include_str!("../../../js-runtime/40_hooks.js")),
     ("rectus:45_app.js", include_str!("../../../js-runtime/45_app.js")),
+    ("rectus:47_endpoints.js", include_str!("../../../js-runtime/47_endpoints.js")),
     ("rectus:50_context.js", include_str!("../../../js-runtime/50_context.js")),
     ("rectus:55_database.js", include_str!("../../../js-runtime/55_database.js")),
     ("rectus:60_services.js", include_str!("../../../js-runtime/60_services.js")),
@@ -42,6 +43,30 @@ pub struct LoadReport {
     /// What the app events' listeners registered on `app` (filled after loading).
     #[serde(default)]
     pub routes: Vec<crate::app::RouteSpec>,
+    /// The endpoints mounted under `/custom` (filled after loading, with the routes).
+    #[serde(default)]
+    pub endpoints: Vec<MountedEndpoint>,
+    /// Endpoints that failed to load or register.
+    #[serde(default)]
+    pub endpoint_failures: Vec<LoadFailure>,
+}
+
+/// An endpoint extension as loaded: where it is mounted and the routes its router holds.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct MountedEndpoint {
+    pub name: String,
+    /// `/custom/<name>` (or `/custom/<id>` for a `{ id, handler }` export).
+    pub route: String,
+    /// `METHOD /custom/<name>/<path>` per route (middleware has no path to show).
+    pub routes: Vec<String>,
+}
+
+/// What `initApp` reports: the route table and the endpoints.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct AppInit {
+    pub routes: Vec<crate::app::RouteSpec>,
+    pub endpoints: Vec<MountedEndpoint>,
+    pub failures: Vec<LoadFailure>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -63,7 +88,7 @@ pub struct IsolateState {
     pub replies: HashMap<u64, oneshot::Sender<JobResult>>,
     pub dispatcher: Option<v8::Global<v8::Function>>,
     pub load_report: Option<LoadReport>,
-    pub routes: Vec<crate::app::RouteSpec>,
+    pub app_init: AppInit,
     pub cwd: String,
     pub process_env: HashMap<String, String>,
     pub env: Value,
@@ -173,8 +198,8 @@ fn op_rectus_set_dispatcher(state: &mut OpState, #[scoped] dispatcher: v8::Globa
 }
 
 #[op2]
-fn op_rectus_set_routes(state: &mut OpState, #[serde] routes: Vec<crate::app::RouteSpec>) {
-    state.borrow_mut::<IsolateState>().routes = routes;
+fn op_rectus_set_routes(state: &mut OpState, #[serde] init: AppInit) {
+    state.borrow_mut::<IsolateState>().app_init = init;
 }
 
 #[op2]
@@ -236,6 +261,8 @@ deno_core::extension!(
 #[derive(Clone)]
 pub struct EngineSetup {
     pub hooks: Vec<HookEntry>,
+    /// Endpoint extensions, loaded by [`init_app`].
+    pub endpoints: Vec<HookEntry>,
     pub cwd: String,
     pub process_env: HashMap<String, String>,
     pub env: Value,
@@ -261,7 +288,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
         replies: HashMap::new(),
         dispatcher: None,
         load_report: None,
-        routes: Vec::new(),
+        app_init: AppInit::default(),
         cwd: setup.cwd.clone(),
         process_env: setup.process_env.clone(),
         env: setup.env.clone(),
@@ -283,21 +310,19 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
 }
 
 /// Runs the listeners of the events that carry `app` (in Directus's order, each awaited) and
-/// returns the routes they registered. Only isolates whose hooks listen to them pay for this.
-pub async fn init_app(js: &mut JsRuntime, registered: &[Listener]) -> Result<Vec<crate::app::RouteSpec>, String> {
+/// loads the endpoints between `routes.custom.init.before` and `.after`; returns the routes they
+/// registered and the endpoints. Only isolates with endpoints or hooks listening to the app
+/// events pay for this.
+pub async fn init_app(js: &mut JsRuntime, registered: &[Listener], endpoints: &[HookEntry]) -> Result<AppInit, String> {
     let registry = crate::registry::Registry::new(registered.to_vec());
-    let events: Vec<Value> = crate::app::APP_EVENTS
-        .iter()
-        .filter_map(|event| {
-            let ids = registry.matching(event);
-            (!ids.is_empty()).then(|| serde_json::json!({ "event": event, "ids": ids.to_vec() }))
-        })
-        .collect();
-    if events.is_empty() {
-        return Ok(vec![]);
+    let events: Vec<Value> = crate::app::APP_EVENTS.iter().map(|event| serde_json::json!({ "event": event, "ids": registry.matching(event).to_vec() })).collect();
+    let listened = events.iter().any(|e| e["ids"].as_array().is_some_and(|ids| !ids.is_empty()));
+    if !listened && endpoints.is_empty() {
+        return Ok(AppInit::default());
     }
-    let promise = js.execute_script("rectus:app", format!("__rectus.initApp({})", Value::Array(events))).map_err(|e| e.to_string())?;
+    let endpoints = serde_json::to_string(endpoints).map_err(|e| e.to_string())?;
+    let promise = js.execute_script("rectus:app", format!("__rectus.initApp({}, {endpoints})", Value::Array(events))).map_err(|e| e.to_string())?;
     let resolved = js.resolve(promise);
     js.with_event_loop_promise(resolved, deno_core::PollEventLoopOptions::default()).await.map_err(|e| e.to_string())?;
-    Ok(std::mem::take(&mut js.op_state().borrow_mut().borrow_mut::<IsolateState>().routes))
+    Ok(std::mem::take(&mut js.op_state().borrow_mut().borrow_mut::<IsolateState>().app_init))
 }

@@ -70,7 +70,9 @@ impl HookRuntime {
     fn boot(config: &Config, host: HostCell) -> Result<Arc<HookRuntime>, String> {
         let hooks = loader::discover(&config.extensions_path)
             .map_err(|e| format!("can't read {}/hooks: {e}", config.extensions_path.display()))?;
-        let names: Vec<&str> = hooks.iter().map(|h| h.name.as_str()).collect();
+        let endpoints = loader::discover_endpoints(&config.extensions_path)
+            .map_err(|e| format!("can't read {}/endpoints: {e}", config.extensions_path.display()))?;
+        let names: Vec<&str> = hooks.iter().chain(&endpoints).map(|h| h.name.as_str()).collect();
         tracing::info!("Loaded extensions: {}", names.join(", "));
         let process_env: HashMap<String, String> = config
             .env
@@ -84,6 +86,7 @@ impl HookRuntime {
             .collect();
         let setup = EngineSetup {
             hooks,
+            endpoints,
             cwd: config.cwd.to_string_lossy().into_owned(),
             process_env,
             env: config.env.to_json(),
@@ -94,6 +97,9 @@ impl HookRuntime {
         let (pool, report) = Pool::start(config.hooks.pool_size, setup, config.hooks.timeout)?;
         for failure in &report.failures {
             tracing::warn!("Couldn't register hook \"{}\": {}", failure.hook, failure.error);
+        }
+        for failure in &report.endpoint_failures {
+            tracing::warn!("Couldn't register endpoint \"{}\": {}", failure.hook, failure.error);
         }
         Ok(Arc::new(HookRuntime {
             pool,

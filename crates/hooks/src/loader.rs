@@ -1,5 +1,6 @@
-//! Hook discovery (spec §1.1): every directory directly inside `<EXTENSIONS_PATH>/hooks` is one
-//! hook named after it, entry `index.js`, in byte-wise sorted order. Files there are ignored.
+//! Extension discovery (spec §1.1): every directory directly inside `<EXTENSIONS_PATH>/hooks` is
+//! one hook named after it, entry `index.js`, in byte-wise sorted order; files there are ignored.
+//! Endpoints (`<EXTENSIONS_PATH>/endpoints`) are found the same way.
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -10,10 +11,19 @@ pub struct HookEntry {
     pub path: String,
 }
 
+/// The hooks.
 pub fn discover(extensions_path: &Path) -> std::io::Result<Vec<HookEntry>> {
-    let dir = extensions_path.join("hooks");
+    discover_in(&extensions_path.join("hooks"))
+}
+
+/// The endpoint extensions.
+pub fn discover_endpoints(extensions_path: &Path) -> std::io::Result<Vec<HookEntry>> {
+    discover_in(&extensions_path.join("endpoints"))
+}
+
+fn discover_in(dir: &Path) -> std::io::Result<Vec<HookEntry>> {
     let mut hooks = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
+    let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(hooks),
         Err(e) => return Err(e),

@@ -152,8 +152,12 @@ fn isolate_thread(
                 Ok((mut js, mut report)) => {
                     settle_registration(&mut js, &slot, epoch, setup.timeout).await;
                     slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
-                    match engine::init_app(&mut js, &report.registered).await {
-                        Ok(routes) => report.routes = routes,
+                    match engine::init_app(&mut js, &report.registered, &setup.endpoints).await {
+                        Ok(init) => {
+                            report.routes = init.routes;
+                            report.endpoints = init.endpoints;
+                            report.endpoint_failures = init.failures;
+                        }
                         Err(e) => tracing::warn!("hooks listening to the app events failed: {e}"),
                     }
                     slot.busy_since.store(0, Ordering::Relaxed);

@@ -1,6 +1,6 @@
 //! `EXTENSIONS_AUTO_RELOAD=true`: a debounced watcher on the extensions folder loads a complete
-//! new generation of hooks in fresh isolates and swaps it in only if no hook that loaded before
-//! fails now; otherwise the old generation keeps serving and the reason is logged. Each emit
+//! new generation of hooks and endpoints in fresh isolates and swaps it in only if no hook or
+//! endpoint that loaded before fails now; otherwise the old generation keeps serving and the reason is logged. Each emit
 //! takes the generation current at its start, so in-flight requests finish on it; the old
 //! generation (and its cron jobs) ends when its last user lets go.
 
@@ -72,6 +72,10 @@ impl Generations {
         let newly_broken = fresh.report().failures.iter().find(|f| !before.report().failures.iter().any(|b| b.hook == f.hook));
         if let Some(failure) = newly_broken {
             return tracing::warn!("Hot reload: hook \"{}\" doesn't load ({}); keeping the running hooks", failure.hook, failure.error);
+        }
+        let newly_broken = fresh.report().endpoint_failures.iter().find(|f| !before.report().endpoint_failures.iter().any(|b| b.hook == f.hook));
+        if let Some(failure) = newly_broken {
+            return tracing::warn!("Hot reload: endpoint \"{}\" doesn't load ({}); keeping the running extensions", failure.hook, failure.error);
         }
         crate::cron::schedule(&fresh);
         *self.current.write().unwrap() = fresh;

@@ -1,7 +1,8 @@
-//! `rectus hooks check [PATH] [--deny-warnings]`: loads every hook the way `start` does and
-//! reports, per hook, what it registered and what is wrong with it, for people and for CI.
+//! `rectus hooks check [PATH] [--deny-warnings]` (or `rectus extensions check`): loads every
+//! hook and endpoint the way `start` does and reports, per extension, what it registered and
+//! what is wrong with it, for people and for CI.
 //!
-//! Errors (exit 1): a hook that fails to register; an invalid cron expression; a required
+//! Errors (exit 1): a hook or endpoint that fails to register; an invalid cron expression; a required
 //! package that resolves neither to something Rectus provides nor through `node_modules`; a
 //! Node built-in Rectus doesn't provide. Warnings (exit 0 unless `--deny-warnings`): an event
 //! no emit point fires (`known_events.rs`), a hook that registers nothing.
@@ -49,28 +50,34 @@ impl HookReport {
 
 pub async fn run(config: &Config, path: Option<PathBuf>, deny_warnings: bool) -> anyhow::Result<ExitCode> {
     let path = path.unwrap_or_else(|| config.extensions_path.clone());
-    // A single hook folder is checked through a temporary extensions folder holding only it.
+    // A single hook (or endpoint, inside an `endpoints` folder) is checked through a temporary
+    // extensions folder holding only it.
     let linked = tempfile::tempdir()?;
     let extensions = if path.join("index.js").is_file() {
-        crate::commands::hook_links::link(linked.path(), &[path.clone()])?;
+        let in_endpoints = std::fs::canonicalize(&path)?.parent().and_then(Path::file_name).is_some_and(|n| n == "endpoints");
+        crate::commands::hook_links::link_as(linked.path(), if in_endpoints { "endpoints" } else { "hooks" }, &[path.clone()])?;
         linked.path().to_path_buf()
     } else {
         path.clone()
     };
     let found = rectus_hooks::loader::discover(&extensions)?;
-    if found.is_empty() {
-        println!("No hooks in {}", path.display());
+    let endpoints = rectus_hooks::loader::discover_endpoints(&extensions)?;
+    if found.is_empty() && endpoints.is_empty() {
+        println!("No hooks or endpoints in {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     let runtime = start(config, &extensions).await?;
-    let required: Vec<(String, Vec<Required>)> = found.iter().map(|h| (h.name.clone(), requires::scan(Path::new(&h.path)))).collect();
+    // Reports are keyed by label: the hook's name, or the endpoint's with " (endpoint)".
+    let entries: Vec<(String, &HookEntry)> =
+        found.iter().map(|h| (h.name.clone(), h)).chain(endpoints.iter().map(|e| (endpoint_label(&e.name), e))).collect();
+    let required: Vec<(String, Vec<Required>)> = entries.iter().map(|(label, h)| (label.clone(), requires::scan(Path::new(&h.path)))).collect();
     let bare: BTreeSet<String> = required.iter().flat_map(|(_, r)| r.iter().map(|r| r.specifier.clone())).collect();
     let provided = provided_by_rectus(config, &bare).await?;
 
-    let mut reports: BTreeMap<&str, HookReport> = found.iter().map(|h| (h.name.as_str(), HookReport::default())).collect();
+    let mut reports: BTreeMap<String, HookReport> = entries.iter().map(|(label, _)| (label.clone(), HookReport::default())).collect();
     let load = runtime.report();
     for listener in &load.registered {
-        let report = reports.entry(listener.hook.as_str()).or_default();
+        let report = reports.entry(listener.hook.clone()).or_default();
         if known_events::can_fire(&listener.event) {
             report.info(format!("event {}", listener.event));
         } else {
@@ -79,7 +86,7 @@ pub async fn run(config: &Config, path: Option<PathBuf>, deny_warnings: bool) ->
         }
     }
     for listener in &load.crons {
-        let report = reports.entry(listener.hook.as_str()).or_default();
+        let report = reports.entry(listener.hook.clone()).or_default();
         match cron::expression(&listener.key).ok_or_else(|| "empty expression".to_string()).and_then(cron::parse) {
             Ok(parsed) => match cron::next_after(&parsed, &chrono::Local::now()) {
                 Some(next) => report.info(format!("{}  next {}", listener.key, next.format("%Y-%m-%d %H:%M:%S %Z"))),
@@ -88,9 +95,16 @@ pub async fn run(config: &Config, path: Option<PathBuf>, deny_warnings: bool) ->
             Err(e) => report.error(format!("{} is not a valid cron expression: {e}", listener.key)),
         }
     }
-    for (hook, list) in &required {
-        let entry = found.iter().find(|h| &h.name == hook).map(hook_dir).unwrap_or_default();
-        let report = reports.entry(hook.as_str()).or_default();
+    for endpoint in &load.endpoints {
+        let report = reports.entry(endpoint_label(&endpoint.name)).or_default();
+        report.info(format!("mounted at {}", endpoint.route));
+        for route in &endpoint.routes {
+            report.info(format!("route {route}"));
+        }
+    }
+    for (label, list) in &required {
+        let entry = entries.iter().find(|(l, _)| l == label).map(|(_, h)| hook_dir(h)).unwrap_or_default();
+        let report = reports.entry(label.clone()).or_default();
         for r in list {
             let file = r.file.strip_prefix(&entry).unwrap_or(&r.file).display().to_string();
             if provided.contains(&r.specifier) || requires::resolves_from(&r.file, &r.specifier) {
@@ -105,20 +119,24 @@ pub async fn run(config: &Config, path: Option<PathBuf>, deny_warnings: bool) ->
     }
     for failure in &load.failures {
         let first = failure.error.lines().next().unwrap_or_default();
-        reports.entry(failure.hook.as_str()).or_default().error(format!("failed to register: {first}"));
+        reports.entry(failure.hook.clone()).or_default().error(format!("failed to register: {first}"));
+    }
+    for failure in &load.endpoint_failures {
+        let first = failure.error.lines().next().unwrap_or_default();
+        reports.entry(endpoint_label(&failure.hook)).or_default().error(format!("failed to register: {first}"));
     }
     let registered_nothing: Vec<&str> = found.iter().map(|h| h.name.as_str()).filter(|h| {
         !load.registered.iter().any(|l| l.hook == *h) && !load.crons.iter().any(|c| c.hook == *h) && !load.failures.iter().any(|f| f.hook == *h)
     }).collect();
     for hook in registered_nothing {
-        reports.entry(hook).or_default().warning("registers no events (an async register function registers nothing)".into());
+        reports.entry(hook.to_string()).or_default().warning("registers no events (an async register function registers nothing)".into());
     }
 
     let (mut errors, mut warnings) = (0, 0);
-    for hook in &found {
-        let report = &reports[hook.name.as_str()];
+    for (label, hook) in &entries {
+        let report = &reports[label];
         let dir = hook_dir(hook);
-        println!("{}  ({})", hook.name, dir.strip_prefix(&config.cwd).unwrap_or(&dir).display());
+        println!("{label}  ({})", dir.strip_prefix(&config.cwd).unwrap_or(&dir).display());
         for line in &report.lines {
             println!("{line}");
         }
@@ -126,12 +144,17 @@ pub async fn run(config: &Config, path: Option<PathBuf>, deny_warnings: bool) ->
         warnings += report.warnings;
     }
     println!();
-    println!("hooks check: {}, {}, {}", count(found.len(), "hook"), count(errors, "error"), count(warnings, "warning"));
+    let endpoints = if endpoints.is_empty() { String::new() } else { format!("{}, ", count(endpoints.len(), "endpoint")) };
+    println!("hooks check: {}, {endpoints}{}, {}", count(found.len(), "hook"), count(errors, "error"), count(warnings, "warning"));
     Ok(if errors > 0 || (deny_warnings && warnings > 0) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn count(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+fn endpoint_label(name: &str) -> String {
+    format!("{name} (endpoint)")
 }
 
 fn hook_dir(hook: &HookEntry) -> PathBuf {
