@@ -171,7 +171,8 @@ async fn files_and_assets(engine: Engine) {
     // Public access needs a read permission on directus_files, as in Directus.
     let public = server.client.get(server.url(&format!("/assets/{text_id}"))).send().await.unwrap();
     assert_eq!(public.status(), 403);
-    db.execute("INSERT INTO directus_permissions (role, collection, action, fields) VALUES (NULL, 'directus_files', 'read', '*');").await;
+    let (status, _) = api.send(server.client.post(server.url("/permissions")).json(&json!({ "role": null, "collection": "directus_files", "action": "read", "fields": ["*"] }))).await;
+    assert_eq!(status, 200);
     let public = server.client.get(server.url(&format!("/assets/{text_id}"))).send().await.unwrap();
     assert_eq!(public.status(), 200);
     assert!(public.headers()["cache-control"].to_str().unwrap().starts_with("public"));

@@ -349,7 +349,7 @@ async fn errors_and_access(engine: Engine) {
     assert_eq!(anonymous("DELETE", "/collections/probe", None).await.0, 403);
     assert_eq!(anonymous("POST", "/relations", Some(json!({ "collection": "probe", "field": "id" }))).await.0, 403);
     assert_eq!(anonymous("GET", "/collections", None).await.1["data"], json!([]));
-    app.db.execute("INSERT INTO directus_permissions (role, collection, action, fields) VALUES (NULL, 'probe', 'read', 'id');").await;
+    app.ok("POST", "/permissions", Some(json!({ "role": null, "collection": "probe", "action": "read", "fields": ["id"] }))).await;
     let (status, body) = anonymous("GET", "/collections", None).await;
     assert_eq!((status, body["data"].as_array().map(Vec::len)), (200, Some(1)), "{engine:?} {body}");
     assert!(app.server.stop_ref().success());

@@ -35,7 +35,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // ms, which every request of a first burst would otherwise wait for.
     services.schema.get().await.map_err(|e| anyhow::anyhow!("can't read the schema: {}", e.message()))?;
     let webhook_list = WebhookList::load(&db).await.map_err(|e| anyhow::anyhow!("can't read directus_webhooks: {}", e.message))?;
-    let members = [Some(services.schema.cluster_member()), Some(services.tokens.cluster_member()), services.responses.cluster_member(), Some(webhook_list.cluster_member())];
+    let members = [Some(services.schema.cluster_member()), Some(services.tokens.cluster_member()), Some(services.permissions.cluster_member()), services.responses.cluster_member(), Some(webhook_list.cluster_member())];
     let cluster = rectus_core::cluster::join(&config, &cluster, &db, members.into_iter().flatten().collect()).await?;
     let auto_reload = config.env.bool("EXTENSIONS_AUTO_RELOAD") == Some(true);
     // Webhooks listen after the hooks, as Directus registers them after the hooks.

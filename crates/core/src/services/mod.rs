@@ -8,6 +8,7 @@ pub mod files;
 pub mod import;
 pub mod items;
 pub mod payload;
+pub mod permission_cache;
 pub mod permissions;
 pub mod relations;
 pub mod revisions;
@@ -24,6 +25,7 @@ pub(crate) mod testing;
 use std::sync::Arc;
 
 use crate::auth::tokens::TokenCache;
+use crate::services::permission_cache::PermissionCache;
 use crate::cache::ResponseCache;
 use crate::db::Database;
 use crate::events::{EventBus, NoHooks};
@@ -33,6 +35,8 @@ use crate::storage::Storage;
 
 /// How long a resolved token is trusted without looking its user up again (see [`TokenCache`]).
 const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a role's permission rows are trusted without reading them again (see [`PermissionCache`]).
+const PERMISSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What every service needs: the pool, the schema cache, the event bus, the token cache
 /// (cleared when users or roles change), the mailer, file storage and the response cache
@@ -43,6 +47,7 @@ pub struct Services {
     pub schema: SchemaCache,
     pub bus: Arc<dyn EventBus>,
     pub tokens: TokenCache,
+    pub permissions: PermissionCache,
     pub mail: Arc<Mailer>,
     pub storage: Storage,
     pub responses: ResponseCache,
@@ -57,6 +62,7 @@ impl Services {
             db,
             bus: Arc::new(NoHooks),
             tokens: TokenCache::new(TOKEN_CACHE_TTL),
+            permissions: PermissionCache::new(PERMISSION_CACHE_TTL),
             mail,
             storage,
             responses: ResponseCache::disabled(),

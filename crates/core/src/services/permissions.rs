@@ -15,9 +15,11 @@
 use sea_query::{Alias, Expr, ExprTrait, Query};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::auth::Accountability;
-use crate::db::Database;
+use crate::services::permission_cache::Rows;
+use crate::services::Services;
 use crate::query::{parse_filter_values, FilterContext};
 use crate::schema::system_data;
 use crate::services::relations::Relation;
@@ -135,22 +137,26 @@ fn merge(stored: Option<Row>, app: Option<Row>) -> Option<Row> {
     Some(row)
 }
 
-/// The stored rows of `accountability`'s role for `action` (on one collection, or all).
-async fn stored_rows(db: &Database, acc: &Accountability, action: &str, collection: Option<&str>) -> Result<Vec<Map<String, Value>>, ApiError> {
+/// The stored rows of `accountability`'s role for `action` on every collection, ordered by `id`
+/// (through the permission cache).
+async fn stored_rows(services: &Services, acc: &Accountability, action: &str) -> Result<Rows, ApiError> {
+    let role = acc.role.as_deref();
+    if let Some(rows) = services.permissions.get(role, action) {
+        return Ok(rows);
+    }
     let mut query = Query::select();
     query
         .columns(["collection", "permissions", "validation", "fields", "presets"].map(Alias::new))
         .from(Alias::new("directus_permissions"))
         .and_where(Expr::col(Alias::new("action")).eq(action))
         .order_by(Alias::new("id"), sea_query::Order::Asc);
-    if let Some(collection) = collection {
-        query.and_where(Expr::col(Alias::new("collection")).eq(collection)).limit(1);
-    }
-    match &acc.role {
-        Some(role) => query.and_where(Expr::col(Alias::new("role")).eq(role.as_str())),
+    match role {
+        Some(role) => query.and_where(Expr::col(Alias::new("role")).eq(role)),
         None => query.and_where(Expr::col(Alias::new("role")).is_null()),
     };
-    Ok(db.run(&query).await?.rows)
+    let rows: Rows = Arc::new(services.db.run(&query).await?.rows);
+    services.permissions.put(role, action, rows.clone());
+    Ok(rows)
 }
 
 /// Whether `accountability` gets the built-in app-access permissions.
@@ -160,9 +166,9 @@ fn has_app_access(acc: &Accountability) -> bool {
 
 /// The permission of `accountability`'s role for `action` on `collection`; `Ok(None)` when no
 /// check applies (admin or no accountability), 403 when the role has no such permission.
-pub async fn for_action(db: &Database, accountability: Option<&Accountability>, collection: &str, action: &str) -> Result<Option<Permission>, ApiError> {
+pub async fn for_action(services: &Services, accountability: Option<&Accountability>, collection: &str, action: &str) -> Result<Option<Permission>, ApiError> {
     let Some(acc) = accountability.filter(|a| !a.admin) else { return Ok(None) };
-    let stored = stored_rows(db, acc, action, Some(collection)).await?.first().map(stored_row);
+    let stored = stored_rows(services, acc, action).await?.iter().find(|r| r.get("collection").and_then(Value::as_str) == Some(collection)).map(stored_row);
     let app = if has_app_access(acc) { app_row(collection, action) } else { None };
     let row = merge(stored, app).ok_or_else(ApiError::forbidden)?;
     let ctx = FilterContext { user: acc.user.clone(), role: acc.role.clone() };
@@ -175,14 +181,14 @@ pub async fn for_action(db: &Database, accountability: Option<&Accountability>, 
 
 /// Whether a relational field is expanded for `accountability`: as in rc.83, one whose related
 /// collection the role may not read is left out of the answer instead of failing the read.
-pub async fn reads_related(db: &Database, accountability: Option<&Accountability>, relation: Option<&Relation>) -> Result<bool, ApiError> {
+pub async fn reads_related(services: &Services, accountability: Option<&Accountability>, relation: Option<&Relation>) -> Result<bool, ApiError> {
     let related = match relation {
         Some(Relation::ManyToOne { related }) => related,
         Some(Relation::OneToMany { child, .. }) => child,
         // Each related collection is checked on its own when the field is expanded.
         Some(Relation::ManyToAny { .. }) | None => return Ok(true),
     };
-    match for_action(db, accountability, related, "read").await {
+    match for_action(services, accountability, related, "read").await {
         Ok(_) => Ok(true),
         Err(e) if e.status == 403 => Ok(false),
         Err(e) => Err(e),
@@ -191,12 +197,12 @@ pub async fn reads_related(db: &Database, accountability: Option<&Accountability
 
 /// The collections `accountability` may read, each with the fields it may read (`None`: all);
 /// `None` for admins and internal calls, which read everything.
-pub async fn readable(db: &Database, accountability: Option<&Accountability>) -> Result<Option<HashMap<String, Option<Vec<String>>>>, ApiError> {
+pub async fn readable(services: &Services, accountability: Option<&Accountability>) -> Result<Option<HashMap<String, Option<Vec<String>>>>, ApiError> {
     let Some(acc) = accountability.filter(|a| !a.admin) else { return Ok(None) };
     let mut rows: HashMap<String, Row> = HashMap::new();
-    for row in stored_rows(db, acc, "read", None).await? {
+    for row in stored_rows(services, acc, "read").await?.iter() {
         let Some(collection) = row.get("collection").and_then(Value::as_str) else { continue };
-        let parsed = stored_row(&row);
+        let parsed = stored_row(row);
         // Several stored rows for one collection: rc.83 joins them like the app-access row.
         let merged = match rows.remove(collection) {
             Some(existing) => merge(Some(existing), Some(parsed)),

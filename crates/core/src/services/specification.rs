@@ -54,7 +54,7 @@ pub async fn oas(services: &Services, caller: Option<&Accountability>, public_ur
     let schema = services.schema.get().await?;
     let (mut paths, mut schemas, mut tags) = (Map::new(), Map::new(), vec![]);
     for (name, collection) in schema.collections.iter().filter(|(n, _)| !n.starts_with("directus_")) {
-        let permission = match permissions::for_action(&services.db, caller, name, "read").await {
+        let permission = match permissions::for_action(services, caller, name, "read").await {
             Ok(p) => p,
             Err(e) if e.code == ErrorCode::Forbidden => continue,
             Err(e) => return Err(e),

@@ -20,7 +20,7 @@ pub async fn sort(services: &Services, caller: Option<&Accountability>, collecti
     let schema = services.schema.get().await?;
     let overview = schema.collection(collection).ok_or_else(ApiError::forbidden)?;
     let sort_field = overview.sort_field.clone().ok_or_else(|| ApiError::invalid_payload(format!("Collection \"{collection}\" doesn't have a sort field.")))?;
-    if let Some(permission) = permissions::for_action(&services.db, caller, collection, "update").await? {
+    if let Some(permission) = permissions::for_action(services, caller, collection, "update").await? {
         if !permission.allows_field(&sort_field) {
             return Err(ApiError::forbidden());
         }

@@ -166,7 +166,7 @@ impl FilesService {
     pub async fn import_one(&self, url: &str, body: Map<String, Value>) -> Result<Value, ApiError> {
         // Directus checks this before fetching, so a caller without rights can't make the
         // server fetch URLs for it.
-        permissions::for_action(&self.services.db, self.accountability.as_ref(), COLLECTION, "create").await?;
+        permissions::for_action(&self.services, self.accountability.as_ref(), COLLECTION, "create").await?;
         let unavailable = |e: &dyn std::fmt::Display| {
             tracing::warn!("couldn't fetch file from url \"{url}\": {e}");
             ApiError::service_unavailable(format!("Couldn't fetch file from url \"{url}\""), "external-file")

@@ -21,7 +21,7 @@ pub(super) fn read_access(permission: Option<&Permission>) -> Access<'_> {
 
 impl ItemsService {
     pub(super) async fn permission(&self, action: &str) -> Result<Option<Permission>, ApiError> {
-        permissions::for_action(&self.services.db, self.accountability.as_ref(), &self.collection, action).await
+        permissions::for_action(&self.services, self.accountability.as_ref(), &self.collection, action).await
     }
 
     /// The statement builder of this collection for a reader with `permission`.

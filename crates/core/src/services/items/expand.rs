@@ -107,7 +107,7 @@ impl ItemsService {
             for (field, nested) in relations::nested(&query.fields, collection, &self.schema) {
                 let deep = relations::deep_for(query.deep.as_ref(), &field);
                 let relation = relations::relation_of(&self.schema, &self.collection, &field);
-                if !permissions::reads_related(&self.services.db, self.accountability.as_ref(), relation.as_ref()).await? {
+                if !permissions::reads_related(&self.services, self.accountability.as_ref(), relation.as_ref()).await? {
                     // The key stays where the field is also asked for as it is (`*`, `author`).
                     if !query.fields.is_empty() && !query.fields.iter().any(|f| f == "*" || *f == field) {
                         rows.iter_mut().for_each(|row| drop(row.remove(&field)));
@@ -186,7 +186,7 @@ impl ItemsService {
     /// Whether the caller may read `collection` at all (rc.83 leaves a many-to-any's other
     /// collections out of its read).
     async fn reads(&self, collection: &str) -> Result<bool, ApiError> {
-        match permissions::for_action(&self.services.db, self.accountability.as_ref(), collection, "read").await {
+        match permissions::for_action(&self.services, self.accountability.as_ref(), collection, "read").await {
             Ok(_) => Ok(true),
             Err(e) if e.status == 403 => Ok(false),
             Err(e) => Err(e),

@@ -194,15 +194,20 @@ impl ItemsService {
         Ok(keys)
     }
 
-    /// Writes to users and roles change what tokens resolve to.
-    fn forget_tokens(&self) {
-        if matches!(self.collection.as_str(), "directus_users" | "directus_roles") {
+    /// Writes to users and roles change what tokens resolve to; writes to permissions and roles
+    /// (whose delete takes its permissions along) change the permission rows.
+    fn forget_access(&self) {
+        let collection = self.collection.as_str();
+        if matches!(collection, "directus_users" | "directus_roles") {
             self.services.tokens.clear();
+        }
+        if matches!(collection, "directus_permissions" | "directus_roles") {
+            self.services.permissions.clear();
         }
     }
 
     fn after_create(&self, pk: &Value, data: Value, opts: MutationOptions) {
-        self.forget_tokens();
+        self.forget_access();
         if !opts.emit_events {
             return;
         }
@@ -277,7 +282,7 @@ impl ItemsService {
         }
         .await;
         self.finish(shared, owned, written).await?;
-        self.forget_tokens();
+        self.forget_access();
         if opts.emit_events {
             let event = format!("{}.update", self.scope());
             let ctx = self.context(&event, "update", Value::Array(keys.clone()), Some(original));
@@ -307,7 +312,7 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let deleted = self.delete_in(&shared, &keys).await;
         self.finish(shared, owned, deleted).await?;
-        self.forget_tokens();
+        self.forget_access();
         if opts.emit_events {
             let event = format!("{}.delete", self.scope());
             let ctx = self.context(&event, "delete", Value::Array(keys.clone()), Some(Value::Null));

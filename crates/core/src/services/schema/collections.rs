@@ -189,6 +189,8 @@ impl CollectionsService {
         }
         .await;
         self.ctx.invalidate().await;
+        // Its permission rows went with it.
+        self.ctx.services.permissions.clear();
         result
     }
 

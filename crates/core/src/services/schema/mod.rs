@@ -123,7 +123,7 @@ impl SchemaContext {
     /// internal calls), app-access permissions included. A collection missing from the map is
     /// not readable at all.
     async fn readable(&self) -> Result<Option<HashMap<String, Option<Vec<String>>>>, ApiError> {
-        super::permissions::readable(&self.services.db, self.accountability.as_ref()).await
+        super::permissions::readable(&self.services, self.accountability.as_ref()).await
     }
 }
 
