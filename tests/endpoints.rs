@@ -196,7 +196,7 @@ async fn app_extensions_are_served_from_their_folders() {
     let res = get("/extensions/interfaces/rectus-stars/index.js").send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/javascript; charset=UTF-8");
     let source = res.text().await.unwrap();
-    assert!(source.starts_with("import{defineComponent as e,openBlock as t,createElementBlock as n,toDisplayString as o}from\"/admin/vue.f212be23.js\";"), "{source}");
+    assert!(source.starts_with("import{defineComponent as e,openBlock as t,createBlock as n,toDisplayString as o}from\"/admin/vue.f212be23.js\";"), "{source}");
     assert!(source.contains("id:\"rectus-stars\""), "{source}");
     let (status, _) = json(get("/extensions/interfaces/rectus-stars/%2e%2e/%2e%2e/endpoints/greet/index.js").send().await.unwrap()).await;
     assert_eq!(status, 404, "nothing outside the extension's folder");
