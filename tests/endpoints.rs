@@ -141,6 +141,35 @@ async fn an_edited_endpoint_reloads() {
     assert!(server.stop().success());
 }
 
+/// An endpoint that loops forever answers 503 like a hook would, and the rebuilt isolate serves
+/// the next request (endpoints run in the hooks' isolates, under the same watchdog and heap limit).
+#[tokio::test]
+async fn a_runaway_endpoint_is_stopped() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let ext = db.dir.join("extensions");
+    let body = "module.exports = (router) => {\n  router.get('/spin', () => { for (;;) {} });\n  router.get('/ok', (req, res) => res.send('ok'));\n};\n";
+    std::fs::create_dir_all(ext.join("endpoints/runaway")).unwrap();
+    std::fs::write(ext.join("endpoints/runaway/index.js"), body).unwrap();
+    let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "1000")]).await;
+    let get = |path: &str| server.client.get(server.url(path)).send();
+    // Twice: the rebuilt isolate is watched like the first.
+    for attempt in 1..=2 {
+        let (status, body) = json(get("/custom/runaway/spin").await.unwrap()).await;
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (503, json!("SERVICE_UNAVAILABLE")), "spin #{attempt}: {body}\n{}", server.log_text());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let res = get("/custom/runaway/ok").await.unwrap();
+            if res.status() == 200 {
+                assert_eq!(res.text().await.unwrap(), "ok");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the isolate was not rebuilt after spin #{attempt}: {}", server.log_text());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(server.stop().success());
+}
+
 #[test]
 fn the_cli_lists_and_checks_endpoints() {
     let ext = extensions();
