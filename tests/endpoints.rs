@@ -49,6 +49,15 @@ async fn endpoints_answer(engine: Engine) {
     let (_, body) = json(get("/custom/greet/hello/ada/").bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!((body["admin"].clone(), body["user"].is_string()), (json!(true), true), "req.accountability is the caller's: {body}");
 
+    let res = get("/custom/greet/request?fields=id,title&sort=-id&limit=1&filter[title][_eq]=one&meta=*").header("cookie", "a=1; b=x%20y").send().await.unwrap();
+    let (status, body) = json(res).await;
+    let sanitized = json!({ "fields": ["id", "title"], "sort": ["-id"], "filter": { "title": { "_eq": "one" } }, "limit": 1, "meta": ["total_count", "filter_count"] });
+    assert_eq!((status, body), (200, json!({ "sanitizedQuery": sanitized, "cookies": { "a": "1", "b": "x y" } })));
+    let (_, body) = json(get("/custom/greet/request").send().await.unwrap()).await;
+    assert_eq!(body["sanitizedQuery"], json!({ "fields": ["*"] }));
+    let (status, body) = json(get("/custom/greet/request?limit=lots").send().await.unwrap()).await;
+    assert_eq!((status, code(&body)), (400, json!("INVALID_QUERY")), "the query is sanitised before the endpoint, as on Directus");
+
     let res = get("/custom/greet").send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(res.text().await.unwrap(), "greet root");
