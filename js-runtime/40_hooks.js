@@ -114,7 +114,7 @@
         rectus.log('warn', `An error was thrown while executing hook "${event}" (${hooks}):`, e);
       }
     }
-    ops.op_rectus_set_routes({ routes: rectus.routeTable(), endpoints: loaded.mounted, failures: loaded.failures });
+    ops.op_rectus_set_app_init({ routes: rectus.routeTable(), endpoints: loaded.mounted, failures: loaded.failures });
   };
 
   // `request.not_found` gets the raw (req, res). A listener that answers wins; one that only

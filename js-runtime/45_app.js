@@ -126,6 +126,26 @@
     return res;
   }
 
+  // `req.cookies` as cookie-parser (in Directus's middleware) fills it.
+  function parseCookies(header) {
+    const cookies = {};
+    for (const pair of String(header || '').split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq < 0) continue;
+      const name = pair.slice(0, eq).trim();
+      let value = pair.slice(eq + 1).trim();
+      if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      if (!(name in cookies)) {
+        try {
+          cookies[name] = decodeURIComponent(value);
+        } catch {
+          cookies[name] = value;
+        }
+      }
+    }
+    return cookies;
+  }
+
   function makeRequest(r, schemaVersion) {
     const req = {
       method: r.method,
@@ -134,7 +154,9 @@
       baseUrl: '',
       params: {},
       query: r.query,
+      sanitizedQuery: Object.freeze(r.sanitizedQuery),
       body: r.body,
+      cookies: parseCookies(r.headers.cookie),
       headers: r.headers,
       accountability: r.accountability,
       ip: r.ip,

@@ -225,3 +225,36 @@ async fn admin_app_walkthrough_on_sqlite() {
 async fn admin_app_walkthrough_on_postgres() {
     walkthrough(Engine::Postgres).await;
 }
+
+/// A custom interface built for rc.83 (`fixtures/extensions-endpoints`) in the app served by
+/// Rectus: the app loads the interface bundle and the interface's module after login, and the
+/// module renders with the app's own Vue (`tests/browser/custom-interface.mjs`).
+#[tokio::test]
+async fn a_custom_interface_loads_in_the_app() {
+    installed();
+    let db = TestDb::new(Engine::Sqlite).await;
+    std::os::unix::fs::symlink(browser_dir().join("node_modules"), db.dir.join("node_modules")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let extensions = fixture("extensions-endpoints/extensions");
+    let server = Server::start(&db, Some(&extensions), &[("PORT", &port), ("PUBLIC_URL", &public_url)]).await;
+    let out = Command::new("node")
+        .arg(browser_dir().join("custom-interface.mjs"))
+        .current_dir(browser_dir())
+        .env("BASE_URL", &server.base)
+        .env("ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node runs the check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\nserver log:\n{}", server.log_text());
+    let result: Value = serde_json::from_str(text.trim()).unwrap_or_else(|_| panic!("the check printed {text}"));
+    let requests: Vec<&str> = result["requests"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for expected in ["200 /extensions/interfaces/index.js", "200 /extensions/interfaces/rectus-stars/index.js", "200 /extensions/displays/index.js"] {
+        assert!(requests.contains(&expected), "{expected}: {requests:?}");
+    }
+    assert_eq!(result["rendered"], serde_json::json!({ "ids": ["rectus-stars"], "text": "★★★" }));
+    assert_eq!(result["errors"], serde_json::json!([]), "no page errors");
+    assert!(server.stop().success());
+}

@@ -49,6 +49,15 @@ async fn endpoints_answer(engine: Engine) {
     let (_, body) = json(get("/custom/greet/hello/ada/").bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!((body["admin"].clone(), body["user"].is_string()), (json!(true), true), "req.accountability is the caller's: {body}");
 
+    let res = get("/custom/greet/request?fields=id,title&sort=-id&limit=1&filter[title][_eq]=one&meta=*").header("cookie", "a=1; b=x%20y").send().await.unwrap();
+    let (status, body) = json(res).await;
+    let sanitized = json!({ "fields": ["id", "title"], "sort": ["-id"], "filter": { "title": { "_eq": "one" } }, "limit": 1, "meta": ["total_count", "filter_count"] });
+    assert_eq!((status, body), (200, json!({ "sanitizedQuery": sanitized, "cookies": { "a": "1", "b": "x y" } })));
+    let (_, body) = json(get("/custom/greet/request").send().await.unwrap()).await;
+    assert_eq!(body["sanitizedQuery"], json!({ "fields": ["*"] }));
+    let (status, body) = json(get("/custom/greet/request?limit=lots").send().await.unwrap()).await;
+    assert_eq!((status, code(&body)), (400, json!("INVALID_QUERY")), "the query is sanitised before the endpoint, as on Directus");
+
     let res = get("/custom/greet").send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(res.text().await.unwrap(), "greet root");
@@ -141,6 +150,35 @@ async fn an_edited_endpoint_reloads() {
     assert!(server.stop().success());
 }
 
+/// An endpoint that loops forever answers 503 like a hook would, and the rebuilt isolate serves
+/// the next request (endpoints run in the hooks' isolates, under the same watchdog and heap limit).
+#[tokio::test]
+async fn a_runaway_endpoint_is_stopped() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let ext = db.dir.join("extensions");
+    let body = "module.exports = (router) => {\n  router.get('/spin', () => { for (;;) {} });\n  router.get('/ok', (req, res) => res.send('ok'));\n};\n";
+    std::fs::create_dir_all(ext.join("endpoints/runaway")).unwrap();
+    std::fs::write(ext.join("endpoints/runaway/index.js"), body).unwrap();
+    let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "1000")]).await;
+    let get = |path: &str| server.client.get(server.url(path)).send();
+    // Twice: the rebuilt isolate is watched like the first.
+    for attempt in 1..=2 {
+        let (status, body) = json(get("/custom/runaway/spin").await.unwrap()).await;
+        assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (503, json!("SERVICE_UNAVAILABLE")), "spin #{attempt}: {body}\n{}", server.log_text());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let res = get("/custom/runaway/ok").await.unwrap();
+            if res.status() == 200 {
+                assert_eq!(res.text().await.unwrap(), "ok");
+                break;
+            }
+            assert!(Instant::now() < deadline, "the isolate was not rebuilt after spin #{attempt}: {}", server.log_text());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(server.stop().success());
+}
+
 #[test]
 fn the_cli_lists_and_checks_endpoints() {
     let ext = extensions();
@@ -196,7 +234,7 @@ async fn app_extensions_are_served_from_their_folders() {
     let res = get("/extensions/interfaces/rectus-stars/index.js").send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/javascript; charset=UTF-8");
     let source = res.text().await.unwrap();
-    assert!(source.starts_with("import{defineComponent as e,openBlock as t,createElementBlock as n,toDisplayString as o}from\"/admin/vue.f212be23.js\";"), "{source}");
+    assert!(source.starts_with("import{defineComponent as e,openBlock as t,createBlock as n,toDisplayString as o}from\"/admin/vue.f212be23.js\";"), "{source}");
     assert!(source.contains("id:\"rectus-stars\""), "{source}");
     let (status, _) = json(get("/extensions/interfaces/rectus-stars/%2e%2e/%2e%2e/endpoints/greet/index.js").send().await.unwrap()).await;
     assert_eq!(status, 404, "nothing outside the extension's folder");

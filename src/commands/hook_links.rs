@@ -1,6 +1,7 @@
-//! An extensions folder made of chosen hooks: `hooks test` and `hooks check` load only the
-//! hooks under test, so they create a temporary `<dir>/hooks/<name>` linking to each hook folder.
-//! The loader resolves the links, so a hook keeps its name and its relative requires.
+//! An extensions folder made of chosen hooks (or endpoints): `hooks test` and `hooks check` load
+//! only the extensions under test, so they create a temporary `<dir>/hooks/<name>` (or
+//! `<dir>/endpoints/<name>`) linking to each folder. The loader resolves the links, so an
+//! extension keeps its name and its relative requires.
 
 use anyhow::{anyhow, Context};
 use std::path::{Path, PathBuf};

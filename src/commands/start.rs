@@ -98,15 +98,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The hook runtime for `EXTENSIONS_PATH` (created with its `hooks/` folder if missing, like
-/// Directus does), or none when there is nothing to load and nothing to watch for.
+/// The hook runtime for `EXTENSIONS_PATH` (created with its `hooks/` and `endpoints/` folders if
+/// missing, like Directus does), or none when there is nothing to load and nothing to watch for.
 async fn load_hooks(config: &Config, auto_reload: bool, host_for: impl FnOnce(Arc<dyn EventBus>) -> Host + Send + 'static) -> anyhow::Result<Option<Arc<HookRuntime>>> {
-    let hooks_dir = config.extensions_path.join("hooks");
-    if let Err(e) = std::fs::create_dir_all(&hooks_dir) {
-        tracing::warn!("can't create {}: {e}", hooks_dir.display());
+    for kind in ["hooks", "endpoints"] {
+        let dir = config.extensions_path.join(kind);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!("can't create {}: {e}", dir.display());
+        }
     }
     let found = rectus_hooks::loader::discover(&config.extensions_path).unwrap_or_default();
-    if found.is_empty() && !auto_reload {
+    let endpoints = rectus_hooks::loader::discover_endpoints(&config.extensions_path).unwrap_or_default();
+    if found.is_empty() && endpoints.is_empty() && !auto_reload {
         return Ok(None);
     }
     let config = config.clone();

@@ -30,6 +30,10 @@ pub struct HookRequest {
     pub url: String,
     pub path: String,
     pub query: Map<String, Value>,
+    /// `req.sanitizedQuery`: the query sanitised as for Rectus's own routes
+    /// ([`crate::query::Query::to_json`]).
+    #[serde(rename = "sanitizedQuery")]
+    pub sanitized_query: Value,
     /// Lower-case header names.
     pub headers: Map<String, Value>,
     /// The parsed JSON body (`{}` when there is none, like Express's JSON parser).

@@ -198,7 +198,7 @@ fn op_rectus_set_dispatcher(state: &mut OpState, #[scoped] dispatcher: v8::Globa
 }
 
 #[op2]
-fn op_rectus_set_routes(state: &mut OpState, #[serde] init: AppInit) {
+fn op_rectus_set_app_init(state: &mut OpState, #[serde] init: AppInit) {
     state.borrow_mut::<IsolateState>().app_init = init;
 }
 
@@ -244,7 +244,7 @@ deno_core::extension!(
         op_rectus_job_done,
         op_rectus_set_dispatcher,
         op_rectus_set_load_report,
-        op_rectus_set_routes,
+        op_rectus_set_app_init,
         op_rectus_schema_json,
         op_rectus_get_schema,
         crate::services::op_rectus_call,

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rectus_core::auth::{accountability, Accountability};
 use rectus_core::hook_routes::{HookRequest, HookResponse, RoutePhase};
-use rectus_core::query::parse_query_string;
+use rectus_core::query::{parse_query_string, sanitize, FilterContext};
 use rectus_core::ApiError;
 use serde_json::{json, Map, Value};
 
@@ -23,8 +23,11 @@ async fn buffer(req: Request, limit: usize) -> Result<(Parts, Bytes), HttpError>
     Ok((parts, bytes))
 }
 
-/// The JS `req` of a buffered request; the body is parsed as JSON when it says it is JSON.
-fn hook_request(parts: &Parts, body: &Bytes) -> Result<HookRequest, HttpError> {
+/// The JS `req` of a buffered request; the body is parsed as JSON when it says it is JSON. A
+/// query Rectus's routes would refuse is a 400 here too, as Directus sanitises every request's
+/// query before its routes; `lenient` (the routes hooks register in front of that) gives those
+/// an empty `req.sanitizedQuery` instead.
+fn hook_request(parts: &Parts, body: &Bytes, lenient: bool) -> Result<HookRequest, HttpError> {
     let mut headers = Map::new();
     for (name, value) in &parts.headers {
         headers.insert(name.as_str().to_string(), json!(value.to_str().unwrap_or_default()));
@@ -36,11 +39,19 @@ fn hook_request(parts: &Parts, body: &Bytes) -> Result<HookRequest, HttpError> {
         Value::Object(Map::new())
     };
     let caller = parts.extensions.get::<Accountability>();
+    let query = parse_query_string(parts.uri.query().unwrap_or(""));
+    let ctx = FilterContext { user: caller.and_then(|a| a.user.clone()), role: caller.and_then(|a| a.role.clone()) };
+    let sanitized_query = match sanitize(&query, &ctx) {
+        Ok(q) => q.to_json(),
+        Err(_) if lenient => json!({}),
+        Err(e) => return Err(e.into()),
+    };
     Ok(HookRequest {
         method: parts.method.to_string(),
         url: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
         path: parts.uri.path().to_string(),
-        query: parse_query_string(parts.uri.query().unwrap_or("")),
+        query,
+        sanitized_query,
         headers,
         body,
         accountability: accountability::to_json(caller),
@@ -68,7 +79,7 @@ pub async fn early(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let handled = async {
         let (parts, bytes) = buffer(req, state.config.max_payload_bytes).await?;
-        let request = hook_request(&parts, &bytes)?;
+        let request = hook_request(&parts, &bytes, true)?;
         let answer = state.hook_routes.handle(RoutePhase::Early, request).await?;
         Ok::<_, HttpError>((answer, parts, bytes))
     };
@@ -88,7 +99,7 @@ pub async fn not_found(State(state): State<AppState>, req: Request) -> Result<Re
     let path = req.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| req.uri().path(), |o| o.0.path()).to_string();
     if late || routes.handles_not_found() {
         let (parts, bytes) = buffer(req, state.config.max_payload_bytes).await?;
-        let request = hook_request(&parts, &bytes)?;
+        let request = hook_request(&parts, &bytes, false)?;
         if late {
             if let Some(answer) = routes.handle(RoutePhase::Late, request.clone()).await? {
                 return Ok(into_response(answer));

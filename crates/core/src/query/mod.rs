@@ -50,6 +50,42 @@ pub struct Query {
     pub deep: Option<Map<String, Value>>,
 }
 
+impl Query {
+    /// The query as Directus's `sanitizeQuery` leaves it in `req.sanitizedQuery`: `fields` always,
+    /// the other keys only when the request set them (`sort` as `["-id"]`, `meta` as
+    /// `["total_count"]`). [`sanitize`] reads it back unchanged.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("fields".into(), serde_json::json!(self.fields));
+        if !self.sort.is_empty() {
+            let sort: Vec<String> = self.sort.iter().map(|s| format!("{}{}", if s.descending { "-" } else { "" }, s.column)).collect();
+            out.insert("sort".into(), serde_json::json!(sort));
+        }
+        if let Some(filter) = &self.filter {
+            out.insert("filter".into(), filter.clone());
+        }
+        for (key, value) in [("limit", self.limit), ("offset", self.offset), ("page", self.page)] {
+            if let Some(v) = value {
+                out.insert(key.into(), serde_json::json!(v));
+            }
+        }
+        if !self.meta.is_empty() {
+            let meta: Vec<&str> = self.meta.iter().map(|m| match m {
+                MetaKind::TotalCount => "total_count",
+                MetaKind::FilterCount => "filter_count",
+            }).collect();
+            out.insert("meta".into(), serde_json::json!(meta));
+        }
+        if let Some(search) = &self.search {
+            out.insert("search".into(), serde_json::json!(search));
+        }
+        if let Some(deep) = &self.deep {
+            out.insert("deep".into(), Value::Object(deep.clone()));
+        }
+        Value::Object(out)
+    }
+}
+
 /// Parses a raw query string the way Express's `qs` (depth 10) does:
 /// `filter[title][_eq]=x&fields=a,b&sort[]=-id` → nested JSON objects/arrays of strings.
 pub fn parse_query_string(raw: &str) -> Map<String, Value> {
