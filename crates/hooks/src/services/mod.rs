@@ -25,6 +25,9 @@
 
 mod items;
 mod system;
+mod upload;
+
+pub use upload::{op_rectus_upload_end, op_rectus_upload_open, op_rectus_upload_write};
 
 use deno_core::{op2, OpState};
 use deno_error::JsErrorBox;
@@ -59,6 +62,9 @@ pub struct Envelope {
     /// Hook → service nesting of the caller (see `EventArgs::depth`).
     #[serde(default)]
     pub depth: u32,
+    /// Ticket of the byte stream JS feeds the call (`upload.rs`); 0 = none.
+    #[serde(default)]
+    pub upload: u32,
 }
 
 /// The services JS can call, each with its methods.
@@ -80,6 +86,8 @@ pub enum Call {
     AuthenticationService(system::Authentication),
     /// The account flows; the rest of `UsersService` is the `ItemsService` on `directus_users`.
     UsersService(system::Users),
+    PermissionsService(system::Permissions),
+    RevisionsService(system::Revisions),
     MailService(system::Mail),
 }
 
@@ -90,6 +98,8 @@ pub struct Caller {
     pub accountability: Option<Accountability>,
     pub transaction: Option<SharedTransaction>,
     pub depth: u32,
+    /// The bytes JS streams to the call, if it opened an upload for it.
+    pub upload: Option<rectus_core::storage::ByteStream<'static>>,
 }
 
 /// What a call answers: a JSON value, or an asset's description and its bytes, which cross into
@@ -146,6 +156,8 @@ impl Call {
             Call::ServerService(m) => m.run(caller).await.map(Reply::Value),
             Call::AuthenticationService(m) => m.run(caller).await.map(Reply::Value),
             Call::UsersService(m) => m.run(caller).await.map(Reply::Value),
+            Call::PermissionsService(m) => m.run(caller).await.map(Reply::Value),
+            Call::RevisionsService(m) => m.run(caller).await.map(Reply::Value),
             Call::MailService(m) => m.run(caller).await.map(Reply::Value),
         }
     }
@@ -181,18 +193,20 @@ struct PendingAssets {
 #[serde]
 pub async fn op_rectus_call(state: Rc<RefCell<OpState>>, #[serde] call: serde_json::Value) -> Result<serde_json::Value, JsErrorBox> {
     let host = Host::of(&state.borrow())?;
+    let ticket = call.get("upload").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let upload = (ticket != 0).then(|| upload::take(&mut state.borrow_mut(), ticket)).flatten();
     let envelope = match envelope(call) {
         Ok(envelope) => envelope,
         Err(e) => return Ok(json!({ "error": e })),
     };
-    let Envelope { call, collection, accountability, transaction, depth } = envelope;
+    let Envelope { call, collection, accountability, transaction, depth, .. } = envelope;
     let transaction = match transaction {
         0 => None,
         handle => Some(
             state.borrow().borrow::<Connections>().get(handle).ok_or_else(|| JsErrorBox::generic("Transaction query already complete, run with DEBUG=knex:tx for more info"))?,
         ),
     };
-    let caller = Caller { host: host.clone(), collection, accountability, transaction, depth };
+    let caller = Caller { host: host.clone(), collection, accountability, transaction, depth, upload };
     let result = host.runtime.spawn(call.run(caller)).await.map_err(|e| JsErrorBox::generic(e.to_string()))?;
     Ok(match result {
         Ok(Reply::Value(value)) => json!({ "ok": value }),
