@@ -1,5 +1,5 @@
 // `services`: every class calls its Rust counterpart through one op, `op_rectus_call`, with one
-// envelope: `{service, collection, method, args, accountability, transaction, depth}`
+// envelope: `{service, collection, method, args, accountability, transaction, depth, upload}`
 // (crates/hooks/src/services/mod.rs). The Rust services are the ones that serve HTTP: same
 // permission checks for the accountability given (none for null), same events; a failure is
 // thrown as the exception class of its code (20_exceptions.js).

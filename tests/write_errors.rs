@@ -95,8 +95,10 @@ async fn database_errors_name_collection_and_field(engine: Engine) {
         (400, "Value for field \"name\" can't be null.".into(), json!({ "code": "NOT_NULL_VIOLATION", "collection": "authors", "field": "name" })),
         "{engine:?}"
     );
-    let (_, body) = server.send(&token, "GET", "/items/articles?aggregate[count]=*", None).await;
-    assert_eq!(body["data"][0]["count"].to_string().trim_matches('"'), "1", "{engine:?}: nothing refused was written");
+    for collection in ["articles", "authors"] {
+        let (_, body) = server.send(&token, "GET", &format!("/items/{collection}?fields=id"), None).await;
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(1), "{engine:?}: nothing refused was written to {collection}");
+    }
     assert!(server.stop().success());
 }
 

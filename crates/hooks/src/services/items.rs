@@ -92,12 +92,12 @@ pub enum Files {
 }
 
 impl Files {
-    pub async fn run(self, mut caller: Caller) -> Result<Reply, ApiError> {
+    pub async fn run(self, caller: Caller) -> Result<Reply, ApiError> {
         let schema = caller.host.services.schema.get().await?;
         let files = FilesService::new(caller.host.services.clone(), schema, caller.accountability.clone()).at_depth(caller.depth);
         Ok(Reply::Value(match self {
             Files::UploadOne(data, key) => {
-                let stream = caller.upload.take().ok_or_else(|| ApiError::invalid_payload("uploadOne needs a stream or a Buffer."))?;
+                let stream = caller.upload.lock().ok().and_then(|mut u| u.take()).ok_or_else(|| ApiError::invalid_payload("uploadOne needs a stream or a Buffer."))?;
                 files.upload_one(stream, data, key.filter(|k| !k.is_null())).await?
             }
             Files::ImportOne(url, body) => files.import_one(&url, body.unwrap_or_default()).await?,

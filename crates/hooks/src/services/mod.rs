@@ -1,5 +1,6 @@
 //! The one bridge from JavaScript's `services` to the Rust services: `op_rectus_call` takes one
-//! envelope per call, `{service, collection, method, args, accountability, transaction, depth}`
+//! envelope per call, `{service, collection, method, args, accountability, transaction, depth,
+//! upload}`
 //! (built by `rectus.call` in `js-runtime/60_services.js`), and runs the Rust service that
 //! serves HTTP with the caller's accountability (`null` = no permission checks), at the caller's
 //! hook depth and in the transaction of its `knex` option. The result comes back as `{ok}`, or as
@@ -62,9 +63,6 @@ pub struct Envelope {
     /// Hook → service nesting of the caller (see `EventArgs::depth`).
     #[serde(default)]
     pub depth: u32,
-    /// Ticket of the byte stream JS feeds the call (`upload.rs`); 0 = none.
-    #[serde(default)]
-    pub upload: u32,
 }
 
 /// The services JS can call, each with its methods.
@@ -98,8 +96,9 @@ pub struct Caller {
     pub accountability: Option<Accountability>,
     pub transaction: Option<SharedTransaction>,
     pub depth: u32,
-    /// The bytes JS streams to the call, if it opened an upload for it.
-    pub upload: Option<rectus_core::storage::ByteStream<'static>>,
+    /// The bytes JS streams to the call, if it opened an upload for it (in a mutex only so
+    /// that the caller is `Sync`; one method takes it).
+    pub upload: std::sync::Mutex<Option<rectus_core::storage::ByteStream<'static>>>,
 }
 
 /// What a call answers: a JSON value, or an asset's description and its bytes, which cross into
@@ -193,20 +192,22 @@ struct PendingAssets {
 #[serde]
 pub async fn op_rectus_call(state: Rc<RefCell<OpState>>, #[serde] call: serde_json::Value) -> Result<serde_json::Value, JsErrorBox> {
     let host = Host::of(&state.borrow())?;
+    // `upload`: the ticket of a byte stream JS feeds the call (`upload.rs`), taken whether or
+    // not the call can run; 0 = none.
     let ticket = call.get("upload").and_then(Value::as_u64).unwrap_or(0) as u32;
     let upload = (ticket != 0).then(|| upload::take(&mut state.borrow_mut(), ticket)).flatten();
     let envelope = match envelope(call) {
         Ok(envelope) => envelope,
         Err(e) => return Ok(json!({ "error": e })),
     };
-    let Envelope { call, collection, accountability, transaction, depth, .. } = envelope;
+    let Envelope { call, collection, accountability, transaction, depth } = envelope;
     let transaction = match transaction {
         0 => None,
         handle => Some(
             state.borrow().borrow::<Connections>().get(handle).ok_or_else(|| JsErrorBox::generic("Transaction query already complete, run with DEBUG=knex:tx for more info"))?,
         ),
     };
-    let caller = Caller { host: host.clone(), collection, accountability, transaction, depth, upload };
+    let caller = Caller { host: host.clone(), collection, accountability, transaction, depth, upload: std::sync::Mutex::new(upload) };
     let result = host.runtime.spawn(call.run(caller)).await.map_err(|e| JsErrorBox::generic(e.to_string()))?;
     Ok(match result {
         Ok(Reply::Value(value)) => json!({ "ok": value }),

@@ -45,7 +45,7 @@ pub fn op_rectus_upload_open(state: &mut OpState) -> u32 {
 }
 
 /// Hands one chunk to the upload; false once nothing reads it any more (the upload failed).
-#[op2(async)]
+#[op2]
 pub async fn op_rectus_upload_write(state: Rc<RefCell<OpState>>, #[smi] ticket: u32, #[buffer] chunk: JsBuffer) -> bool {
     let writer = state.borrow().try_borrow::<PendingUploads>().and_then(|p| p.writers.get(&ticket).cloned());
     match writer {
