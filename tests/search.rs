@@ -13,7 +13,7 @@ async fn search_reads_with_the_query_in_the_body(engine: Engine) {
     db.execute("INSERT INTO notes (title) VALUES ('alpha'), ('beta'), ('gamma'), ('delta');").await;
     let server = Server::start(&db, None, &[]).await;
     let token = server.admin_token().await;
-    let search = |path: &str, body: Option<Value>| server.send(&token, "SEARCH", path, body);
+    let search = |path: &'static str, body: Option<Value>| server.send(&token, "SEARCH", path, body);
 
     let (status, body) = search("/items/notes?filter[title][_eq]=alpha", Some(json!({ "query": { "filter": { "title": { "_in": ["beta", "gamma"] } }, "fields": ["title"], "sort": ["-title"], "meta": "*" } }))).await;
     assert_eq!(

@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 /// `/settings` take `SEARCH`, as in rc.83.
 pub fn system_router(prefix: &str, table: &'static str) -> Router<AppState> {
     let list_routes = get(list).post(create).patch(update_batch).delete(delete_batch);
-    let list_routes = if table == "directus_settings" { list_routes } else { list_routes.fallback(search) };
+    let list_routes = if table == "directus_settings" { list_routes.fallback(no_route) } else { list_routes.fallback(search) };
     Router::new()
         .route(prefix, list_routes)
         .route(&format!("{prefix}/{{id}}"), get(read_one).patch(update_one).delete(delete_one))
@@ -91,6 +91,11 @@ pub(crate) async fn search(
         Some(meta) => json!({ "data": data, "meta": meta }),
         None => json!({ "data": data }),
     }))
+}
+
+/// Any method a route doesn't take: 404 `ROUTE_NOT_FOUND`, as Express answers it.
+async fn no_route(target: Target) -> HttpError {
+    ApiError::route_not_found(&target.path).into()
 }
 
 /// A `SEARCH` body checked as Directus's batch validation does (`{keys?, query?}`, nothing
