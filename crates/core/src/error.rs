@@ -163,7 +163,9 @@ impl ApiError {
     /// written, and the column where the engine tells it, else `null` — as in Directus, which
     /// reads them from the same engine messages. So PostgreSQL's too-long and out-of-range
     /// values name no field (its errors don't), and neither does SQLite's foreign key failure.
-    /// A duplicate and a PostgreSQL foreign key also carry the refused value as `invalid`.
+    /// A duplicate and a PostgreSQL foreign key also carry the refused value as `invalid`
+    /// (rc.83 also adds one to PostgreSQL's out-of-range error and MySQL's foreign key error,
+    /// cut from the SQL text: a column name or the whole values list; not reproduced).
     /// Unlike Directus, the extensions are there even when the field is unknown (Directus then
     /// answers SQLite's foreign key failure with none), so a client finds the collection on
     /// every engine.
