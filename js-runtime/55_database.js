@@ -8,8 +8,10 @@
 // - knex's BEGIN/COMMIT/ROLLBACK open and end a Rust transaction. On a handle bound to the
 //   request's transaction (`ctx.database` in `items.create.before`) they become a savepoint,
 //   its release and a rollback to it, so a hook can't end the request's transaction.
-// - Results have knex's usual shapes per dialect; values are what sqlx decodes (numbers for
-//   PostgreSQL bigint/numeric and ISO strings for dates, where node-pg gives strings and Dates).
+// - Results have knex's usual shapes per dialect, with values as the Node drivers give them
+//   (`asDriverValues` below): on PostgreSQL `bigint` (and `count()`) and `numeric` as strings,
+//   timestamps and dates as Dates (node-pg); on MySQL dates and datetimes as Dates (mysql2); on
+//   SQLite what is stored (sqlite3). The README says the same.
 // - Transaction isolation levels and `.stream()` are not supported.
 ((globalThis) => {
   const ops = Deno.core.ops;

@@ -1,5 +1,5 @@
 // `services`: every class calls its Rust counterpart through one op, `op_rectus_call`, with one
-// envelope: `{service, collection, method, args, accountability, transaction, depth}`
+// envelope: `{service, collection, method, args, accountability, transaction, depth, upload}`
 // (crates/hooks/src/services/mod.rs). The Rust services are the ones that serve HTTP: same
 // permission checks for the accountability given (none for null), same events; a failure is
 // thrown as the exception class of its code (20_exceptions.js).
@@ -17,7 +17,8 @@
 
   // One call of `method` on the Rust `service`, for the service object `on` (its collection,
   // accountability, `knex` and depth). Resolves to the result, or throws the exception.
-  rectus.call = async (on, service, method, args) => {
+  // `upload`: the ticket of a byte stream the call reads (62_files.js), if any.
+  rectus.call = async (on, service, method, args, upload = 0) => {
     const result = await ops.op_rectus_call({
       service,
       collection: on.collection ?? null,
@@ -26,6 +27,7 @@
       accountability: plain(on.accountability ?? null),
       transaction: rectus.transactionHandle(on.knex),
       depth: on.depth,
+      upload,
     });
     if (result.error) throw rectus.toException(result.error);
     return result.ok;
@@ -150,6 +152,30 @@
     createField(collection, field) { return this._call('createField', collection, field); }
     updateField(collection, field) { return this._call('updateField', collection, field); }
     deleteField(collection, field) { return this._call('deleteField', collection, field); }
+
+    // `addColumnToTable(table, field, alter?)`: `table` is a knex table builder (the callback
+    // argument of `database.schema.createTable/alterTable`), so the column is declared on it
+    // synchronously as Directus declares it, and knex writes the DDL of the dialect.
+    addColumnToTable(table, field, alter = null) {
+      const schema = field.schema ?? {};
+      let column;
+      if (schema.has_auto_increment) column = table.increments(field.field);
+      else if (field.type === 'string') column = table.string(field.field, schema.max_length ?? undefined);
+      else if (field.type === 'float' || field.type === 'decimal') column = table[field.type](field.field, schema.numeric_precision || 10, schema.numeric_scale || 5);
+      else if (field.type === 'csv') column = table.string(field.field);
+      else if (field.type === 'hash') column = table.string(field.field, 255);
+      else column = table[field.type](field.field);
+      const fallback = schema.default_value;
+      if (typeof fallback === 'string' && fallback.toLowerCase() === 'now()') column.defaultTo(this.knex.fn.now());
+      else if (typeof fallback === 'string' && ['null', '"null"'].includes(fallback.toLowerCase())) column.defaultTo(null);
+      else if (fallback !== undefined) column.defaultTo(fallback);
+      if (schema.is_nullable === false) column.notNullable();
+      else column.nullable();
+      if (schema.is_primary_key) column.primary();
+      if (schema.is_unique === true && (!alter || alter.is_unique === false)) column.unique();
+      else if (schema.is_unique === false && alter?.is_unique === true) table.dropUnique([field.field]);
+      if (alter) column.alter();
+    }
   }
 
   class RelationsService extends RustService {
@@ -180,6 +206,10 @@
     authenticate(options) { return this._call('authenticate', options); }
     refresh(refreshToken) { return this._call('refresh', refreshToken); }
     logout(refreshToken) { return this._call('logout', refreshToken); }
+    generateTFASecret() { return this._call('generateTFASecret'); }
+    generateOTPAuthURL(pk, secret) { return this._call('generateOTPAuthURL', pk, secret); }
+    verifyOTP(pk, otp, secret) { return this._call('verifyOTP', pk, otp, secret ?? null); }
+    verifyPassword(pk, password) { return this._call('verifyPassword', pk, password); }
   }
 
   // `processValues(action, payload | payloads)`: the special-field transforms of §4.5.
@@ -190,6 +220,10 @@
       this.collection = collection;
     }
     processValues(action, payload) { return this._call('processValues', action, payload); }
+    processM2O(data) { return this._call('processM2O', data); }
+    processA2O(data) { return this._call('processA2O', data); }
+    processO2M(data, parentPk) { return this._call('processO2M', data, parentPk); }
+    processDates(payloads, action) { return this._call('processDates', payloads, action); }
   }
 
   // `oas.generate()` is the OpenAPI document of `/server/specs/oas`; `graphql` isn't provided.
@@ -234,12 +268,22 @@
     } }[name];
   }
 
-  // The account flows of UsersService run in Rust (crates/core/src/auth/{invites,password_reset}.rs).
+  // The account flows and two-factor setup of UsersService run in Rust
+  // (crates/core/src/auth/{invites,password_reset,tfa}.rs).
   const accountFlows = {
     async inviteUser(email, role, url, subject) { await rectus.call(this, 'UsersService', 'inviteUser', [email, role, url, subject]); },
     async acceptInvite(token, password) { await rectus.call(this, 'UsersService', 'acceptInvite', [token, password]); },
     async requestPasswordReset(email, url) { await rectus.call(this, 'UsersService', 'requestPasswordReset', [email, url]); },
     async resetPassword(token, password) { await rectus.call(this, 'UsersService', 'resetPassword', [token, password]); },
+    generateTFA(pk) { return rectus.call(this, 'UsersService', 'generateTFA', [pk]); },
+    async enableTFA(pk, otp, secret) { await rectus.call(this, 'UsersService', 'enableTFA', [pk, otp, secret]); },
+    async disableTFA(pk) { await rectus.call(this, 'UsersService', 'disableTFA', [pk]); },
   };
   Object.assign(rectus.services.UsersService.prototype, accountFlows);
+  rectus.services.PermissionsService.prototype.getAllowedFields = function (action, collection) {
+    return rectus.call(this, 'PermissionsService', 'getAllowedFields', [action, collection ?? null]);
+  };
+  rectus.services.RevisionsService.prototype.revert = async function (pk) {
+    await rectus.call(this, 'RevisionsService', 'revert', [pk]);
+  };
 })(globalThis);

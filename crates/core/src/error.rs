@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::db::{DbError, DbErrorKind};
+use crate::db::{Classified, DbError, DbErrorKind};
 
 /// Declares [`ErrorCode`]: each known code with its wire name and HTTP status.
 macro_rules! error_codes {
@@ -155,22 +155,43 @@ impl ApiError {
         ApiError { internal: true, ..Self::new(ErrorCode::InternalServerError, message) }
     }
 
-    /// A failed insert, update or delete as Directus reports it: constraint violations and
-    /// values the column can't take are the caller's fault (400), anything else is internal.
+    /// A failed insert, update or delete on `collection` as Directus reports it (spec §3.2):
+    /// constraint violations and values the column can't take are the caller's fault (400),
+    /// anything else is internal.
     ///
-    /// The answers keep Rectus's earlier wording (no field in the message, no `collection` /
-    /// `field` extensions) although [`DbError::classify`] knows the table and column where the
-    /// database names them.
-    pub fn from_write(e: DbError) -> Self {
-        match e.classify().kind {
-            DbErrorKind::Unique => Self::new(ErrorCode::RecordNotUnique, "Field has to be unique."),
-            DbErrorKind::NotNull => Self::new(ErrorCode::NotNullViolation, "Value can't be null."),
-            DbErrorKind::ForeignKey => Self::new(ErrorCode::InvalidForeignKey, "Invalid foreign key."),
-            DbErrorKind::TooLong => Self::new(ErrorCode::ValueTooLong, "Value is too long."),
-            DbErrorKind::OutOfRange => Self::new(ErrorCode::ValueOutOfRange, "Numeric value is out of range."),
-            DbErrorKind::InvalidValue => Self::invalid_payload(e.message()),
-            DbErrorKind::Other => Self::internal(e.message()),
+    /// The exceptions carry `{collection, field}`: the table the database names, else the one
+    /// written, and the column where the engine tells it, else `null` — as in Directus, which
+    /// reads them from the same engine messages. So PostgreSQL's too-long and out-of-range
+    /// values name no field (its errors don't), and neither does SQLite's foreign key failure.
+    /// A duplicate and a PostgreSQL foreign key also carry the refused value as `invalid`
+    /// (rc.83 also adds one to PostgreSQL's out-of-range error and MySQL's foreign key error,
+    /// cut from the SQL text: a column name or the whole values list; not reproduced).
+    /// Unlike Directus, the extensions are there even when the field is unknown (Directus then
+    /// answers SQLite's foreign key failure with none), so a client finds the collection on
+    /// every engine.
+    pub fn from_write(e: DbError, collection: &str) -> Self {
+        let Classified { kind, table, column, invalid } = e.classify();
+        let (code, message) = match (kind, &column) {
+            (DbErrorKind::Unique, Some(f)) => (ErrorCode::RecordNotUnique, format!("Field \"{f}\" has to be unique.")),
+            (DbErrorKind::Unique, None) => (ErrorCode::RecordNotUnique, "Field has to be unique.".into()),
+            (DbErrorKind::NotNull, Some(f)) => (ErrorCode::NotNullViolation, format!("Value for field \"{f}\" can't be null.")),
+            (DbErrorKind::NotNull, None) => (ErrorCode::NotNullViolation, "Value can't be null.".into()),
+            (DbErrorKind::ForeignKey, Some(f)) => (ErrorCode::InvalidForeignKey, format!("Invalid foreign key in field \"{f}\".")),
+            (DbErrorKind::ForeignKey, None) => (ErrorCode::InvalidForeignKey, "Invalid foreign key.".into()),
+            (DbErrorKind::TooLong, Some(f)) => (ErrorCode::ValueTooLong, format!("Value for field \"{f}\" is too long.")),
+            (DbErrorKind::TooLong, None) => (ErrorCode::ValueTooLong, "Value is too long.".into()),
+            (DbErrorKind::OutOfRange, Some(f)) => (ErrorCode::ValueOutOfRange, format!("Numeric value in field \"{f}\" is out of range.")),
+            (DbErrorKind::OutOfRange, None) => (ErrorCode::ValueOutOfRange, "Numeric value is out of range.".into()),
+            (DbErrorKind::InvalidValue, _) => return Self::invalid_payload(e.message()),
+            (DbErrorKind::Other, _) => return Self::internal(e.message()),
+        };
+        let mut extensions = Map::new();
+        extensions.insert("collection".into(), Value::String(table.unwrap_or_else(|| collection.to_string())));
+        extensions.insert("field".into(), column.map_or(Value::Null, Value::String));
+        if let Some(invalid) = invalid {
+            extensions.insert("invalid".into(), Value::String(invalid));
         }
+        Self::new(code, message).with_extensions(extensions)
     }
 }
 

@@ -102,6 +102,12 @@ pub fn op_rectus_db_client(state: &mut OpState) -> Result<String, JsErrorBox> {
     .into())
 }
 
+/// Whether `sql` changes the schema.
+fn is_ddl(sql: &str) -> bool {
+    let verb = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or_default();
+    ["create", "alter", "drop", "rename"].iter().any(|v| verb.eq_ignore_ascii_case(v))
+}
+
 /// One statement; `bindings` and the result travel as JSON text. Failures reject with the
 /// driver's message.
 #[op2]
@@ -111,6 +117,7 @@ pub async fn op_rectus_db_query(state: Rc<RefCell<OpState>>, #[smi] handle: u32,
     let tx = transaction(&state, handle)?;
     let params: Vec<Param> = serde_json::from_str(&bindings).map_err(|e| JsErrorBox::type_error(e.to_string()))?;
     let db = host.services.db.clone();
+    let sql_text = sql.clone();
     let result = host
         .runtime
         .spawn(async move {
@@ -122,6 +129,11 @@ pub async fn op_rectus_db_query(state: Rc<RefCell<OpState>>, #[smi] handle: u32,
         .await
         .map_err(|e| JsErrorBox::generic(e.to_string()))?
         .map_err(|e| JsErrorBox::generic(e.message()))?;
+    if is_ddl(&sql_text) {
+        // A hook changed the schema (`database.schema.alterTable(...)`): as after `/fields`, the
+        // schema is read again and no pooled connection runs a statement prepared before.
+        host.services.schema.invalidate();
+    }
     let out = serde_json::json!({
         "rows": result.rows,
         "columns": result.columns,

@@ -36,6 +36,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+impl Caller {
+    /// What `$CURRENT_USER` and `$CURRENT_ROLE` stand for in this caller's filters.
+    pub fn filter_context(&self) -> FilterContext {
+        FilterContext { user: self.0.user.clone(), role: self.0.role.clone() }
+    }
+}
+
 /// The sanitised Directus query of the query string.
 pub struct DirectusQuery(pub Query);
 

@@ -64,24 +64,62 @@ impl Tfa<'_> {
         Ok(())
     }
 
-    /// A new secret and its URI for user `id`, after checking their password. Nothing is stored
-    /// until [`enable`](Self::enable) proves the app has it.
+    /// A new secret and its URI for user `id`, after checking their password (the route's
+    /// `generate`).
     pub async fn generate(&self, id: &str, password_given: &str) -> Result<(String, String), ApiError> {
+        self.verify_password(id, password_given).await?;
+        self.generate_for(id).await
+    }
+
+    /// `AuthenticationService.verifyPassword(pk, password)`: whether it is user `id`'s password;
+    /// a wrong one (or a user without one) is 401 `INVALID_CREDENTIALS`.
+    pub async fn verify_password(&self, id: &str, password_given: &str) -> Result<(), ApiError> {
         let user = self.user(id).await?;
-        if !password::verify(password_given, user.get("password").and_then(Value::as_str).unwrap_or_default()) {
-            return Err(ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials."));
+        match user.get("password").and_then(Value::as_str) {
+            Some(hash) if password::verify(password_given, hash) => Ok(()),
+            _ => Err(ApiError::new(ErrorCode::InvalidCredentials, "Invalid user credentials.")),
         }
+    }
+
+    /// `UsersService.generateTFA(pk)`: a new secret and its URI for user `id`, who must have an
+    /// email and no secret yet. Nothing is stored until [`enable`](Self::enable) proves the
+    /// app has it.
+    pub async fn generate_for(&self, id: &str) -> Result<(String, String), ApiError> {
+        let user = self.user(id).await?;
         if user.get("tfa_secret").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
             return Err(ApiError::invalid_payload("TFA Secret is already set for this user"));
         }
-        let email = user.get("email").and_then(Value::as_str).filter(|e| !e.is_empty()).ok_or_else(|| ApiError::invalid_payload("User must have a valid email to enable TFA"))?;
-        let mut bytes = [0u8; 20];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let secret = Secret::from(bytes).to_base32();
+        if user.get("email").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(ApiError::invalid_payload("User must have a valid email to enable TFA"));
+        }
+        let secret = new_secret();
+        let url = self.otpauth_url(id, &secret).await?;
+        Ok((secret, url))
+    }
+
+    /// `AuthenticationService.generateOTPAuthURL(pk, secret)`: the `otpauth://` URI of `secret`
+    /// for user `id`, issued by the project.
+    pub async fn otpauth_url(&self, id: &str, secret: &str) -> Result<String, ApiError> {
+        let user = self.user(id).await?;
+        let email = user.get("email").and_then(Value::as_str).unwrap_or_default();
         let settings = Query::select().column(Alias::new("project_name")).from(Alias::new("directus_settings")).limit(1).to_owned();
         let project = self.services.db.run(&settings).await?.rows.into_iter().next().and_then(|r| r.get("project_name").and_then(Value::as_str).map(str::to_string));
-        let url = otpauth_url(project.as_deref().filter(|p| !p.is_empty()).unwrap_or("Directus"), email, &secret);
-        Ok((secret, url))
+        Ok(otpauth_url(project.as_deref().filter(|p| !p.is_empty()).unwrap_or("Directus"), email, secret))
+    }
+
+    /// `AuthenticationService.verifyOTP(pk, otp, secret?)`: whether `otp` is a current code of
+    /// `secret`, or of user `id`'s stored secret (400 when they have none).
+    pub async fn verify_otp(&self, id: &str, otp: &str, secret: Option<&str>) -> Result<bool, ApiError> {
+        let stored;
+        let secret = match secret.filter(|s| !s.is_empty()) {
+            Some(secret) => secret,
+            None => {
+                let user = self.user(id).await?;
+                stored = user.get("tfa_secret").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+                stored.as_deref().ok_or_else(|| ApiError::invalid_payload(format!("User \"{id}\" doesn't have TFA enabled.")))?
+            }
+        };
+        Ok(verify(secret, otp))
     }
 
     /// Stores `secret` once `otp` shows the authenticator app computes its codes.
@@ -94,15 +132,27 @@ impl Tfa<'_> {
         Ok(())
     }
 
-    /// Removes the secret, given a current code of it.
+    /// Removes the secret, given a current code of it (the route's `disable`).
     pub async fn disable(&self, id: &str, otp: &str) -> Result<(), ApiError> {
         let user = self.user(id).await?;
         let secret = user.get("tfa_secret").and_then(Value::as_str).unwrap_or_default();
         if secret.is_empty() || !verify(secret, otp) {
             return Err(invalid_otp("\"otp\" is invalid"));
         }
+        self.remove(id).await
+    }
+
+    /// `UsersService.disableTFA(pk)`: removes user `id`'s secret, no questions asked.
+    pub async fn remove(&self, id: &str) -> Result<(), ApiError> {
         self.set_secret(id, None).await
     }
+}
+
+/// `AuthenticationService.generateTFASecret()`: a new base32 secret.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 20];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    Secret::from(bytes).to_base32()
 }
 
 #[cfg(test)]

@@ -40,17 +40,19 @@ pub enum DbErrorKind {
     Other,
 }
 
-/// A classified failure: its kind and, where the engine tells, where it happened.
+/// A classified failure: its kind and, where the engine tells, where it happened and the value
+/// that was refused (a duplicate, a foreign key that doesn't exist).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classified {
     pub kind: DbErrorKind,
     pub table: Option<String>,
     pub column: Option<String>,
+    pub invalid: Option<String>,
 }
 
 impl Classified {
     fn of(kind: DbErrorKind) -> Classified {
-        Classified { kind, table: None, column: None }
+        Classified { kind, table: None, column: None, invalid: None }
     }
 }
 
@@ -93,7 +95,7 @@ fn classify_database(e: &dyn DatabaseError) -> Classified {
         Some((table, column)) if kind != DbErrorKind::ForeignKey && !column.contains(", ") => (Some(table.to_string()), Some(column.to_string())),
         _ => (None, None),
     };
-    Classified { kind, table, column }
+    Classified { kind, table, column, invalid: None }
 }
 
 fn classify_postgres(e: &sqlx::postgres::PgDatabaseError) -> Classified {
@@ -107,14 +109,14 @@ fn classify_postgres(e: &sqlx::postgres::PgDatabaseError) -> Classified {
         "22P02" | "22007" => DbErrorKind::InvalidValue,
         _ => DbErrorKind::Other,
     };
-    // A unique or foreign key violation names its columns only in the detail: `Key (slug)=(x) …`.
-    let from_detail = || {
-        let detail = e.detail()?;
-        let columns = detail.strip_prefix("Key (")?.split_once(")=")?.0;
-        (!columns.contains(", ")).then(|| columns.trim_matches('"').to_string())
-    };
-    let column = e.column().map(str::to_string).or_else(|| matches!(kind, DbErrorKind::Unique | DbErrorKind::ForeignKey).then(from_detail).flatten());
-    Classified { kind, table: e.table().map(str::to_string), column }
+    // A unique or foreign key violation names its columns and the value only in the detail:
+    // `Key (slug)=(x) already exists.`, `Key (author)=(9) is not present in table "authors".`
+    let keyed = matches!(kind, DbErrorKind::Unique | DbErrorKind::ForeignKey);
+    let detail = e.detail().filter(|_| keyed).and_then(|d| d.strip_prefix("Key (")?.split_once(")=("));
+    let from_detail = detail.and_then(|(columns, _)| (!columns.contains(", ")).then(|| columns.trim_matches('"').to_string()));
+    let invalid = detail.and_then(|(_, rest)| rest.rsplit_once(") ")).map(|(value, _)| value.to_string());
+    let column = e.column().map(str::to_string).or(from_detail);
+    Classified { kind, table: e.table().map(str::to_string), column, invalid }
 }
 
 /// MySQL and MariaDB tell the column only in the message (`Column 'title' cannot be null`,
@@ -137,10 +139,17 @@ fn classify_mysql(number: u16, message: &str) -> Classified {
         _ => DbErrorKind::Other,
     };
     let quoted = |after: &str| message.split_once(after).and_then(|(_, rest)| rest.strip_prefix('\'')?.split_once('\'')).map(|(name, _)| name.to_string());
+    let mut invalid = None;
     let (table, column) = match kind {
         DbErrorKind::NotNull => (None, quoted("Column ")),
         DbErrorKind::TooLong | DbErrorKind::OutOfRange | DbErrorKind::InvalidValue => (None, quoted("column ")),
+        // "… a foreign key constraint fails (`db`.`articles`, CONSTRAINT `…` FOREIGN KEY (`author`) REFERENCES …"
+        DbErrorKind::ForeignKey => {
+            let ticked: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+            (ticked.get(1).map(|t| t.to_string()), ticked.get(3).map(|c| c.to_string()))
+        }
         DbErrorKind::Unique => {
+            invalid = quoted("Duplicate entry ");
             // MySQL 8 writes the key as `table.key`, MariaDB and MySQL 5.7 the bare key.
             let key = quoted("for key ").unwrap_or_default();
             let (table, key) = match key.split_once('.') {
@@ -155,7 +164,7 @@ fn classify_mysql(number: u16, message: &str) -> Classified {
         }
         _ => (None, None),
     };
-    Classified { kind, table, column }
+    Classified { kind, table, column, invalid }
 }
 
 #[cfg(test)]
@@ -165,7 +174,7 @@ mod tests {
     #[test]
     fn mysql_errors_by_number() {
         let c = classify_mysql(1062, "Duplicate entry 'a' for key 'articles_slug_unique'");
-        assert_eq!((c.kind, c.table, c.column.as_deref()), (DbErrorKind::Unique, None, Some("slug")));
+        assert_eq!((c.kind, c.table, c.column.as_deref(), c.invalid.as_deref()), (DbErrorKind::Unique, None, Some("slug"), Some("a")));
         let c = classify_mysql(1062, "Duplicate entry 'a' for key 'articles.articles_slug_unique'");
         assert_eq!((c.table.as_deref(), c.column.as_deref()), (Some("articles"), Some("slug")));
         assert_eq!(classify_mysql(1062, "Duplicate entry '1' for key 'PRIMARY'").column, None);
@@ -173,7 +182,12 @@ mod tests {
         assert_eq!((c.kind, c.column.as_deref()), (DbErrorKind::NotNull, Some("title")));
         let c = classify_mysql(1406, "Data too long for column 'title' at row 1");
         assert_eq!((c.kind, c.column.as_deref()), (DbErrorKind::TooLong, Some("title")));
-        assert_eq!(classify_mysql(1452, "Cannot add or update a child row: a foreign key constraint fails").kind, DbErrorKind::ForeignKey);
+        let c = classify_mysql(
+            1452,
+            "Cannot add or update a child row: a foreign key constraint fails (`db`.`articles`, CONSTRAINT `articles_author_foreign` FOREIGN KEY (`author`) REFERENCES `authors` (`id`))",
+        );
+        assert_eq!((c.kind, c.table.as_deref(), c.column.as_deref()), (DbErrorKind::ForeignKey, Some("articles"), Some("author")));
+        assert_eq!(classify_mysql(1452, "Cannot add or update a child row: a foreign key constraint fails").column, None);
         assert_eq!(classify_mysql(1366, "Incorrect integer value: 'x' for column `t`.`n` at row 1").kind, DbErrorKind::InvalidValue);
         assert_eq!(classify_mysql(1064, "You have an error in your SQL syntax").kind, DbErrorKind::Other);
     }

@@ -111,17 +111,42 @@ pub fn for_read(collection: &CollectionOverview, row: &mut Map<String, Value>) {
                     *value = if s.is_empty() { Value::Array(vec![]) } else { Value::Array(s.split(',').map(|p| Value::String(p.to_string())).collect()) };
                 }
             }
-            "timestamp" => {
-                if let Some(d) = parse_datetime(value) {
-                    *value = Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-                }
-            }
-            "dateTime" => {
-                if let Some(d) = parse_datetime(value) {
-                    *value = Value::String(d.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string());
+            "timestamp" | "dateTime" => {
+                if let Some(read) = read_date(&field.kind, value) {
+                    *value = read;
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// A stored `timestamp` (ISO with zone) or `dateTime` (ISO without) as the API answers it.
+fn read_date(kind: &str, value: &Value) -> Option<Value> {
+    let d = parse_datetime(value)?;
+    Some(Value::String(match kind {
+        "timestamp" => d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "dateTime" => d.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
+        "date" => d.naive_utc().format("%Y-%m-%d").to_string(),
+        _ => return None,
+    }))
+}
+
+/// `PayloadService.processDates(payloads, action)` of rc.83, for one item: the values of the
+/// date fields (`date`, `dateTime`, `timestamp`) formatted for reading (`read`), or parsed
+/// as they would be written, where Directus makes JavaScript Dates (they reach the hook as
+/// what a Date becomes in JSON, an ISO stamp in UTC). `0000-00-00` is null; other values the
+/// field can't read stay as they are.
+pub fn process_dates(collection: &CollectionOverview, item: &mut Map<String, Value>, read: bool) {
+    for field in collection.fields.values().filter(|f| matches!(f.kind.as_str(), "date" | "dateTime" | "timestamp")) {
+        let Some(value) = item.get_mut(&field.field) else { continue };
+        if value == "0000-00-00" {
+            *value = Value::Null;
+            continue;
+        }
+        let processed = if read { read_date(&field.kind, value) } else { parse_datetime(value).map(|d| Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))) };
+        if let Some(processed) = processed {
+            *value = processed;
         }
     }
 }

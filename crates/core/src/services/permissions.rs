@@ -159,6 +159,30 @@ async fn stored_rows(services: &Services, acc: &Accountability, action: &str) ->
     Ok(rows)
 }
 
+/// `PermissionsService.getAllowedFields(action, collection?)`: by collection, the fields the
+/// stored permissions of the caller's role (the public role's without accountability or role)
+/// list for `action`, `*` as written. As in rc.83 this reads the stored rows only: an admin's
+/// role has none, and rows that list no fields are left out.
+pub async fn allowed_fields(services: &Services, accountability: Option<&Accountability>, action: &str, collection: Option<&str>) -> Result<Map<String, Value>, ApiError> {
+    let acc = accountability.cloned().unwrap_or_default();
+    let mut allowed = Map::new();
+    for row in stored_rows(services, &acc, action).await?.iter() {
+        let Some(name) = row.get("collection").and_then(Value::as_str).filter(|c| collection.is_none_or(|wanted| wanted == *c)) else { continue };
+        let listed: Vec<String> = match row.get("fields") {
+            Some(Value::String(csv)) if !csv.is_empty() => csv.split(',').map(|f| f.trim().to_string()).collect(),
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            _ => continue,
+        };
+        let Value::Array(fields) = allowed.entry(name).or_insert_with(|| Value::Array(vec![])) else { continue };
+        for field in listed {
+            if !fields.iter().any(|f| f == field.as_str()) {
+                fields.push(Value::String(field));
+            }
+        }
+    }
+    Ok(allowed)
+}
+
 /// Whether `accountability` gets the built-in app-access permissions.
 fn has_app_access(acc: &Accountability) -> bool {
     acc.app && acc.role.is_some()

@@ -84,6 +84,8 @@ impl Items {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "camelCase")]
 pub enum Files {
+    /// `(data, pk?)`; the bytes are the stream of the call's upload (`upload.rs`).
+    UploadOne(serde_json::Map<String, Value>, #[serde(default)] Option<Value>),
     ImportOne(String, #[serde(default)] Option<serde_json::Map<String, Value>>),
     DeleteOne(Value, #[serde(default)] Option<Options>),
     DeleteMany(Vec<Value>, #[serde(default)] Option<Options>),
@@ -94,6 +96,10 @@ impl Files {
         let schema = caller.host.services.schema.get().await?;
         let files = FilesService::new(caller.host.services.clone(), schema, caller.accountability.clone()).at_depth(caller.depth);
         Ok(Reply::Value(match self {
+            Files::UploadOne(data, key) => {
+                let stream = caller.upload.lock().ok().and_then(|mut u| u.take()).ok_or_else(|| ApiError::invalid_payload("uploadOne needs a stream or a Buffer."))?;
+                files.upload_one(stream, data, key.filter(|k| !k.is_null())).await?
+            }
             Files::ImportOne(url, body) => files.import_one(&url, body.unwrap_or_default()).await?,
             Files::DeleteOne(key, opts) => files.delete_one(key, options(opts)).await?,
             Files::DeleteMany(keys, opts) => Value::Array(files.delete_many(keys, options(opts)).await?),

@@ -1,5 +1,6 @@
 //! The one bridge from JavaScript's `services` to the Rust services: `op_rectus_call` takes one
-//! envelope per call, `{service, collection, method, args, accountability, transaction, depth}`
+//! envelope per call, `{service, collection, method, args, accountability, transaction, depth,
+//! upload}`
 //! (built by `rectus.call` in `js-runtime/60_services.js`), and runs the Rust service that
 //! serves HTTP with the caller's accountability (`null` = no permission checks), at the caller's
 //! hook depth and in the transaction of its `knex` option. The result comes back as `{ok}`, or as
@@ -25,6 +26,9 @@
 
 mod items;
 mod system;
+mod upload;
+
+pub use upload::{op_rectus_upload_end, op_rectus_upload_open, op_rectus_upload_write};
 
 use deno_core::{op2, OpState};
 use deno_error::JsErrorBox;
@@ -80,6 +84,8 @@ pub enum Call {
     AuthenticationService(system::Authentication),
     /// The account flows; the rest of `UsersService` is the `ItemsService` on `directus_users`.
     UsersService(system::Users),
+    PermissionsService(system::Permissions),
+    RevisionsService(system::Revisions),
     MailService(system::Mail),
 }
 
@@ -90,6 +96,9 @@ pub struct Caller {
     pub accountability: Option<Accountability>,
     pub transaction: Option<SharedTransaction>,
     pub depth: u32,
+    /// The bytes JS streams to the call, if it opened an upload for it (in a mutex only so
+    /// that the caller is `Sync`; one method takes it).
+    pub upload: std::sync::Mutex<Option<rectus_core::storage::ByteStream<'static>>>,
 }
 
 /// What a call answers: a JSON value, or an asset's description and its bytes, which cross into
@@ -146,6 +155,8 @@ impl Call {
             Call::ServerService(m) => m.run(caller).await.map(Reply::Value),
             Call::AuthenticationService(m) => m.run(caller).await.map(Reply::Value),
             Call::UsersService(m) => m.run(caller).await.map(Reply::Value),
+            Call::PermissionsService(m) => m.run(caller).await.map(Reply::Value),
+            Call::RevisionsService(m) => m.run(caller).await.map(Reply::Value),
             Call::MailService(m) => m.run(caller).await.map(Reply::Value),
         }
     }
@@ -181,6 +192,10 @@ struct PendingAssets {
 #[serde]
 pub async fn op_rectus_call(state: Rc<RefCell<OpState>>, #[serde] call: serde_json::Value) -> Result<serde_json::Value, JsErrorBox> {
     let host = Host::of(&state.borrow())?;
+    // `upload`: the ticket of a byte stream JS feeds the call (`upload.rs`), taken whether or
+    // not the call can run; 0 = none.
+    let ticket = call.get("upload").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let upload = (ticket != 0).then(|| upload::take(&mut state.borrow_mut(), ticket)).flatten();
     let envelope = match envelope(call) {
         Ok(envelope) => envelope,
         Err(e) => return Ok(json!({ "error": e })),
@@ -192,7 +207,7 @@ pub async fn op_rectus_call(state: Rc<RefCell<OpState>>, #[serde] call: serde_js
             state.borrow().borrow::<Connections>().get(handle).ok_or_else(|| JsErrorBox::generic("Transaction query already complete, run with DEBUG=knex:tx for more info"))?,
         ),
     };
-    let caller = Caller { host: host.clone(), collection, accountability, transaction, depth };
+    let caller = Caller { host: host.clone(), collection, accountability, transaction, depth, upload: std::sync::Mutex::new(upload) };
     let result = host.runtime.spawn(call.run(caller)).await.map_err(|e| JsErrorBox::generic(e.to_string()))?;
     Ok(match result {
         Ok(Reply::Value(value)) => json!({ "ok": value }),

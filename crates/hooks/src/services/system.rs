@@ -1,14 +1,16 @@
 //! The services that are not an `ItemsService`: the schema services, `MetaService`,
 //! `PayloadService`, `UtilsService`, `ImportService`, `SpecificationService`, `ServerService`,
-//! `AuthenticationService`, `UsersService`'s account flows and `MailService`.
+//! `AuthenticationService`, `MailService`, and the own methods of `UsersService`,
+//! `PermissionsService` and `RevisionsService`.
 
 use rectus_core::auth::invites::{invited_addresses, Invites};
 use rectus_core::auth::password_reset::PasswordReset;
 use rectus_core::auth::service::{AuthenticationService, LoginResult};
+use rectus_core::auth::tfa::{self, Tfa};
 use rectus_core::auth::Accountability;
 use rectus_core::query::MetaKind;
 use rectus_core::services::schema::{collections::CollectionsService, fields::FieldsService, relations::RelationsService, SchemaContext};
-use rectus_core::services::{import, payload, server, specification, utils};
+use rectus_core::services::{import, payload, permissions, revisions, server, specification, utils};
 use rectus_core::ApiError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -125,17 +127,32 @@ impl Meta {
     }
 }
 
-/// `new PayloadService(collection).processValues(action, payload | payloads)`: the special-field
-/// transforms of spec §4.5.
+/// `new PayloadService(collection)`: `processValues(action, payload | payloads)`, the
+/// special-field transforms of spec §4.5; `processM2O(data)`, `processA2O(data)` and
+/// `processO2M(data, parentPk)`, the nested writes of the items routes (saved as the caller, in
+/// its transaction); `processDates(payloads, action)`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "camelCase")]
 pub enum Payload {
     ProcessValues(String, Value),
+    #[serde(rename = "processM2O")]
+    ProcessM2o((Value,)),
+    #[serde(rename = "processA2O")]
+    ProcessA2o((Value,)),
+    #[serde(rename = "processO2M")]
+    ProcessO2m(Value, Value),
+    ProcessDates(Value, String),
 }
 
 impl Payload {
     pub async fn run(self, caller: Caller) -> Result<Value, ApiError> {
-        let Payload::ProcessValues(action, payload) = self;
+        let (action, payload) = match self {
+            Payload::ProcessM2o((data,)) => return caller.items(caller.collection()?).await?.process_many_to_one(data).await,
+            Payload::ProcessA2o((data,)) => return caller.items(caller.collection()?).await?.process_many_to_any(data).await,
+            Payload::ProcessO2m(data, parent) => return caller.items(caller.collection()?).await?.process_one_to_many(&data, &parent).await.map(|_| Value::Null),
+            Payload::ProcessDates(payloads, action) => (format!("dates.{action}"), payloads),
+            Payload::ProcessValues(action, payload) => (action, payload),
+        };
         let schema = caller.host.services.schema.get().await?;
         let collection = schema.collection(caller.collection()?).ok_or_else(ApiError::forbidden)?;
         let process = |item: Value| -> Result<Value, ApiError> {
@@ -148,14 +165,46 @@ impl Payload {
                     let written = payload::for_write(collection, &item, kind, caller.accountability.as_ref());
                     item.extend(written);
                 }
-                other => return Err(ApiError::invalid_payload(format!("\"{other}\" is not read, create or update"))),
+                dates => payload::process_dates(collection, &mut item, dates == "dates.read"),
             }
             Ok(Value::Object(item))
         };
+        if !matches!(action.as_str(), "read" | "create" | "update" | "dates.read" | "dates.create" | "dates.update") {
+            return Err(ApiError::invalid_payload(format!("\"{}\" is not read, create or update", action.trim_start_matches("dates."))));
+        }
         match payload {
             Value::Array(items) => items.into_iter().map(process).collect::<Result<Vec<_>, _>>().map(Value::Array),
             item => process(item),
         }
+    }
+}
+
+/// `PermissionsService.getAllowedFields(action, collection?)`; the rest of the service is the
+/// `ItemsService` on `directus_permissions`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "camelCase")]
+pub enum Permissions {
+    GetAllowedFields(String, #[serde(default)] Option<String>),
+}
+
+impl Permissions {
+    pub async fn run(self, caller: Caller) -> Result<Value, ApiError> {
+        let Permissions::GetAllowedFields(action, collection) = self;
+        permissions::allowed_fields(&caller.host.services, caller.accountability.as_ref(), &action, collection.as_deref()).await.map(Value::Object)
+    }
+}
+
+/// `RevisionsService.revert(pk)`: `POST /utils/revert/:pk` as the caller.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "camelCase")]
+pub enum Revisions {
+    Revert((Value,)),
+}
+
+impl Revisions {
+    pub async fn run(self, caller: Caller) -> Result<Value, ApiError> {
+        let Revisions::Revert((revision,)) = self;
+        revisions::revert(caller.host.services.clone(), caller.accountability, &revision).await.map(|_| Value::Null)
     }
 }
 
@@ -222,18 +271,26 @@ impl Server {
 }
 
 /// `authenticate({email, password, otp, ip, userAgent})` → `{accessToken, refreshToken,
-/// expires, id}`; `refresh(token)`; `logout(token)`.
+/// expires, id}`; `refresh(token)`; `logout(token)`; the two-factor helpers of `auth/tfa.rs`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "camelCase")]
 pub enum Authentication {
     Authenticate((Value,)),
     Refresh((String,)),
     Logout((String,)),
+    #[serde(rename = "generateTFASecret")]
+    GenerateTfaSecret(),
+    #[serde(rename = "generateOTPAuthURL")]
+    GenerateOtpAuthUrl(String, String),
+    #[serde(rename = "verifyOTP")]
+    VerifyOtp(String, String, #[serde(default)] Option<String>),
+    VerifyPassword(String, String),
 }
 
 impl Authentication {
     pub async fn run(self, caller: Caller) -> Result<Value, ApiError> {
         let (services, config) = (&caller.host.services, &caller.host.config);
+        let tfa = Tfa { services };
         let options = match &self {
             Authentication::Authenticate((options,)) => options.clone(),
             _ => Value::Null,
@@ -245,6 +302,10 @@ impl Authentication {
             Authentication::Authenticate(_) => auth.login(&options).await.map(tokens),
             Authentication::Refresh((token,)) => auth.refresh(&token).await.map(tokens),
             Authentication::Logout((token,)) => auth.logout(&token).await.map(|_| Value::Null),
+            Authentication::GenerateTfaSecret() => Ok(Value::String(tfa::new_secret())),
+            Authentication::GenerateOtpAuthUrl(id, secret) => tfa.otpauth_url(&id, &secret).await.map(Value::String),
+            Authentication::VerifyOtp(id, otp, secret) => tfa.verify_otp(&id, &otp, secret.as_deref()).await.map(Value::Bool),
+            Authentication::VerifyPassword(id, password) => tfa.verify_password(&id, &password).await.map(|_| Value::Bool(true)),
         }
     }
 }
@@ -258,6 +319,14 @@ pub enum Users {
     AcceptInvite(String, String),
     RequestPasswordReset(String, #[serde(default)] Option<String>),
     ResetPassword(String, String),
+    /// `(pk)` → `{secret, url}`; like the rest of two-factor setup, straight to the user's row
+    /// (no permission check, no events), as in rc.83.
+    #[serde(rename = "generateTFA")]
+    GenerateTfa((String,)),
+    #[serde(rename = "enableTFA")]
+    EnableTfa(String, String, String),
+    #[serde(rename = "disableTFA")]
+    DisableTfa((String,)),
 }
 
 impl Users {
@@ -271,6 +340,12 @@ impl Users {
             Users::AcceptInvite(token, password) => Invites { services, config }.accept(&token, &password).await?,
             Users::RequestPasswordReset(email, url) => PasswordReset { services, config }.request(&email, url.as_deref()).await?,
             Users::ResetPassword(token, password) => PasswordReset { services, config }.reset(&token, &password).await?,
+            Users::GenerateTfa((id,)) => {
+                let (secret, url) = Tfa { services }.generate_for(&id).await?;
+                return Ok(json!({ "secret": secret, "url": url }));
+            }
+            Users::EnableTfa(id, otp, secret) => Tfa { services }.enable(&id, &otp, &secret).await?,
+            Users::DisableTfa((id,)) => Tfa { services }.remove(&id).await?,
         }
         Ok(Value::Null)
     }

@@ -28,7 +28,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/files", get(items::list).post(create.layer(DefaultBodyLimit::disable())).patch(items::update_batch).delete(delete_batch))
+        .route("/files", get(items::list).post(create.layer(DefaultBodyLimit::disable())).patch(items::update_batch).delete(delete_batch).fallback(items::search))
         .route("/files/import", post(import))
         .route("/files/{id}", get(items::read_one).patch(update_one.layer(DefaultBodyLimit::disable())).delete(delete_one))
         .layer(Extension(SystemCollection("directus_files")))

@@ -2,6 +2,7 @@
 //! spec §7.4): thin handlers over `ItemsService`.
 
 use axum::extract::State;
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -17,14 +18,17 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/items/{collection}", get(list).post(create).patch(update_batch).delete(delete_batch))
+        .route("/items/{collection}", get(list).post(create).patch(update_batch).delete(delete_batch).fallback(search))
         .route("/items/{collection}/{id}", get(read_one).patch(update_one).delete(delete_one))
 }
 
-/// Routes of one system collection at its own prefix (`/users` → `directus_users`).
+/// Routes of one system collection at its own prefix (`/users` → `directus_users`). All but
+/// `/settings` take `SEARCH`, as in rc.83.
 pub fn system_router(prefix: &str, table: &'static str) -> Router<AppState> {
+    let list_routes = get(list).post(create).patch(update_batch).delete(delete_batch);
+    let list_routes = if table == "directus_settings" { list_routes.fallback(no_route) } else { list_routes.fallback(search) };
     Router::new()
-        .route(prefix, get(list).post(create).patch(update_batch).delete(delete_batch))
+        .route(prefix, list_routes)
         .route(&format!("{prefix}/{{id}}"), get(read_one).patch(update_one).delete(delete_one))
         .layer(axum::Extension(crate::extract::SystemCollection(table)))
 }
@@ -56,6 +60,71 @@ pub(crate) async fn list(State(state): State<AppState>, target: Target, caller: 
         Some(meta) => json!({ "data": data, "meta": meta }),
         None => json!({ "data": data }),
     }))
+}
+
+/// `SEARCH /items/:c` (rc.83's read with the query in the body, for queries too long for a URL):
+/// a body `{query}` replaces the query string's query, `{keys}` reads those items (`readMany`),
+/// both may be given; the answer is the list read's, `meta` included. A singleton answers its
+/// item.
+///
+/// axum routes only the standard methods, so this is the fallback of the list route's method
+/// router: any other method it doesn't know is 404 `ROUTE_NOT_FOUND`, as Express answers it.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    method: Method,
+    target: Target,
+    caller: Caller,
+    DirectusQuery(query): DirectusQuery,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, HttpError> {
+    if method.as_str() != "SEARCH" {
+        return Err(ApiError::route_not_found(&target.path).into());
+    }
+    let (query, keys) = search_body(body, &caller, query)?;
+    let (items, singleton) = service(&state, &target, caller).await?;
+    let data = match (singleton, keys) {
+        (true, _) => items.read_singleton(&query).await?,
+        (false, Some(keys)) => Value::Array(items.read_many(&keys, &query).await?),
+        (false, None) => Value::Array(items.read_by_query(&query).await?),
+    };
+    Ok(Json(match items.meta(&query).await? {
+        Some(meta) => json!({ "data": data, "meta": meta }),
+        None => json!({ "data": data }),
+    }))
+}
+
+/// Any method a route doesn't take: 404 `ROUTE_NOT_FOUND`, as Express answers it.
+async fn no_route(target: Target) -> HttpError {
+    ApiError::route_not_found(&target.path).into()
+}
+
+/// A `SEARCH` body checked as Directus's batch validation does (`{keys?, query?}`, nothing
+/// else; no body is `{}`): the query to run and the keys to read, if any. Unlike rc.83, which
+/// runs a body's query unchecked (an unknown `meta` is ignored there), the query is validated
+/// as a query string is: bad input answers 400 `INVALID_QUERY`.
+pub(crate) fn search_body(body: Value, caller: &Caller, url_query: Query) -> Result<(Query, Option<Vec<Value>>), HttpError> {
+    let mut body = match body {
+        Value::Null => serde_json::Map::new(),
+        Value::Object(o) => o,
+        _ => return Err(failed_validation("\"value\" must be of type object")),
+    };
+    if let Some(other) = body.keys().find(|k| *k != "keys" && *k != "query") {
+        return Err(invalid_key(other, &format!("\"{other}\" is not allowed")));
+    }
+    let keys = match body.remove("keys") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(keys)) => match keys.iter().position(|k| !k.is_string() && !k.is_number()) {
+            Some(i) => return Err(invalid_key("keys", &format!("\"keys[{i}]\" must be one of [string, number]"))),
+            None => Some(keys),
+        },
+        Some(_) => return Err(invalid_key("keys", "\"keys\" must be an array")),
+    };
+    let query = match body.remove("query") {
+        None | Some(Value::Null) => url_query,
+        Some(Value::Object(q)) => rectus_core::query::sanitize(&q, &caller.filter_context())?,
+        Some(_) => return Err(invalid_key("query", "\"query\" must be of type object")),
+    };
+    Ok((query, keys))
 }
 
 pub(crate) async fn read_one(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
@@ -112,6 +181,12 @@ async fn update_one(State(state): State<AppState>, target: Target, caller: Calle
 
 pub(crate) fn failed_validation(message: &str) -> HttpError {
     ApiError::new(ErrorCode::FailedValidation, message).into()
+}
+
+/// A batch body's key that failed validation, named in `extensions.field` as Joi's path does.
+fn invalid_key(key: &str, message: &str) -> HttpError {
+    let field = [("field".to_string(), Value::String(key.to_string()))].into_iter().collect();
+    ApiError::new(ErrorCode::FailedValidation, message).with_extensions(field).into()
 }
 
 /// `PATCH /items/:c`: singleton upsert, `{keys, data}`, `{query, data}`, or an array of items

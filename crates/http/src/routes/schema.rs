@@ -2,6 +2,7 @@
 //! services of the core.
 
 use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,14 +13,14 @@ use rectus_core::services::schema::SchemaContext;
 use rectus_core::ApiError;
 use serde_json::{json, Value};
 
-use super::items::empty;
+use super::items::{empty, search_body};
 use crate::error::HttpError;
 use crate::extract::{Caller, JsonBody};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/collections", get(list_collections).post(create_collections))
+        .route("/collections", get(list_collections).post(create_collections).fallback(search_collections))
         .route("/collections/{collection}", get(read_collection).patch(update_collection).delete(delete_collection))
         .route("/fields", get(list_fields))
         .route("/fields/{collection}", get(collection_fields).post(create_field).patch(update_fields))
@@ -39,6 +40,20 @@ fn data(value: impl Into<Value>) -> Json<Value> {
 
 async fn list_collections(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, HttpError> {
     Ok(data(CollectionsService::new(context(&state, caller)).read_all().await?))
+}
+
+/// `SEARCH /collections`: `{keys}` reads those collections; a query is accepted and, as for
+/// `GET`, not applied (Directus's collections service takes none). Other unknown methods are 404.
+async fn search_collections(State(state): State<AppState>, method: Method, caller: Caller, JsonBody(body): JsonBody) -> Result<Json<Value>, HttpError> {
+    if method.as_str() != "SEARCH" {
+        return Err(ApiError::route_not_found("/collections").into());
+    }
+    let (_, keys) = search_body(body, &caller, Default::default())?;
+    let all = CollectionsService::new(context(&state, caller)).read_all().await?;
+    Ok(data(match keys {
+        Some(keys) => all.into_iter().filter(|c| keys.contains(&c["collection"])).collect::<Vec<_>>(),
+        None => all,
+    }))
 }
 
 async fn read_collection(State(state): State<AppState>, caller: Caller, Path(collection): Path<String>) -> Result<Json<Value>, HttpError> {

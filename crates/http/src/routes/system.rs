@@ -51,7 +51,7 @@ fn read_only(prefix: &'static str, table: &'static str) -> Router<AppState> {
 }
 
 async fn only_reads(req: axum::extract::Request, next: axum::middleware::Next) -> Result<axum::response::Response, HttpError> {
-    if req.method() == axum::http::Method::GET {
+    if req.method() == axum::http::Method::GET || req.method().as_str() == "SEARCH" {
         return Ok(next.run(req).await);
     }
     let mut extensions = serde_json::Map::new();

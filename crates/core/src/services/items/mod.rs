@@ -113,7 +113,7 @@ impl ItemsService {
         let result = match (owned, result) {
             (false, result) => result,
             // A queued insert fails at the commit: its error reads as any write's.
-            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(ApiError::from_write),
+            (true, Ok(v)) => tx.commit().await.map(|_| v).map_err(|e| ApiError::from_write(e, &self.collection)),
             (true, Err(e)) => {
                 let _ = tx.rollback().await;
                 Err(e)

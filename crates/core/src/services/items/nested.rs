@@ -71,12 +71,38 @@ impl ItemsService {
     /// many-to-anys, in the order of the schema's relations). (Boxed: saving an item may save
     /// the items it holds.)
     pub fn save_related_one<'a>(&'a self, tx: &'a SharedTransaction, data: Value) -> BoxFuture<'a, Result<Value, ApiError>> {
-        Box::pin(self.save_related_one_now(tx, data))
+        Box::pin(self.save_related_one_now(tx, data, &[false, true]))
     }
 
-    async fn save_related_one_now(&self, tx: &SharedTransaction, data: Value) -> Result<Value, ApiError> {
+    /// `PayloadService.processM2O(data)` of rc.83: [`save_related_one`](Self::save_related_one)
+    /// for the many-to-one fields only, in this service's transaction or one of its own.
+    pub async fn process_many_to_one(&self, data: Value) -> Result<Value, ApiError> {
+        self.process_related_one(data, &[false]).await
+    }
+
+    /// `PayloadService.processA2O(data)`: the same for the many-to-any fields only.
+    pub async fn process_many_to_any(&self, data: Value) -> Result<Value, ApiError> {
+        self.process_related_one(data, &[true]).await
+    }
+
+    async fn process_related_one(&self, data: Value, passes: &[bool]) -> Result<Value, ApiError> {
+        let (tx, owned) = self.write_transaction().await?;
+        let result = self.save_related_one_now(&tx, data, passes).await;
+        self.finish(tx, owned, result).await
+    }
+
+    /// `PayloadService.processO2M(data, parent)`: [`save_related_many`](Self::save_related_many)
+    /// in this service's transaction or one of its own.
+    pub async fn process_one_to_many(&self, data: &Value, parent: &Value) -> Result<(), ApiError> {
+        let (tx, owned) = self.write_transaction().await?;
+        let result = self.save_related_many_now(&tx, data, parent).await;
+        self.finish(tx, owned, result).await
+    }
+
+    /// `passes`: `false` saves the many-to-ones, `true` the many-to-anys.
+    async fn save_related_one_now(&self, tx: &SharedTransaction, data: Value, passes: &[bool]) -> Result<Value, ApiError> {
         let Value::Object(mut data) = data else { return Ok(data) };
-        for any in [false, true] {
+        for &any in passes {
             for relation in self.schema.relations.iter().filter(|r| r["collection"] == self.collection.as_str()) {
                 let Some(field) = relation["field"].as_str() else { continue };
                 let Some(Value::Object(record)) = data.get(field) else { continue };
@@ -234,7 +260,7 @@ impl ItemsService {
             .cond_where(key_condition(overview, std::slice::from_ref(key)))
             .limit(1)
             .to_owned();
-        Ok(!tx.run(&select).await.map_err(ApiError::from_write)?.rows.is_empty())
+        Ok(!tx.run(&select).await.map_err(|e| ApiError::from_write(e, collection))?.rows.is_empty())
     }
 }
 

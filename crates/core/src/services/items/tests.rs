@@ -192,10 +192,20 @@ async fn write_failures_read_as_directus_exceptions() {
     let t = setup().await;
     let articles = service(&t, "articles", Some(admin())).await;
     let opts = MutationOptions::default();
-    let code = |e: ApiError| (e.status, e.code, e.message);
-    assert_eq!(code(articles.create_one(json!({ "title": "x", "slug": "one" }), opts).await.unwrap_err()), (400, ErrorCode::RecordNotUnique, "Field has to be unique.".into()));
-    assert_eq!(code(articles.create_one(json!({ "slug": "no-title" }), opts).await.unwrap_err()), (400, ErrorCode::NotNullViolation, "Value can't be null.".into()));
-    assert_eq!(code(articles.create_one(json!({ "title": "x", "author": 99 }), opts).await.unwrap_err()), (400, ErrorCode::InvalidForeignKey, "Invalid foreign key.".into()));
+    let code = |e: ApiError| (e.status, e.code, e.message, Value::Object(e.extensions));
+    assert_eq!(
+        code(articles.create_one(json!({ "title": "x", "slug": "one" }), opts).await.unwrap_err()),
+        (400, ErrorCode::RecordNotUnique, "Field \"slug\" has to be unique.".into(), json!({ "collection": "articles", "field": "slug" }))
+    );
+    assert_eq!(
+        code(articles.create_one(json!({ "slug": "no-title" }), opts).await.unwrap_err()),
+        (400, ErrorCode::NotNullViolation, "Value for field \"title\" can't be null.".into(), json!({ "collection": "articles", "field": "title" }))
+    );
+    // SQLite doesn't say which foreign key failed.
+    assert_eq!(
+        code(articles.create_one(json!({ "title": "x", "author": 99 }), opts).await.unwrap_err()),
+        (400, ErrorCode::InvalidForeignKey, "Invalid foreign key.".into(), json!({ "collection": "articles", "field": null }))
+    );
     assert_eq!(code(articles.update_one(json!(2), json!({ "slug": "one" }), opts).await.unwrap_err()).1, ErrorCode::RecordNotUnique);
     // Nothing of the failed creates stayed behind, not even their queued activity rows.
     assert_eq!(count(&t, "SELECT count(*) AS n FROM articles").await, 4);

@@ -91,7 +91,7 @@ impl ItemsService {
         } else {
             tx.insert_returning(insert, pk_field, given_pk).await
         }
-        .map_err(ApiError::from_write)?;
+        .map_err(|e| ApiError::from_write(e, &self.collection))?;
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
             let key = match &inserted {
@@ -132,7 +132,7 @@ impl ItemsService {
                 .values(fields.iter().map(|(k, v)| (Alias::new(k.as_str()), sea_query::SimpleExpr::from(sql_value(v)))))
                 .cond_where(key_condition(collection, keys))
                 .to_owned();
-            shared.lock().await?.run(&update).await.map_err(ApiError::from_write)?;
+            shared.lock().await?.run(&update).await.map_err(|e| ApiError::from_write(e, &self.collection))?;
         }
         for key in keys {
             self.save_related_many(shared, data, key).await?;
@@ -183,7 +183,7 @@ impl ItemsService {
         let mut tx = shared.lock().await?;
         if !keys.is_empty() {
             let delete = SqlQuery::delete().from_table(table(&self.collection)).cond_where(key_condition(collection, keys)).to_owned();
-            tx.run(&delete).await.map_err(ApiError::from_write)?;
+            tx.run(&delete).await.map_err(|e| ApiError::from_write(e, &self.collection))?;
         }
         if self.writes_activity() {
             let accountability = self.accountability.clone().unwrap_or_default();
