@@ -42,6 +42,10 @@ async fn serves_the_app_from_node_modules_above_the_working_directory() {
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8", "{path}");
         assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
+        // Other sites can't frame the app, and it runs only what this origin serves.
+        let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("frame-ancestors 'self'") && csp.contains("script-src 'self' https://cms.example.com 'unsafe-eval'") && csp.contains("object-src 'none'"), "{csp}");
+        assert_eq!((res.headers()["x-frame-options"].to_str().unwrap(), res.headers()["x-content-type-options"].to_str().unwrap()), ("SAMEORIGIN", "nosniff"));
         let html = res.text().await.unwrap();
         assert!(html.contains("<base href=\"https://cms.example.com/api/admin/\">\n\t\t<meta charset=\"utf-8\" />"), "{path}: {html}");
         assert!(html.contains("<div id=\"app\"></div>"), "{path}");
@@ -50,6 +54,7 @@ async fn serves_the_app_from_node_modules_above_the_working_directory() {
     let res = client.get(server.url("/admin/assets/vendor.0c19dc20.js")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(res.headers()["x-frame-options"], "SAMEORIGIN", "the build's files carry the headers too");
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable", "hashed chunks never change");
     let modified = res.headers()["last-modified"].clone();
     assert_eq!(res.text().await.unwrap(), "export const v = 1;\n");

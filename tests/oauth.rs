@@ -104,6 +104,7 @@ async fn sso_login_over_http(engine: Engine) {
         ("OAUTH_FAKE_ACCESS_URL", &access_url),
         ("OAUTH_FAKE_PROFILE_URL", &profile_url),
         ("OAUTH_FAKE_SCOPE", "profile,email"),
+        ("OAUTH_FAKE_REDIRECT_ALLOW_LIST", APP),
         ("OAUTH_OIDC_KEY", CLIENT_ID),
         ("OAUTH_OIDC_SECRET", CLIENT_SECRET),
         ("OAUTH_OIDC_ISSUER_URL", &base),
@@ -191,6 +192,24 @@ async fn sso_login_over_http(engine: Engine) {
         assert_eq!(e["payload"], json!({ "provider": "fake", "redirect": "http://app.test/after?from=sso" }));
         assert_eq!((e["accountability"]["role"].clone(), e["accountability"]["userAgent"].clone()), (Value::Null, json!(USER_AGENT)));
     }
+
+    // No open redirect: only the provider's allow list and the server's own origin are targets;
+    // anything else is refused before the provider is involved.
+    for (provider, hostile) in [("fake", "http://evil.test/after"), ("fake", "//evil.test/after"), ("fake", "/\\evil.test"), ("fake", "http://app.test.evil/after"), ("github", APP)] {
+        let mut url = reqwest::Url::parse(&server.url(&format!("/auth/oauth/{provider}"))).unwrap();
+        url.query_pairs_mut().append_pair("redirect", hostile);
+        let res = browser.client.get(url).send().await.unwrap();
+        assert!(set_cookie(&res, "rectus_oauth_state").is_none(), "{hostile}");
+        let (status, body) = json(res).await;
+        let message = format!("URL \"{hostile}\" can't be used to redirect after login.");
+        assert_eq!((status, error_of(&body)), (400, (json!("INVALID_PAYLOAD"), json!(message))), "{provider} {hostile}");
+    }
+    assert!(events(&server).await.is_empty(), "a refused redirect emits no event");
+    for same_origin in [format!("{PUBLIC_URL}/admin/login?continue"), "/admin/login".to_string()] {
+        let (authorize, _) = browser.start("github", Some(&same_origin)).await;
+        assert!(authorize.as_str().starts_with(&base), "{same_origin} → {authorize}");
+    }
+    events(&server).await;
 
     // State: tampered, missing, or another provider's.
     let (authorize, cookie) = browser.start("fake", None).await;

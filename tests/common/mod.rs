@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod fuzz;
 pub mod http_sink;
 pub mod smtp;
 pub mod tls;
@@ -317,6 +318,11 @@ impl Server {
             Err(_) => panic!("server did not start:\n{}", logs.lock().unwrap().join("\n")),
         };
         Server { child, base: format!("http://{addr}"), logs, client: reqwest::Client::new() }
+    }
+
+    /// The server process's id (to read its memory from `/proc`, or signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -196,8 +196,14 @@ impl ApiError {
 }
 
 impl From<DbError> for ApiError {
+    /// Any other statement (a read): a value the column can't take or hold (`/items/articles/abc`
+    /// on PostgreSQL's integer key, a filter value past its column's range) is the query's fault,
+    /// 400 `INVALID_QUERY` with the driver's words (rc.83 answered 500); the rest is internal.
     fn from(e: DbError) -> Self {
-        ApiError::internal(e.message())
+        match e.classify().kind {
+            DbErrorKind::InvalidValue | DbErrorKind::OutOfRange => ApiError::invalid_query(e.message()),
+            _ => ApiError::internal(e.message()),
+        }
     }
 }
 

@@ -9,6 +9,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+#[cfg(test)]
+mod fuzz;
 pub mod hook_routes;
 pub mod mail;
 pub mod query;

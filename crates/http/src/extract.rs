@@ -64,9 +64,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::invalid_payload(format!("Can't read the request body: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+            // Over MAX_PAYLOAD_SIZE: Directus's words (body-parser's).
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::invalid_payload("request entity too large"),
+            _ => ApiError::invalid_payload(format!("Can't read the request body: {e}")),
+        })?;
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -9,27 +9,29 @@ pub mod export;
 pub mod extract;
 pub mod hook_routes;
 pub mod middleware;
+pub mod panic;
 pub mod rate_limit;
 pub mod response_cache;
 pub mod routes;
+mod serve;
 pub mod state;
 
 use axum::extract::Request;
 use axum::Router;
 use std::future::Future;
-use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
 pub use state::AppState;
 
 /// The whole HTTP surface: the app at `/admin` and the `/` redirect, the API with its middleware,
-/// routes matched with or without one trailing slash, and CORS around all of it.
+/// routes matched with or without one trailing slash, a panic caught as a 500 envelope, and CORS
+/// around all of it.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let site = admin_app::router(&config.env, &config.cwd, &config.public_url).merge(api(state));
     // The outer router only holds the layers that must run before routing: a layer on a router
     // runs after its routes are matched.
-    let outer = Router::new().fallback_service(site).layer(axum::middleware::map_request(trim_trailing_slash));
+    let outer = Router::new().fallback_service(site).layer(axum::middleware::map_request(trim_trailing_slash)).layer(panic::layer());
     match cors::layer(&config.env) {
         Some(cors) => outer.layer(cors).layer(axum::middleware::from_fn(cors::preflight_status)),
         None => outer,
@@ -91,7 +93,9 @@ fn api(state: AppState) -> Router {
     router.with_state(state)
 }
 
-/// Serves until `shutdown` resolves; in-flight requests finish before this returns.
+/// Serves until `shutdown` resolves; in-flight requests finish before this returns. A request
+/// head must arrive within `SERVER_HEADERS_TIMEOUT` ms (see [`serve::serve`]).
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+    let headers_timeout = state.config.env.string("SERVER_HEADERS_TIMEOUT").and_then(|ms| ms.parse::<u64>().ok()).filter(|ms| *ms > 0).unwrap_or(60_000);
+    serve::serve(listener, app(state), std::time::Duration::from_millis(headers_timeout), shutdown).await
 }

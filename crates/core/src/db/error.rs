@@ -89,6 +89,8 @@ fn classify_database(e: &dyn DatabaseError) -> Classified {
         ErrorKind::UniqueViolation => DbErrorKind::Unique,
         ErrorKind::NotNullViolation => DbErrorKind::NotNull,
         ErrorKind::ForeignKeyViolation => DbErrorKind::ForeignKey,
+        // SQLITE_MISMATCH: a value an INTEGER PRIMARY KEY can't hold (`0.5`, `"a"`).
+        _ if e.code().as_deref() == Some("20") => DbErrorKind::InvalidValue,
         _ => DbErrorKind::Other,
     };
     let (table, column) = match e.message().rsplit_once(": ").and_then(|(_, at)| at.split_once('.')) {

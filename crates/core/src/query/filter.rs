@@ -57,7 +57,7 @@ impl<'a> Compiler<'a> {
                     // A member that matches everything (such as `{}`) makes the whole `_or` match
                     // everything; an empty `_or` constrains nothing, as in Directus.
                     match items.into_iter().collect::<Option<Vec<_>>>() {
-                        Some(items) if !items.is_empty() => Some(items.into_iter().fold(Condition::any(), Condition::add)),
+                        Some(items) if !items.is_empty() => Some(balanced(items, Condition::any)),
                         _ => None,
                     }
                 }
@@ -220,8 +220,30 @@ fn all(parts: Vec<Condition>) -> Option<Condition> {
     match parts.len() {
         0 => None,
         1 => parts.into_iter().next(),
-        _ => Some(parts.into_iter().fold(Condition::all(), Condition::add)),
+        _ => Some(balanced(parts, Condition::all)),
     }
+}
+
+/// How many conditions one parenthesised group joins.
+const GROUP: usize = 64;
+
+/// `parts` joined by `junction` (`OR` for `Condition::any`, `AND` for `all`) as a tree of groups
+/// of at most [`GROUP`]: `a OR b OR c …` is parsed as a left-deep chain, and SQLite refuses a
+/// chain deeper than 1,000, so 10,000 branches become `(… 64 …) OR (… 64 …) OR …`, a few
+/// groups deep. The rows matched are the same.
+fn balanced(mut parts: Vec<Condition>, junction: fn() -> Condition) -> Condition {
+    while parts.len() > GROUP {
+        let mut groups = Vec::with_capacity(parts.len().div_ceil(GROUP));
+        let mut rest = parts.into_iter().peekable();
+        while rest.peek().is_some() {
+            let group = rest.by_ref().take(GROUP).fold(junction(), Condition::add);
+            // sea-query writes a condition nested in one of its kind without parentheses (the
+            // chain stays flat); a one-element tuple is a parenthesised expression in SQL.
+            groups.push(Condition::all().add(Expr::tuple([Expr::from(group)])));
+        }
+        parts = groups;
+    }
+    parts.into_iter().fold(junction(), Condition::add)
 }
 
 fn unknown_field(key: &str, collection: &CollectionOverview) -> ApiError {
@@ -517,6 +539,19 @@ mod tests {
                 vec![i(1), i(2)],
             ),
         ]);
+    }
+
+    #[test]
+    fn ten_thousand_branches_nest_in_groups() {
+        let branches: Vec<Value> = (0..10_000).map(|n| json!({ "id": n })).collect();
+        let sql = sqlite(json!({ "_or": branches }));
+        assert!(sql.starts_with(r#"(("articles"."id" = 0 OR "articles"."id" = 1 OR"#), "{}", &sql[..80]);
+        assert_eq!(sql.matches("\"articles\".\"id\" = ").count(), 10_000);
+        // 10,000 → 157 groups of 64 → 3 → 1: each OR chain is at most 64 long.
+        let longest_chain = sql.split(['(', ')']).map(|run| run.matches(" OR ").count()).max().unwrap();
+        assert!(longest_chain < 64, "{longest_chain}");
+        let few: Vec<Value> = (0..3).map(|n| json!({ "id": n })).collect();
+        assert_eq!(sqlite(json!({ "_or": few })), r#""articles"."id" = 0 OR "articles"."id" = 1 OR "articles"."id" = 2"#);
     }
 
     #[test]

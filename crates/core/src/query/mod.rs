@@ -86,6 +86,19 @@ impl Query {
     }
 }
 
+/// The rows a query answers when it names no `limit`.
+pub const DEFAULT_LIMIT: i64 = 100;
+
+/// The first row a page starts at: `limit × (page − 1)` when `page` is set and the limit is not
+/// unlimited, else `offset`. A product past 64 bits (what every engine's `OFFSET` takes) is 400
+/// `INVALID_QUERY` rather than an overflow.
+pub fn first_row(limit: i64, page: Option<i64>, offset: Option<i64>) -> Result<i64, ApiError> {
+    match page {
+        Some(page) if page > 0 && limit >= 0 => limit.checked_mul(page - 1).ok_or_else(|| ApiError::invalid_query(format!("\"page\" {page} at \"limit\" {limit} starts past the last row a database can address"))),
+        _ => Ok(offset.unwrap_or(0).max(0)),
+    }
+}
+
 /// Parses a raw query string the way Express's `qs` (depth 10) does:
 /// `filter[title][_eq]=x&fields=a,b&sort[]=-id` → nested JSON objects/arrays of strings.
 pub fn parse_query_string(raw: &str) -> Map<String, Value> {

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::filter_values::parse_filter;
-use super::{FilterContext, MetaKind, Query, Sort};
+use super::{first_row, FilterContext, MetaKind, Query, Sort, DEFAULT_LIMIT};
 use crate::ApiError;
 
 pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext, now: DateTime<Utc>) -> Result<Query, ApiError> {
     // Directus validates the filter's contents first, then reports the first schema error in the
     // order of its Joi schema: fields, sort, filter, limit, offset, page, meta, search, deep.
     let filter = match params.get("filter").filter(|v| truthy(v)) {
-        Some(raw) => Some(filter_object(raw).map(|f| parse_filter(&f, ctx, now)).transpose()?),
+        Some(raw) => Some(filter_object(raw)?.map(|f| parse_filter(&f, ctx, now)).transpose()?),
         None => None,
     };
     let fields = fields(params.get("fields"))?;
@@ -23,7 +23,7 @@ pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext, now: DateTime<
         None => None,
     };
     export(params.get("export"))?;
-    Ok(Query {
+    let query = Query {
         fields: fields.unwrap_or_else(|| vec!["*".to_string()]),
         filter,
         sort,
@@ -33,7 +33,9 @@ pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext, now: DateTime<
         meta: meta(params.get("meta"))?,
         search: search(params.get("search")),
         deep: params.get("deep").filter(|v| truthy(v)).map(|d| deep(d, ctx, now)).transpose()?,
-    })
+    };
+    first_row(query.limit.unwrap_or(DEFAULT_LIMIT), query.page, query.offset)?;
+    Ok(query)
 }
 
 /// JavaScript truthiness, which decides whether Directus looks at a parameter at all.
@@ -49,15 +51,34 @@ fn truthy(v: &Value) -> bool {
 
 /// The filter as an object: given as one, or as JSON text (`null` counts as `{}`, as it does in
 /// Directus). `None` when it is anything else.
-fn filter_object(raw: &Value) -> Option<Value> {
+fn filter_object(raw: &Value) -> Result<Option<Value>, ApiError> {
     let value = match raw {
-        Value::String(s) => serde_json::from_str::<Value>(s).ok()?,
+        Value::String(s) => match json_text(s, "filter")? {
+            Some(value) => value,
+            None => return Ok(None),
+        },
         other => other.clone(),
     };
-    match value {
+    Ok(match value {
         Value::Object(_) => Some(value),
         Value::Null => Some(Value::Object(Map::new())),
         _ => None,
+    })
+}
+
+/// How deep JSON in a query parameter may nest (the JSON parser's own limit).
+const MAX_JSON_DEPTH: usize = 128;
+
+/// A parameter given as JSON text; `None` when it is not JSON (Directus then validates the text
+/// itself, which is not an object). JSON nested past [`MAX_JSON_DEPTH`] is refused naming that,
+/// since "must be of type object" would name the wrong problem.
+fn json_text(text: &str, name: &str) -> Result<Option<Value>, ApiError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            Err(ApiError::invalid_query(format!("\"{name}\" is nested more than {MAX_JSON_DEPTH} levels deep")))
+        }
+        Err(_) => Ok(None),
     }
 }
 
@@ -72,8 +93,16 @@ fn fields(raw: Option<&Value>) -> Result<Option<Vec<String>>, ApiError> {
         };
         fields.extend(s.split(',').map(str::trim).filter(|f| !f.is_empty()).map(String::from));
     }
+    if fields.iter().any(|f| f.matches('.').count() > MAX_RELATIONAL_DEPTH) {
+        return Err(ApiError::invalid_query("Max relational depth exceeded."));
+    }
     Ok((!fields.is_empty()).then_some(fields))
 }
+
+/// How many relations one field path may cross (`author.country.name` crosses two): the default
+/// of the `MAX_RELATIONAL_DEPTH` later Directus releases added. rc.83 followed any depth, one
+/// query per level, so `fields=` 1,000 levels deep on a self-relation kept the server busy.
+const MAX_RELATIONAL_DEPTH: usize = 10;
 
 /// The elements of a CSV-or-array parameter; other shapes have none (Directus ignores them).
 fn csv_items(raw: &Value) -> Vec<&Value> {
@@ -117,6 +146,9 @@ fn truthy_number(raw: Option<&Value>, name: &str) -> Result<Option<i64>, ApiErro
     raw.filter(|v| truthy(v)).map(|v| integer(v, name, 0)).transpose()
 }
 
+/// JavaScript's `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 /// `Number(x)` then Joi's `number()`; fractions are truncated as knex's `parseInt` does. Values
 /// below `min` are rejected (rc.83 sent them to the database, which failed or ignored them).
 fn integer(raw: &Value, name: &str, min: i64) -> Result<i64, ApiError> {
@@ -125,6 +157,11 @@ fn integer(raw: &Value, name: &str, min: i64) -> Result<i64, ApiError> {
     };
     if n.is_infinite() {
         return Err(ApiError::invalid_query(format!("\"{name}\" cannot be infinity")));
+    }
+    // Joi's `number()` refuses what a double can't count exactly; that also keeps every value
+    // (and `limit × page`, checked in `first_row`) clear of 64-bit overflow.
+    if n.abs() > MAX_SAFE_INTEGER {
+        return Err(ApiError::invalid_query(format!("\"{name}\" must be a safe number")));
     }
     let n = n.trunc() as i64;
     if n < min {
@@ -222,7 +259,7 @@ fn search(raw: Option<&Value>) -> Option<String> {
 /// Unknown keys are dropped; paths without query keys are left out.
 fn deep(raw: &Value, ctx: &FilterContext, now: DateTime<Utc>) -> Result<Map<String, Value>, ApiError> {
     let level = match raw {
-        Value::String(s) => serde_json::from_str::<Value>(s).ok(),
+        Value::String(s) => json_text(s, "deep")?,
         other => Some(other.clone()),
     };
     match level {
@@ -248,6 +285,8 @@ fn deep_level(level: &Map<String, Value>, path: &str, ctx: &FilterContext, now: 
             out.insert(key.clone(), Value::Object(sub));
         }
     }
+    let number = |key: &str| out.get(key).and_then(Value::as_i64);
+    first_row(number("_limit").unwrap_or(DEFAULT_LIMIT), number("_page"), number("_offset"))?;
     Ok((!out.is_empty()).then_some(out))
 }
 
@@ -259,7 +298,7 @@ fn deep_param(param: &str, raw: &Value, ctx: &FilterContext, now: DateTime<Utc>)
             .filter(|s| !s.is_empty())
             .map(|s| Value::Array(s.into_iter().map(|s| json!({"column": s.column, "order": if s.descending { "desc" } else { "asc" }})).collect())),
         "filter" => match raw.filter(|v| truthy(v)) {
-            Some(v) => match filter_object(v) {
+            Some(v) => match filter_object(v)? {
                 Some(f) => Some(parse_filter(&f, ctx, now)?),
                 None => return Err(ApiError::invalid_query("\"filter\" must be of type object")),
             },
@@ -403,6 +442,39 @@ mod tests {
         assert_eq!(message("offset=x"), "\"offset\" must be a number");
         assert_eq!(message("offset=-1"), "\"offset\" must be greater than or equal to 0");
         assert_eq!(message("page=two"), "\"page\" must be a number");
+    }
+
+    #[test]
+    fn fields_cross_at_most_ten_relations() {
+        let path = |depth: usize| vec!["parent"; depth].join(".") + ".id";
+        assert_eq!(from_qs(&format!("fields={}", path(10))).unwrap().fields, [path(10)]);
+        assert_eq!(message(&format!("fields=id,{}", path(11))), "Max relational depth exceeded.");
+        assert_eq!(message(&format!("fields={}", path(1000))), "Max relational depth exceeded.");
+        assert_eq!(message(&format!("deep[parent][_fields]={}", path(11))), "Max relational depth exceeded.");
+    }
+
+    #[test]
+    fn json_nested_too_deep_is_named() {
+        let deep = |depth: usize| format!("{}{}", "{\"_and\":[".repeat(depth), "]}".repeat(depth));
+        assert_eq!(message(&format!("filter={}", deep(200))), "\"filter\" is nested more than 128 levels deep");
+        assert_eq!(message(&format!("deep={}", deep(200))), "\"deep\" is nested more than 128 levels deep");
+        assert!(from_qs(&format!("filter={}", deep(40))).is_ok());
+        assert_eq!(message("filter={nope"), "\"filter\" must be of type object", "text that is not JSON is still what Directus says");
+    }
+
+    #[test]
+    fn windows_past_64_bits_are_refused() {
+        assert_eq!(message("limit=1000000000000000000&page=100"), "\"limit\" must be a safe number");
+        assert_eq!(message("offset=1e300"), "\"offset\" must be a safe number");
+        assert_eq!(
+            message("limit=9007199254740991&page=9007199254740991"),
+            "\"page\" 9007199254740991 at \"limit\" 9007199254740991 starts past the last row a database can address"
+        );
+        assert!(message("page=9007199254740991&limit=2048").contains("\"limit\" 2048"));
+        assert_eq!(from_qs("page=9007199254740991").unwrap().page, Some(9007199254740991), "100 rows a page still fit");
+        assert!(message("deep[comments][_limit]=9007199254740991&deep[comments][_page]=4096").starts_with("\"page\" 4096"));
+        assert_eq!(from_qs("limit=9007199254740991&page=1024").unwrap().page, Some(1024));
+        assert_eq!(from_qs("limit=-1&page=9007199254740991").unwrap().limit, Some(-1));
     }
 
     #[test]

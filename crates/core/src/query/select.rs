@@ -5,7 +5,7 @@
 use sea_query::{Alias, Asterisk, Cond, Condition, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
 use serde_json::Value;
 
-use super::{compile_filter, compile_search, Query};
+use super::{compile_filter, compile_search, first_row, Query, DEFAULT_LIMIT};
 use crate::config::DbClient;
 use crate::db::bind::sql_value;
 use crate::schema::{CollectionOverview, SchemaOverview};
@@ -63,14 +63,11 @@ impl Select<'_> {
             }
             select.order_by((t.clone(), Alias::new(sort.column.as_str())), if sort.descending { Order::Desc } else { Order::Asc });
         }
-        let limit = query.limit.unwrap_or(100);
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
         if limit >= 0 {
             select.limit(limit as u64);
         }
-        let offset = match query.page {
-            Some(page) if page > 0 && limit >= 0 => limit * (page - 1),
-            _ => query.offset.unwrap_or(0),
-        };
+        let offset = first_row(limit, query.page, query.offset)?;
         if offset > 0 {
             if limit < 0 && self.client != DbClient::Postgres {
                 // SQLite and MySQL need a LIMIT before OFFSET.

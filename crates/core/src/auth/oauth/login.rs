@@ -1,6 +1,6 @@
 //! The SSO login as Directus rc.61–rc.98 ran it, with its events (spec §2.5):
 //!
-//! 1. `GET /auth/oauth/:provider` emits `oauth.<p>.redirect` (after) then `oauth.<p>.redirect.before`
+//! 1. `GET /auth/oauth/:provider` refuses a `?redirect=` off the allow list ([`super::redirect`]), emits `oauth.<p>.redirect` (after) then `oauth.<p>.redirect.before`
 //!    with `ctx = {event, action: 'redirect', payload: {provider, redirect}, accountability, user: null}`,
 //!    and sends the browser to the provider.
 //! 2. The callback emits `oauth.<p>.login.before` with `(grantResponse, ctx)`, `status: 'pending'`,
@@ -76,6 +76,9 @@ impl OAuthLogin<'_> {
     /// `GET /auth/oauth/:provider`. `caller` is the request's accountability.
     pub async fn authorize(&self, name: &str, redirect: Option<String>, caller: &Accountability) -> Result<Authorization, ApiError> {
         let provider = self.providers.get(name)?;
+        if let Some(r) = &redirect {
+            super::redirect::check(r, &provider.name, &self.config.env, &self.config.public_url)?;
+        }
         self.services.schema.get().await?;
         let mut payload = Map::new();
         payload.insert("provider".into(), json!(provider.name));

@@ -10,6 +10,7 @@
 pub mod error;
 pub mod login;
 pub mod protocol;
+pub mod redirect;
 pub mod state;
 
 pub use crate::config::oauth::{ProviderConfig, Protocol};

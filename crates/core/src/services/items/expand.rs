@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use super::access::key_text;
 use super::ItemsService;
 use crate::query::select::requested;
-use crate::query::{Query, Sort};
+use crate::query::{first_row, Query, Sort, DEFAULT_LIMIT};
 use crate::services::permissions;
 use crate::services::relations::{self, Nested, Relation};
 use crate::ApiError;
@@ -81,11 +81,9 @@ impl<'a> DeepQuery<'a> {
 /// Which of a parent's related items a one-to-many answers: `_offset`/`_page` and `_limit`.
 fn window(deep: Option<&Map<String, Value>>) -> (usize, usize) {
     let number = |key: &str| deep.and_then(|d| d.get(key)).and_then(Value::as_i64);
-    let limit = number("_limit").unwrap_or(100);
-    let offset = match number("_page") {
-        Some(page) if page > 0 && limit >= 0 => limit * (page - 1),
-        _ => number("_offset").unwrap_or(0).max(0),
-    };
+    let limit = number("_limit").unwrap_or(DEFAULT_LIMIT);
+    // Sanitising refused a window that overflows; past every row is empty all the same.
+    let offset = first_row(limit, number("_page"), number("_offset")).unwrap_or(i64::MAX);
     (offset as usize, if limit < 0 { usize::MAX } else { limit as usize })
 }
 

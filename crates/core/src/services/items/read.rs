@@ -164,7 +164,7 @@ impl ItemsService {
     }
 
     pub(super) async fn fetch(&self, select: &sea_query::SelectStatement, query: &Query, permission: Option<&Permission>) -> Result<Vec<Value>, ApiError> {
-        let result = self.read(select).await.map_err(|e| ApiError::internal(e.message()))?;
+        let result = self.read(select).await?;
         self.shape(result.rows, query, permission).await
     }
 
