@@ -1,6 +1,7 @@
 //! The Directus admin app (npm `@directus/app@9.0.0-rc.83`) against Rectus in Debian's headless
-//! Chromium, on SQLite and on PostgreSQL: `tests/browser/walkthrough.mjs` (puppeteer-core) does
-//! what a person does, checking each step on the page; this side checks each step in the
+//! Chromium, on SQLite, on PostgreSQL and on a PostgreSQL database Directus made:
+//! `tests/browser/walkthrough.mjs` (puppeteer-core) does what a person does, checking each step
+//! on the page; this side checks each step in the
 //! database, then checks that every request the app made is one the app also makes against
 //! Directus (`tests/browser/requests.txt`, recorded against the rc.83 oracle) and was not
 //! answered "no such route", "method not allowed" or a server error.
@@ -137,9 +138,14 @@ fn known_requests() -> BTreeSet<String> {
     text.lines().map(|l| l.split('#').next().unwrap_or_default().trim()).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
-async fn walkthrough(engine: Engine) {
+/// The walkthrough against Rectus on `engine`, on a new database or on `existing`, SQL that makes
+/// the database another server (Directus) created.
+async fn walkthrough(engine: Engine, existing: Option<&str>) {
     installed();
     let db = TestDb::new(engine).await;
+    if let Some(sql) = existing {
+        db.execute(sql).await;
+    }
     // The app is found the way Node finds packages: from the server's working directory.
     std::os::unix::fs::symlink(browser_dir().join("node_modules"), db.dir.join("node_modules")).unwrap();
     // The app's <base href> comes from PUBLIC_URL, so the port is chosen before the start.
@@ -211,10 +217,18 @@ async fn walkthrough(engine: Engine) {
 
 #[tokio::test]
 async fn admin_app_walkthrough_on_sqlite() {
-    walkthrough(Engine::Sqlite).await;
+    walkthrough(Engine::Sqlite, None).await;
 }
 
 #[tokio::test]
 async fn admin_app_walkthrough_on_postgres() {
-    walkthrough(Engine::Postgres).await;
+    walkthrough(Engine::Postgres, None).await;
+}
+
+/// A team moving from Directus keeps its database: the walkthrough on the PostgreSQL database
+/// Directus rc.83 made and used (`fixtures/databases/directus-rc83-postgres-dump.sql`, whose admin
+/// is the test's), which Rectus's bootstrap leaves as it is.
+#[tokio::test]
+async fn admin_app_walkthrough_on_a_database_directus_made() {
+    walkthrough(Engine::Postgres, Some(include_str!("../fixtures/databases/directus-rc83-postgres-dump.sql"))).await;
 }
