@@ -138,10 +138,15 @@ fn known_requests() -> BTreeSet<String> {
     text.lines().map(|l| l.split('#').next().unwrap_or_default().trim()).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
+/// One walkthrough at a time: each drives a Chromium and a server, and side by side on a small
+/// CI machine they slow each other past the page's waits.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The walkthrough against Rectus on `engine`, on a new database or on `existing`, SQL that makes
 /// the database another server (Directus) created.
 async fn walkthrough(engine: Engine, existing: Option<&str>) {
     installed();
+    let _turn = ONE_AT_A_TIME.lock().await;
     let db = TestDb::new(engine).await;
     if let Some(sql) = existing {
         db.execute(sql).await;
