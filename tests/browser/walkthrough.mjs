@@ -32,6 +32,12 @@ const lines = createInterface({ input: process.stdin });
 const pendingLines = [];
 const waiters = [];
 lines.on('line', (line) => (waiters.length ? waiters.shift()(line) : pendingLines.push(line)));
+// The test runner went away (it failed or was stopped): nobody checks the database any more.
+let finished = false;
+lines.on('close', () => {
+	if (finished) return;
+	browser?.close().finally(() => process.exit(1));
+});
 const nextLine = () => (pendingLines.length ? Promise.resolve(pendingLines.shift()) : new Promise((resolve) => waiters.push(resolve)));
 const emit = (value) => process.stdout.write(JSON.stringify(value) + '\n');
 
@@ -365,7 +371,7 @@ const steps = {
 
 	async upload_image() {
 		await goto('/files/+');
-		const png = join(out, `${prefix}-upload.png`);
+		const png = join(tmpdir(), `${prefix}-upload.png`);
 		writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR42mM4YaMBRwzEcQDxwxLBtO2pWAAAAABJRU5ErkJggg==', 'base64'));
 		const input = await page.waitForSelector('input[type=file]', { visible: false });
 		await input.uploadFile(png);
@@ -434,6 +440,7 @@ try {
 	emit({ fatal: String(error?.stack ?? error) });
 	process.exitCode = 1;
 } finally {
+	finished = true;
 	await browser?.close();
 	// Chromium may still be writing its profile as it exits.
 	if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
