@@ -32,6 +32,12 @@ const lines = createInterface({ input: process.stdin });
 const pendingLines = [];
 const waiters = [];
 lines.on('line', (line) => (waiters.length ? waiters.shift()(line) : pendingLines.push(line)));
+// The test runner went away (it failed or was stopped): nobody checks the database any more.
+let finished = false;
+lines.on('close', () => {
+	if (finished) return;
+	browser?.close().finally(() => process.exit(1));
+});
 const nextLine = () => (pendingLines.length ? Promise.resolve(pendingLines.shift()) : new Promise((resolve) => waiters.push(resolve)));
 const emit = (value) => process.stdout.write(JSON.stringify(value) + '\n');
 
@@ -90,7 +96,8 @@ async function openBrowser() {
 		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
 	});
 	page = await browser.newPage();
-	page.setDefaultTimeout(15000);
+	// Generous: CI machines run this next to compilers.
+	page.setDefaultTimeout(30000);
 	await page.setViewport({ width: 1400, height: 900 });
 	page.on('response', (response) => {
 		const url = new URL(response.url());
@@ -115,6 +122,22 @@ async function waitForNoText(text, selector = 'body') {
 	await page.waitForFunction((t, s) => ![...document.querySelectorAll(s)].some((e) => e.innerText.includes(t)), {}, text, selector);
 }
 
+/// Waits until `handle` has stopped moving (dialogs and menus scale and slide in): a click
+/// aimed at where it was a frame ago lands on the overlay instead.
+async function steady(handle) {
+	await page.waitForFunction(
+		async (e) => {
+			const before = e.getBoundingClientRect();
+			await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+			const after = e.getBoundingClientRect();
+			return before.x === after.x && before.y === after.y && before.width === after.width && before.height === after.height;
+		},
+		{},
+		handle,
+	);
+	return handle;
+}
+
 /// Clicks the button (or clickable icon) showing the material icon `name`, inside `scope`.
 async function clickIcon(name, scope = 'body') {
 	const handle = await page.waitForFunction(
@@ -127,7 +150,7 @@ async function clickIcon(name, scope = 'body') {
 		name,
 		scope,
 	);
-	await handle.click();
+	await (await steady(handle)).click();
 }
 
 async function visibleIcon(name, scope) {
@@ -149,7 +172,7 @@ async function clickText(text, selector = 'button, a, .v-list-item, li, tr, .v-b
 		text,
 		selector,
 	);
-	await handle.click();
+	await (await steady(handle)).click();
 }
 
 /// The input of the form field labelled `label`.
@@ -348,8 +371,8 @@ const steps = {
 
 	async upload_image() {
 		await goto('/files/+');
-		const png = join(out, `${prefix}-upload.png`);
-		writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR4nGP4z8CAB+GTG8HSALfKY52fTcuYAAAAAElFTkSuQmCC', 'base64'));
+		const png = join(tmpdir(), `${prefix}-upload.png`);
+		writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR42mM4YaMBRwzEcQDxwxLBtO2pWAAAAABJRU5ErkJggg==', 'base64'));
 		const input = await page.waitForSelector('input[type=file]', { visible: false });
 		await input.uploadFile(png);
 		await settle();
@@ -374,13 +397,15 @@ const steps = {
 		await save();
 		await tableShows('First, changed');
 		await openRow('First, changed');
-		// The sidebar's revisions, newest first: the oldest is the item as it was created.
+		// The sidebar's revisions, newest first. Reverting the newest puts back, as unsaved edits,
+		// the values it changed (as the revision before it holds them); saving stores them.
 		await clickIcon('change_history', '.sidebar');
 		await page.waitForFunction(() => document.querySelectorAll('.revision-item').length >= 2);
-		await page.evaluate(() => [...document.querySelectorAll('.revision-item')].pop().click());
+		await page.evaluate(() => document.querySelector('.revision-item').click());
 		await (await page.waitForSelector('.v-drawer .v-button.revert button')).click();
-		await clickText('Revert', '.v-card-actions button');
-		await settle();
+		await page.waitForSelector('.v-drawer', { hidden: true });
+		await page.waitForFunction(() => [...document.querySelectorAll('.v-form .field input')].some((i) => i.value === 'First'));
+		await save();
 		await goto(`/collections/${articles}`);
 		await tableShows('First');
 		await goto('/activity');
@@ -415,6 +440,7 @@ try {
 	emit({ fatal: String(error?.stack ?? error) });
 	process.exitCode = 1;
 } finally {
+	finished = true;
 	await browser?.close();
 	// Chromium may still be writing its profile as it exits.
 	if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });

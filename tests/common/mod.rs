@@ -132,28 +132,34 @@ impl TestDb {
 
     /// Counts rows of `table` (optionally filtered by a raw SQL condition).
     pub async fn count(&self, table: &str, condition: &str) -> i64 {
+        self.try_count(table, condition).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `count`, answering what the database said when the table or a column is missing.
+    pub async fn try_count(&self, table: &str, condition: &str) -> Result<i64, String> {
         let q = |quote: &str| format!("SELECT COUNT(*) FROM {quote}{table}{quote} WHERE {condition}");
-        match self.engine {
+        let n: Result<i64, sqlx::Error> = match self.engine {
             Engine::Sqlite => {
                 let url = format!("sqlite://{}", self.dir.join("data.db").display());
                 let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(&q("\"")).fetch_one(&pool).await.unwrap();
+                let n = sqlx::query_scalar(&q("\"")).fetch_one(&pool).await;
                 pool.close().await;
                 n
             }
             Engine::Postgres => {
                 let pool = sqlx::PgPool::connect(&format!("{PG_ADMIN_URL}?options=-c%20search_path%3D{}", self.name)).await.unwrap();
-                let n: i64 = sqlx::query_scalar(&q("\"")).fetch_one(&pool).await.unwrap();
+                let n = sqlx::query_scalar(&q("\"")).fetch_one(&pool).await;
                 pool.close().await;
                 n
             }
             Engine::MySql => {
                 let pool = sqlx::MySqlPool::connect(&format!("mysql://root@127.0.0.1:3306/{}", self.name)).await.unwrap();
-                let n: i64 = sqlx::query_scalar(&q("`")).fetch_one(&pool).await.unwrap();
+                let n = sqlx::query_scalar(&q("`")).fetch_one(&pool).await;
                 pool.close().await;
                 n
             }
-        }
+        };
+        n.map_err(|e| format!("{}: {e}", q("\"")))
     }
 
     /// Waits up to 5 s for `count` to reach `expected` — for writes that commit after the

@@ -13,11 +13,39 @@ pub enum BootstrapOutcome {
     AlreadyInstalled,
 }
 
+/// The migrations of Directus rc.83 (`database/migrations`), recorded as done: the tables
+/// Rectus creates are the ones they leave behind, so Directus pointed at a database Rectus made
+/// (`directus database migrate:latest`, `directus start`) finds nothing to migrate and takes it
+/// as its own — a team can always go back.
+pub const RC83_MIGRATIONS: &[(&str, &str)] = &[
+    ("20201028A", "Remove Collection Foreign Keys"),
+    ("20201029A", "Remove System Relations"),
+    ("20201029B", "Remove System Collections"),
+    ("20201029C", "Remove System Fields"),
+    ("20201105A", "Add Cascade System Relations"),
+    ("20201105B", "Change Webhook URL Type"),
+    ("20210225A", "Add Relations Sort Field"),
+    ("20210304A", "Remove Locked Fields"),
+    ("20210312A", "Webhooks Collections Text"),
+    ("20210331A", "Add Refresh Interval"),
+    ("20210415A", "Make Filesize Nullable"),
+    ("20210416A", "Add Collections Accountability"),
+    ("20210422A", "Remove Files Interface"),
+    ("20210506A", "Rename Interfaces"),
+    ("20210510A", "Restructure Relations"),
+    ("20210518A", "Add Foreign Key Constraints"),
+    ("20210519A", "Add System Fk Triggers"),
+    ("20210521A", "Add Collections Icon Color"),
+    ("20210608A", "Add Deep Clone Config"),
+    ("20210626A", "Change Filesize Bigint"),
+];
+
 pub async fn is_installed(db: &Database) -> Result<bool, DbError> {
     Ok(db.table_names().await?.iter().any(|t| t == INSTALLED_MARKER))
 }
 
-/// Creates every system table, the Admin role and the admin user in one transaction
+/// Creates every system table, records rc.83's migrations as done, and adds the Admin role and
+/// the admin user, in one transaction
 /// (where the engine has transactional DDL; MySQL commits DDL implicitly).
 pub async fn bootstrap(db: &Database, env: &Env) -> Result<BootstrapOutcome, DbError> {
     if is_installed(db).await? {
@@ -27,6 +55,15 @@ pub async fn bootstrap(db: &Database, env: &Env) -> Result<BootstrapOutcome, DbE
     for table in tables() {
         let sql = db.build_schema(&table.create_statement(db.client()));
         tx.query(&sql, &[]).await?;
+    }
+
+    for (version, name) in RC83_MIGRATIONS {
+        let done = Query::insert()
+            .into_table(Alias::new("directus_migrations"))
+            .columns([Alias::new("version"), Alias::new("name")])
+            .values_panic([(*version).into(), (*name).into()])
+            .to_owned();
+        tx.run(&done).await?;
     }
 
     let role_id = uuid::Uuid::new_v4().to_string();

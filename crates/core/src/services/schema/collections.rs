@@ -62,9 +62,12 @@ impl CollectionsService {
         Ok(self.read_all().await?.into_iter().find(|c| c.get("collection").and_then(Value::as_str) == Some(collection)))
     }
 
-    /// `POST /collections`: with `schema`, the table with its fields' columns; then the meta row
-    /// (`collections.create(.before)`) and each field's meta row (`fields.create(.before)`), all
-    /// in one transaction. Returns the collection's name.
+    /// `POST /collections`: the table with its fields' columns, then the meta row
+    /// (`collections.create(.before)`, from `meta` or empty) and each field's meta row
+    /// (`fields.create(.before)`), all in one transaction. Returns the collection's name.
+    ///
+    /// As in rc.83 every collection is a table: `schema` is not looked at (the admin app sends
+    /// none). Collections without a table (folders, `schema: null`) came with later releases.
     pub async fn create_one(&self, body: &Value) -> Result<String, ApiError> {
         self.ctx.require_admin()?;
         let body = as_object(body)?;
@@ -77,30 +80,23 @@ impl CollectionsService {
             return Err(ApiError::invalid_payload(format!("Collection \"{collection}\" already exists")));
         }
         let meta = optional_object(body, "meta")?;
-        let with_table = optional_object(body, "schema")?.is_some();
         let fields = new_fields(body)?;
-        if with_table && !fields.iter().any(|f| f.column.as_ref().is_some_and(|c| c.primary)) {
+        if !fields.iter().any(|f| f.column.as_ref().is_some_and(|c| c.primary)) {
             return Err(ApiError::invalid_payload(format!("Collection \"{collection}\" needs a primary key field")));
         }
         let db = &self.ctx.services.db;
         let result = async {
             // Shared so the metadata rows' before-hooks get it as their `database`.
             let tx = db.begin_shared().await?;
-            if with_table {
-                let columns: Vec<ColumnSpec> = fields.iter().filter_map(|f| f.column.clone()).collect();
-                ddl::create_table(&mut *tx.lock().await?, db, collection, &columns).await?;
-            }
-            if let Some(meta) = meta {
-                let mut row = meta.clone();
-                row.insert("collection".into(), json!(collection));
-                self.ctx.items("directus_collections", schema.clone(), true).in_transaction(Some(tx.clone())).create_one(Value::Object(row), MutationOptions::default()).await?;
-            }
-            if with_table {
-                let field_items = self.ctx.items("directus_fields", schema.clone(), true).in_transaction(Some(tx.clone()));
-                for field in &fields {
-                    if let Some(meta) = &field.meta {
-                        field_items.create_one(meta_row(meta, collection, field.name), MutationOptions::default()).await?;
-                    }
+            let columns: Vec<ColumnSpec> = fields.iter().filter_map(|f| f.column.clone()).collect();
+            ddl::create_table(&mut *tx.lock().await?, db, collection, &columns).await?;
+            let mut row = meta.cloned().unwrap_or_default();
+            row.insert("collection".into(), json!(collection));
+            self.ctx.items("directus_collections", schema.clone(), true).in_transaction(Some(tx.clone())).create_one(Value::Object(row), MutationOptions::default()).await?;
+            let field_items = self.ctx.items("directus_fields", schema.clone(), true).in_transaction(Some(tx.clone()));
+            for field in &fields {
+                if let Some(meta) = &field.meta {
+                    field_items.create_one(meta_row(meta, collection, field.name), MutationOptions::default()).await?;
                 }
             }
             tx.commit().await?;
