@@ -191,27 +191,55 @@ pub async fn reads_related(db: &Database, accountability: Option<&Accountability
 
 /// The collections `accountability` may read, each with the fields it may read (`None`: all);
 /// `None` for admins and internal calls, which read everything.
-pub async fn readable(db: &Database, accountability: Option<&Accountability>) -> Result<Option<HashMap<String, Option<Vec<String>>>>, ApiError> {
+pub async fn readable(db: &Database, accountability: Option<&Accountability>) -> Result<Option<FieldAccess>, ApiError> {
+    Ok(access(db, accountability, &["read"]).await?.map(|mut by_action| by_action.remove("read").unwrap_or_default()))
+}
+
+/// The collections a role may act on, each with the fields it may touch (`None`: all).
+pub type FieldAccess = HashMap<String, Option<Vec<String>>>;
+
+/// [`FieldAccess`] for each of `actions`, read in one query; `None` for admins and internal
+/// calls, which may do everything. Several stored rows for one collection and action are joined
+/// like the app-access row is joined to a stored one (as rc.83 does).
+pub async fn access(db: &Database, accountability: Option<&Accountability>, actions: &[&str]) -> Result<Option<HashMap<String, FieldAccess>>, ApiError> {
     let Some(acc) = accountability.filter(|a| !a.admin) else { return Ok(None) };
-    let mut rows: HashMap<String, Row> = HashMap::new();
-    for row in stored_rows(db, acc, "read", None).await? {
-        let Some(collection) = row.get("collection").and_then(Value::as_str) else { continue };
+    let mut query = Query::select();
+    query
+        .columns(["collection", "action", "permissions", "validation", "fields", "presets"].map(Alias::new))
+        .from(Alias::new("directus_permissions"))
+        .and_where(Expr::col(Alias::new("action")).is_in(actions.iter().copied()))
+        .order_by(Alias::new("id"), sea_query::Order::Asc);
+    match &acc.role {
+        Some(role) => query.and_where(Expr::col(Alias::new("role")).eq(role.as_str())),
+        None => query.and_where(Expr::col(Alias::new("role")).is_null()),
+    };
+    let mut rows: HashMap<(String, String), Row> = HashMap::new();
+    for row in db.run(&query).await?.rows {
+        let (Some(collection), Some(action)) = (row.get("collection").and_then(Value::as_str), row.get("action").and_then(Value::as_str)) else { continue };
+        let key = (action.to_string(), collection.to_string());
         let parsed = stored_row(&row);
-        // Several stored rows for one collection: rc.83 joins them like the app-access row.
-        let merged = match rows.remove(collection) {
+        let merged = match rows.remove(&key) {
             Some(existing) => merge(Some(existing), Some(parsed)),
             None => Some(parsed),
         };
-        rows.extend(merged.map(|m| (collection.to_string(), m)));
+        rows.extend(merged.map(|m| (key, m)));
     }
     if has_app_access(acc) {
-        for builtin in system_data::get().app_access_permissions().iter().filter(|p| p.get("action").and_then(Value::as_str) == Some("read")) {
-            let Some(collection) = builtin.get("collection").and_then(Value::as_str) else { continue };
-            let merged = merge(rows.remove(collection), app_row(collection, "read"));
-            rows.extend(merged.map(|m| (collection.to_string(), m)));
+        for builtin in system_data::get().app_access_permissions() {
+            let (Some(collection), Some(action)) = (builtin.get("collection").and_then(Value::as_str), builtin.get("action").and_then(Value::as_str)) else { continue };
+            if !actions.contains(&action) {
+                continue;
+            }
+            let key = (action.to_string(), collection.to_string());
+            let merged = merge(rows.remove(&key), app_row(collection, action));
+            rows.extend(merged.map(|m| (key, m)));
         }
     }
-    Ok(Some(rows.into_iter().map(|(collection, row)| (collection, row.fields)).collect()))
+    let mut by_action: HashMap<String, FieldAccess> = actions.iter().map(|a| (a.to_string(), HashMap::new())).collect();
+    for ((action, collection), row) in rows {
+        by_action.entry(action).or_default().insert(collection, row.fields);
+    }
+    Ok(Some(by_action))
 }
 
 /// `rows` read from `directus_permissions` followed by the built-in app-access permissions of an
