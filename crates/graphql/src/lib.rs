@@ -85,6 +85,7 @@ fn server_error_json(error: &ServerError) -> Value {
 pub async fn execute(caller: Caller, prepared: Prepared) -> Result<Value, ApiError> {
     let schema = schema_for(&caller).await?;
     let response = schema.execute(prepared.request.data(caller)).await;
+    // Parse and validation errors have no path; resolvers' errors always name their field.
     let invalid = response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
     if invalid {
         let mut error = ApiError::new(ErrorCode::GraphqlValidation, "GraphQL validation error.");

@@ -62,16 +62,16 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
             .field(Field::new("collections", TypeRef::named_list("directus_collections"), |ctx| {
                 FieldFuture::new(async move {
                     let caller = ctx.ctx.data::<Caller>()?;
-                    let all = CollectionsService::new(context(caller)).read_all().await.map_err(|e| caller.error(e))?;
-                    Ok(answer(Value::Array(all)))
+                    let all = CollectionsService::new(context(caller)).read_all().await;
+                    Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
                 })
             }))
             .field(
                 Field::new("collections_by_name", TypeRef::named("directus_collections"), |ctx| {
                     FieldFuture::new(async move {
                         let caller = ctx.ctx.data::<Caller>()?;
-                        let one = CollectionsService::new(context(caller)).read_one(&text(&ctx, "name")).await.map_err(|e| caller.error(e))?;
-                        Ok(one.and_then(answer))
+                        let one = CollectionsService::new(context(caller)).read_one(&text(&ctx, "name")).await;
+                        Ok(crate::resolve::settle(&ctx, caller, one.map(|o| o.and_then(answer))))
                     })
                 })
                 .argument(InputValue::new("name", TypeRef::named_nn(TypeRef::STRING))),
@@ -106,16 +106,16 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
             .field(Field::new("fields", TypeRef::named_list("directus_fields"), |ctx| {
                 FieldFuture::new(async move {
                     let caller = ctx.ctx.data::<Caller>()?;
-                    let all = FieldsService::new(context(caller)).read_all(None).await.map_err(|e| caller.error(e))?;
-                    Ok(answer(Value::Array(all)))
+                    let all = FieldsService::new(context(caller)).read_all(None).await;
+                    Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
                 })
             }))
             .field(
                 Field::new("fields_in_collection", TypeRef::named_list("directus_fields"), |ctx| {
                     FieldFuture::new(async move {
                         let caller = ctx.ctx.data::<Caller>()?;
-                        let all = FieldsService::new(context(caller)).read_all(Some(&text(&ctx, "collection"))).await.map_err(|e| caller.error(e))?;
-                        Ok(answer(Value::Array(all)))
+                        let all = FieldsService::new(context(caller)).read_all(Some(&text(&ctx, "collection"))).await;
+                        Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
                     })
                 })
                 .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING))),
@@ -124,8 +124,8 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
                 Field::new("fields_by_name", TypeRef::named("directus_fields"), |ctx| {
                     FieldFuture::new(async move {
                         let caller = ctx.ctx.data::<Caller>()?;
-                        let one = FieldsService::new(context(caller)).read_one(&text(&ctx, "collection"), &text(&ctx, "field")).await.map_err(|e| caller.error(e))?;
-                        Ok(answer(one))
+                        let one = FieldsService::new(context(caller)).read_one(&text(&ctx, "collection"), &text(&ctx, "field")).await;
+                        Ok(crate::resolve::settle(&ctx, caller, one.map(answer)))
                     })
                 })
                 .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING)))
@@ -154,16 +154,16 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
             .field(Field::new("relations", TypeRef::named_list("directus_relations"), |ctx| {
                 FieldFuture::new(async move {
                     let caller = ctx.ctx.data::<Caller>()?;
-                    let all = RelationsService::new(context(caller)).read_all(None).await.map_err(|e| caller.error(e))?;
-                    Ok(answer(Value::Array(all)))
+                    let all = RelationsService::new(context(caller)).read_all(None).await;
+                    Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
                 })
             }))
             .field(
                 Field::new("relations_in_collection", TypeRef::named_list("directus_relations"), |ctx| {
                     FieldFuture::new(async move {
                         let caller = ctx.ctx.data::<Caller>()?;
-                        let all = RelationsService::new(context(caller)).read_all(Some(&text(&ctx, "collection"))).await.map_err(|e| caller.error(e))?;
-                        Ok(answer(Value::Array(all)))
+                        let all = RelationsService::new(context(caller)).read_all(Some(&text(&ctx, "collection"))).await;
+                        Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
                     })
                 })
                 .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING))),
@@ -172,8 +172,8 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
                 Field::new("relations_by_name", TypeRef::named("directus_relations"), |ctx| {
                     FieldFuture::new(async move {
                         let caller = ctx.ctx.data::<Caller>()?;
-                        let one = RelationsService::new(context(caller)).read_one(&text(&ctx, "collection"), &text(&ctx, "field")).await.map_err(|e| caller.error(e))?;
-                        Ok(answer(one))
+                        let one = RelationsService::new(context(caller)).read_one(&text(&ctx, "collection"), &text(&ctx, "field")).await;
+                        Ok(crate::resolve::settle(&ctx, caller, one.map(answer)))
                     })
                 })
                 .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING)))

@@ -65,19 +65,32 @@ pub fn related_any(name: String, collection_field: String, members: Vec<String>)
     }
 }
 
+/// A root field's outcome as Directus answers it: on failure the field is null and the error
+/// names it (`path`, `extensions.code`); the other fields of the operation still answer.
+pub fn settle<'a>(ctx: &ResolverContext<'a>, caller: &Caller, result: Result<Option<FieldValue<'a>>, ApiError>) -> Option<FieldValue<'a>> {
+    match result {
+        Ok(value) => value,
+        Err(e) => {
+            let error = caller.error(e).into_server_error(ctx.ctx.item.pos);
+            ctx.ctx.add_error(ctx.ctx.set_error_path(error));
+            None
+        }
+    }
+}
+
 /// `<collection>`: the items of a query, or a singleton's item.
 pub fn list(collection: String, singleton: bool) -> impl for<'a> Fn(ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static {
     move |ctx| {
         let collection = collection.clone();
         FieldFuture::new(async move {
             let caller = caller(&ctx)?;
-            let operation = Operation::of(&ctx, &caller.schema);
-            let query = operation.query(&ctx.ctx.item.node, &collection, &filter_context(caller), Map::new()).map_err(|e| caller.error(e))?;
-            let service = caller.items(&collection);
-            if singleton {
-                return Ok(Some(item(service.read_singleton(&query).await.map_err(|e| caller.error(e))?)));
+            let result = async {
+                let query = Operation::of(&ctx, &caller.schema).query(&ctx.ctx.item.node, &collection, &filter_context(caller), Map::new())?;
+                let service = caller.items(&collection);
+                Ok(Some(if singleton { item(service.read_singleton(&query).await?) } else { items(service.read_by_query(&query).await?) }))
             }
-            Ok(Some(items(service.read_by_query(&query).await.map_err(|e| caller.error(e))?)))
+            .await;
+            Ok(settle(&ctx, caller, result))
         })
     }
 }
@@ -88,15 +101,18 @@ pub fn by_id(collection: String) -> impl for<'a> Fn(ResolverContext<'a>) -> Fiel
         let collection = collection.clone();
         FieldFuture::new(async move {
             let caller = caller(&ctx)?;
-            let operation = Operation::of(&ctx, &caller.schema);
-            let id = operation.arguments(&ctx.ctx.item.node).remove("id").unwrap_or(Value::Null);
-            let primary = caller.schema.collection(&collection).map(|c| c.primary.clone()).unwrap_or_default();
-            let mut extra = Map::new();
-            extra.insert("filter".into(), json!({ primary: { "_eq": id } }));
-            extra.insert("limit".into(), json!(1));
-            let query = operation.query(&ctx.ctx.item.node, &collection, &filter_context(caller), extra).map_err(|e| caller.error(e))?;
-            let found = caller.items(&collection).read_by_query(&query).await.map_err(|e| caller.error(e))?;
-            Ok(found.into_iter().next().map(item))
+            let result = async {
+                let operation = Operation::of(&ctx, &caller.schema);
+                let id = operation.arguments(&ctx.ctx.item.node).remove("id").unwrap_or(Value::Null);
+                let primary = caller.schema.collection(&collection).map(|c| c.primary.clone()).unwrap_or_default();
+                let mut extra = Map::new();
+                extra.insert("filter".into(), json!({ primary: { "_eq": id } }));
+                extra.insert("limit".into(), json!(1));
+                let query = operation.query(&ctx.ctx.item.node, &collection, &filter_context(caller), extra)?;
+                Ok(caller.items(&collection).read_by_query(&query).await?.into_iter().next().map(item))
+            }
+            .await;
+            Ok(settle(&ctx, caller, result))
         })
     }
 }
@@ -107,10 +123,12 @@ pub fn me() -> impl for<'a> Fn(ResolverContext<'a>) -> FieldFuture<'a> + Send + 
         FieldFuture::new(async move {
             let caller = caller(&ctx)?;
             let Some(user) = caller.accountability.as_ref().and_then(|a| a.user.clone()) else { return Ok(None) };
-            let operation = Operation::of(&ctx, &caller.schema);
-            let query = operation.query(&ctx.ctx.item.node, "directus_users", &filter_context(caller), Map::new()).map_err(|e| caller.error(e))?;
-            let found = caller.items("directus_users").read_one(&json!(user), &query).await.map_err(|e| caller.error(e))?;
-            Ok(Some(item(found)))
+            let result = async {
+                let query = Operation::of(&ctx, &caller.schema).query(&ctx.ctx.item.node, "directus_users", &filter_context(caller), Map::new())?;
+                Ok(Some(item(caller.items("directus_users").read_one(&json!(user), &query).await?)))
+            }
+            .await;
+            Ok(settle(&ctx, caller, result))
         })
     }
 }
@@ -135,71 +153,74 @@ pub fn mutation(collection: String, kind: Mutation, readable: bool) -> impl for<
         let collection = collection.clone();
         FieldFuture::new(async move {
             let caller = caller(&ctx)?;
-            let operation = Operation::of(&ctx, &caller.schema);
-            let field = &ctx.ctx.item.node;
-            let mut args = operation.arguments(field);
-            let data = args.remove("data").unwrap_or(Value::Null);
-            let service = caller.items(&collection);
-            let opts = MutationOptions::default();
-            let fail = |e: ApiError| caller.error(e);
-            let read_back = readable && operation.selects_fields(field);
-            let query = || operation.query(field, &collection, &filter_context(caller), Map::new()).map_err(fail);
-            let answer = match kind {
-                Mutation::DeleteOne => {
-                    let id = args.remove("id").unwrap_or(Value::Null);
-                    service.delete_one(id.clone(), opts).await.map_err(fail)?;
-                    return Ok(Some(FieldValue::owned_any(json!({ "id": id }))));
-                }
-                Mutation::DeleteMany => {
-                    let ids = id_list(args.remove("ids"));
-                    let keys = service.delete_many(ids, opts).await.map_err(fail)?;
-                    return Ok(Some(FieldValue::owned_any(json!({ "ids": keys }))));
-                }
-                Mutation::CreateOne => {
-                    let created = service.create_one_returning(data, opts).await.map_err(fail)?;
-                    if !read_back {
-                        return Ok(Some(FieldValue::value(true)));
-                    }
-                    item(service.read_created(created, &query()?).await.map_err(fail)?)
-                }
-                Mutation::CreateMany => {
-                    let list = match data {
-                        Value::Array(list) => list,
-                        Value::Null => vec![],
-                        single => vec![single],
-                    };
-                    let keys = service.create_many(list, opts).await.map_err(fail)?;
-                    if !read_back {
-                        return Ok(Some(FieldValue::value(true)));
-                    }
-                    items(service.read_many(&keys, &query()?).await.map_err(fail)?)
-                }
-                Mutation::UpdateOne => {
-                    let id = args.remove("id").unwrap_or(Value::Null);
-                    let key = service.update_one(id, data, opts).await.map_err(fail)?;
-                    if !read_back {
-                        return Ok(Some(FieldValue::value(true)));
-                    }
-                    item(service.read_one(&key, &query()?).await.map_err(fail)?)
-                }
-                Mutation::UpdateMany => {
-                    let keys = service.update_many(id_list(args.remove("ids")), data, opts).await.map_err(fail)?;
-                    if !read_back {
-                        return Ok(Some(FieldValue::value(true)));
-                    }
-                    items(service.read_many(&keys, &query()?).await.map_err(fail)?)
-                }
-                Mutation::UpdateSingleton => {
-                    service.upsert_singleton(data, opts).await.map_err(fail)?;
-                    if !read_back {
-                        return Ok(Some(FieldValue::value(true)));
-                    }
-                    item(service.read_singleton(&query()?).await.map_err(fail)?)
-                }
-            };
-            Ok(Some(answer))
+            let result = write(&ctx, caller, &collection, kind, readable).await;
+            Ok(settle(&ctx, caller, result))
         })
     }
+}
+
+async fn write<'a>(ctx: &ResolverContext<'a>, caller: &Caller, collection: &str, kind: Mutation, readable: bool) -> Result<Option<FieldValue<'a>>, ApiError> {
+    let operation = Operation::of(ctx, &caller.schema);
+    let field = &ctx.ctx.item.node;
+    let mut args = operation.arguments(field);
+    let data = args.remove("data").unwrap_or(Value::Null);
+    let service = caller.items(collection);
+    let opts = MutationOptions::default();
+    let read_back = readable && operation.selects_fields(field);
+    let query = || operation.query(field, collection, &filter_context(caller), Map::new());
+    let done = || Ok(Some(FieldValue::value(true)));
+    let answer = match kind {
+        Mutation::DeleteOne => {
+            let id = args.remove("id").unwrap_or(Value::Null);
+            service.delete_one(id.clone(), opts).await?;
+            item(json!({ "id": id }))
+        }
+        Mutation::DeleteMany => {
+            let keys = service.delete_many(id_list(args.remove("ids")), opts).await?;
+            item(json!({ "ids": keys }))
+        }
+        Mutation::CreateOne => {
+            let created = service.create_one_returning(data, opts).await?;
+            if !read_back {
+                return done();
+            }
+            item(service.read_created(created, &query()?).await?)
+        }
+        Mutation::CreateMany => {
+            let list = match data {
+                Value::Array(list) => list,
+                Value::Null => vec![],
+                single => vec![single],
+            };
+            let keys = service.create_many(list, opts).await?;
+            if !read_back {
+                return done();
+            }
+            items(service.read_many(&keys, &query()?).await?)
+        }
+        Mutation::UpdateOne => {
+            let key = service.update_one(args.remove("id").unwrap_or(Value::Null), data, opts).await?;
+            if !read_back {
+                return done();
+            }
+            item(service.read_one(&key, &query()?).await?)
+        }
+        Mutation::UpdateMany => {
+            let keys = service.update_many(id_list(args.remove("ids")), data, opts).await?;
+            if !read_back {
+                return done();
+            }
+            items(service.read_many(&keys, &query()?).await?)
+        }
+        Mutation::UpdateSingleton => {
+            service.upsert_singleton(data, opts).await?;
+            if !read_back {
+                return done();
+            }
+            item(service.read_singleton(&query()?).await?)
+        }
+    };
+    Ok(Some(answer))
 }
 
 fn id_list(value: Option<Value>) -> Vec<Value> {

@@ -78,7 +78,10 @@ fn system_fields(plan: &Plan<'_>, caller: &Caller, mut query: Object, mut builde
         .field(Field::new("server_info", TypeRef::named("server_info"), |ctx| {
             FieldFuture::new(async move {
                 let caller = ctx.ctx.data::<Caller>()?;
-                let mut info = rectus_core::services::server::info(&caller.services, caller.accountability.as_ref()).await.map_err(|e| caller.error(e))?;
+                let mut info = match rectus_core::services::server::info(&caller.services, caller.accountability.as_ref()).await {
+                    Ok(info) => info,
+                    Err(e) => return Ok(crate::resolve::settle(&ctx, caller, Err(e))),
+                };
                 // The type has the project's settings at the top, `public_*` named `project_*`
                 // (Directus hands its resolver the nested `/server/info` shape and so answers
                 // null for them; Rectus answers what the type promises).
@@ -100,8 +103,8 @@ fn system_fields(plan: &Plan<'_>, caller: &Caller, mut query: Object, mut builde
         .field(Field::new("server_specs_oas", TypeRef::named(crate::types::JSON), |ctx| {
             FieldFuture::new(async move {
                 let caller = ctx.ctx.data::<Caller>()?;
-                let oas = rectus_core::services::specification::oas(&caller.services, caller.accountability.as_ref(), &caller.public_url).await.map_err(|e| caller.error(e))?;
-                Ok(Some(FieldValue::value(Leaf::Json.convert(&oas))))
+                let oas = rectus_core::services::specification::oas(&caller.services, caller.accountability.as_ref(), &caller.public_url).await;
+                Ok(crate::resolve::settle(&ctx, caller, oas.map(|o| Some(FieldValue::value(Leaf::Json.convert(&o))))))
             })
         }))
         .field(
@@ -110,8 +113,8 @@ fn system_fields(plan: &Plan<'_>, caller: &Caller, mut query: Object, mut builde
                     let caller = ctx.ctx.data::<Caller>()?;
                     let scope = ctx.args.get("scope").and_then(|s| s.enum_name().ok().and_then(Scope::parse)).unwrap_or(Scope::Items);
                     let other = Caller { scope, ..caller.clone() };
-                    let sdl = crate::sdl(&other).await.map_err(|e| caller.error(e))?;
-                    Ok(Some(FieldValue::value(sdl)))
+                    let sdl = crate::sdl(&other).await;
+                    Ok(crate::resolve::settle(&ctx, caller, sdl.map(|s| Some(FieldValue::value(s)))))
                 })
             })
             .argument(InputValue::new("scope", TypeRef::named("graphql_sdl_scope"))),
