@@ -139,7 +139,12 @@ impl<'a> Plan<'a> {
 
     /// The collection types, filters, root queries and mutations of the caller.
     pub fn assemble(&self, query_name: &str, mutation_name: &str) -> Parts {
-        let mut builder = async_graphql::dynamic::Schema::build(query_name, Some(mutation_name), None)
+        let writable = |action: Action| -> Vec<String> { self.in_scope(action).into_iter().filter(|c| !READ_ONLY.contains(&c.as_str())).collect() };
+        let creatable: Vec<String> = writable(Action::Create).into_iter().filter(|c| !self.overview.collections[c].singleton).collect();
+        let updatable = writable(Action::Update);
+        let deletable: Vec<String> = writable(Action::Delete).into_iter().filter(|c| !self.overview.collections[c].singleton).collect();
+        let has_mutations = !(creatable.is_empty() && updatable.is_empty() && deletable.is_empty());
+        let mut builder = async_graphql::dynamic::Schema::build(query_name, has_mutations.then_some(mutation_name), None)
             .register(Scalar::new(types::DATE).description("ISO8601 Date values").validator(|v| matches!(v, async_graphql::Value::String(_))))
             .register(
                 Scalar::new(types::JSON)
@@ -172,18 +177,12 @@ impl<'a> Plan<'a> {
         }
         let has_query_fields = !readable_roots.is_empty();
 
-        let mut has_mutations = false;
-        let writable = |action: Action| -> Vec<String> { self.in_scope(action).into_iter().filter(|c| !READ_ONLY.contains(&c.as_str())).collect() };
-        let creatable: Vec<String> = writable(Action::Create).into_iter().filter(|c| !self.overview.collections[c].singleton).collect();
-        let updatable = writable(Action::Update);
-        let deletable: Vec<String> = writable(Action::Delete).into_iter().filter(|c| !self.overview.collections[c].singleton).collect();
         for (action, roots) in [(Action::Create, &creatable), (Action::Update, &updatable)] {
             for collection in self.closure(action, roots.iter().cloned()) {
                 builder = builder.register(self.input_type(action, &collection));
             }
         }
         for collection in &creatable {
-            has_mutations = true;
             let name = self.scope.root_name(collection);
             let readable = self.allows(Action::Read, collection);
             let input = format!("create_{collection}_input");
@@ -193,7 +192,6 @@ impl<'a> Plan<'a> {
             mutation = mutation.field(Field::new(format!("create_{name}_item"), output(collection, readable, false), resolve::mutation(collection.clone(), Mutation::CreateOne, readable)).argument(InputValue::new("data", TypeRef::named_nn(input.as_str()))));
         }
         for collection in &updatable {
-            has_mutations = true;
             let name = self.scope.root_name(collection);
             let readable = self.allows(Action::Read, collection);
             let input = format!("update_{collection}_input");
@@ -216,7 +214,6 @@ impl<'a> Plan<'a> {
                 .register(Object::new("delete_one").field(Field::new("id", TypeRef::named_nn(TypeRef::ID), resolve::deleted_keys("id"))));
         }
         for collection in &deletable {
-            has_mutations = true;
             let name = self.scope.root_name(collection);
             mutation = mutation.field(Field::new(format!("delete_{name}_items"), TypeRef::named("delete_many"), resolve::mutation(collection.clone(), Mutation::DeleteMany, false)).argument(InputValue::new("ids", ids_type())));
             mutation = mutation.field(Field::new(format!("delete_{name}_item"), TypeRef::named("delete_one"), resolve::mutation(collection.clone(), Mutation::DeleteOne, false)).argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))));
