@@ -135,6 +135,8 @@ async fn queries_mutations_and_errors(engine: Engine) {
     assert_eq!(out[0]["errors"][0]["message"], "GraphQL validation error.");
     assert!(out[0]["errors"][0]["extensions"]["graphqlErrors"][0]["message"].as_str().unwrap().contains("nope"), "{}", out[0]);
     assert_eq!((out[1]["status"].clone(), out[1]["errors"][0]["extensions"]["code"].clone()), (json!(400), json!("INVALID_PAYLOAD")), "{engine:?} {}", out[1]);
+    assert_eq!(out[1]["errors"][0]["message"], "GraphQL schema validation error.");
+    assert_eq!(out[1]["errors"][0]["extensions"]["graphqlErrors"][0]["message"], "Syntax Error: expected selection.", "{}", out[1]);
     assert_eq!(out[2]["status"], 200, "{engine:?} {}", out[2]);
     assert_eq!(out[2]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{engine:?} {}", out[2]);
     assert_eq!(out[2]["errors"][0]["path"], json!(["update_articles_item"]));

@@ -64,7 +64,9 @@ pub fn prepare(request: GraphQLRequest) -> Result<Prepared, ApiError> {
     let operation_name = request.operation_name.clone();
     let document = gql.parsed_query().map_err(|e| {
         let mut error = ApiError::invalid_payload("GraphQL schema validation error.");
-        error.extensions.insert("graphqlErrors".into(), json!([server_error_json(&e)]));
+        let mut detail = server_error_json(&e);
+        detail["message"] = json!(syntax_message(&e.message));
+        error.extensions.insert("graphqlErrors".into(), json!([detail]));
         error
     })?;
     let operation = match (&document.operations, operation_name.as_deref()) {
@@ -73,6 +75,13 @@ pub fn prepare(request: GraphQLRequest) -> Result<Prepared, ApiError> {
         (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => ops.values().next().map(|op| op.node.ty).unwrap_or(OperationType::Query),
     };
     Ok(Prepared { request: gql, operation })
+}
+
+/// The parser's multi-line report (`--> 1:14 … = expected selection`) as one line, as graphql-js
+/// words it: `Syntax Error: expected selection.`
+fn syntax_message(report: &str) -> String {
+    let reason = report.rsplit("= ").next().unwrap_or(report).trim();
+    format!("Syntax Error: {reason}.")
 }
 
 fn server_error_json(error: &ServerError) -> Value {
