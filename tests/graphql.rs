@@ -254,3 +254,47 @@ async fn schema_per_caller_system_and_hooks(engine: Engine) {
 }
 
 on_every_engine!(schema_per_caller_system_and_hooks);
+
+/// Many-to-any fields are unions: inline fragments pick the fields of each member collection.
+async fn many_to_any_unions(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    Server::start(&db, None, &[]).await.stop();
+    let pk = db.serial_pk();
+    let fk = if engine == Engine::MySql { "int unsigned" } else { "integer" };
+    db.execute(&format!(
+        "CREATE TABLE pages (id {pk}, title varchar(50));
+         CREATE TABLE headings (id {pk}, title varchar(50));
+         CREATE TABLE texts (id {pk}, body varchar(50));
+         CREATE TABLE pages_blocks (id {pk}, pages_id {fk} REFERENCES pages (id), item varchar(255), collection varchar(64));"
+    ))
+    .await;
+    db.execute(
+        "INSERT INTO directus_relations (many_collection, many_field, one_collection, one_field, one_collection_field, one_allowed_collections, junction_field, one_deselect_action) VALUES
+         ('pages_blocks', 'pages_id', 'pages', 'blocks', NULL, NULL, 'item', 'delete'),
+         ('pages_blocks', 'item', NULL, NULL, 'collection', 'headings,texts', 'pages_id', 'nullify');
+         INSERT INTO directus_fields (collection, field, special, interface) VALUES ('pages', 'blocks', 'm2a', 'many-to-any');
+         INSERT INTO pages (title) VALUES ('P');
+         INSERT INTO headings (title) VALUES ('H1');
+         INSERT INTO texts (body) VALUES ('T1');
+         INSERT INTO pages_blocks (pages_id, item, collection) VALUES (1, '1', 'headings'), (1, '1', 'texts');",
+    )
+    .await;
+    let server = Server::start(&db, None, &[]).await;
+    let token = server.admin_token().await;
+    let out = client(
+        &server,
+        Some(&token),
+        json!([op("{ pages { title blocks(sort: [\"id\"]) { item { __typename ... on headings { title } ...Text } } } } fragment Text on texts { body }"), { "introspect": true }]),
+    );
+    assert_eq!(
+        out[0]["data"]["pages"],
+        json!([{ "title": "P", "blocks": [{ "item": { "__typename": "headings", "title": "H1" } }, { "item": { "__typename": "texts", "body": "T1" } }] }]),
+        "{engine:?} {}",
+        out[0]
+    );
+    assert!(out[0]["errors"].is_null(), "{}", out[0]);
+    assert!(out[1]["sdl"].as_str().unwrap().contains("union pages_blocks_item_union = headings | texts"), "{engine:?}");
+    assert!(server.stop().success());
+}
+
+on_every_engine!(many_to_any_unions);
