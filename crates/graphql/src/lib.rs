@@ -7,9 +7,14 @@
 //! resolver calls the core services REST calls ([`resolve`]).
 //!
 //! Limits (a hostile document cannot make the server work without end): documents nest at most
-//! [`MAX_DEPTH`] fields deep and select at most [`MAX_COMPLEXITY`] fields in all; both are
-//! validation errors, as are parse errors of a document nested past the parser's own limit.
-//! Lists keep the services' limits (100 items unless `limit` says otherwise).
+//! [`MAX_DEPTH`] fields deep and select at most [`MAX_COMPLEXITY`] fields in all (validation
+//! errors); one nested past the parser's own limit does not parse (400 INVALID_PAYLOAD). Lists keep
+//! the services' limits (100 items unless `limit` says otherwise).
+//!
+//! Deviations: validation messages are async-graphql's wording (`Unknown field "x" on type "y".`
+//! where graphql-js says `Cannot query field …`); errors of resolvers carry `extensions.code`
+//! (rc.100 leaves `extensions` out of them); an aliased relational field reads the same data as
+//! its name (the services answer a field once).
 
 pub mod caller;
 mod meta;
