@@ -15,6 +15,13 @@ wrk.body = '{"title":"Hello","body":"Benchmark article"}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench-admin-token"
 LUA
+# The GraphQL twin of GET /items/articles?limit=10: the same ten items, every field.
+cat > "$WORK/graphql.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"query":"{ articles(limit: 10) { id status title body } }"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench-admin-token"
+LUA
 cat > "$WORK/auth.lua" <<'LUA'
 wrk.headers["Authorization"] = "Bearer bench-admin-token"
 LUA

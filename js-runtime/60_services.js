@@ -226,14 +226,49 @@
     processDates(payloads, action) { return this._call('processDates', payloads, action); }
   }
 
-  // `oas.generate()` is the OpenAPI document of `/server/specs/oas`; `graphql` isn't provided.
+  // `oas.generate()` is the OpenAPI document of `/server/specs/oas`, `graphql.generate(scope)`
+  // the GraphQL schema's SDL of `/server/specs/graphql/:scope`.
   class SpecificationService extends RustService {
     static serviceName = 'SpecificationService';
     constructor(options = {}) {
       super(options);
       this.oas = { generate: () => this._call('oas') };
+      this.graphql = { generate: (scope = 'items') => this._call('graphql', scope) };
     }
   }
+
+  // A document is GraphQL text, or a graphql-js DocumentNode (its source text is used).
+  const documentText = (document) => {
+    if (typeof document === 'string') return document;
+    const body = document?.loc?.source?.body;
+    if (typeof body === 'string') return body;
+    throw new TypeError('GraphQLService.execute: "document" must be GraphQL text or a parsed document with its source location');
+  };
+
+  // `execute({document, variables, operationName})` answers `{data, errors?}`; an invalid document
+  // throws GraphQLValidationException. `getSchema()` is the schema as SDL text (Rectus has no
+  // graphql-js schema object to give).
+  class GraphQLService extends RustService {
+    static serviceName = 'GraphQLService';
+    constructor(options = {}) {
+      super(options);
+      this.scope = options.scope ?? 'items';
+    }
+    execute({ document, variables, operationName } = {}) {
+      return this._call('execute', this.scope, { document: documentText(document), variables: variables ?? null, operationName: operationName ?? null });
+    }
+    getSchema() { return this._call('getSchema', this.scope); }
+  }
+
+  // The `Date` scalar of the GraphQL schemas, as rc.83 exports it next to the services.
+  const GraphQLDate = {
+    name: 'Date',
+    description: 'ISO8601 Date values',
+    serialize: (value) => (value instanceof Date ? value.toISOString() : value == null ? value : String(value)),
+    parseValue: (value) => value,
+    parseLiteral: (ast) => (ast && ast.kind === 'StringValue' ? ast.value : undefined),
+    toString: () => 'Date',
+  };
 
   class UtilsService extends RustService {
     static serviceName = 'UtilsService';
@@ -246,7 +281,7 @@
     import(collection, mimetype, data) { return this._call('import', collection, mimetype, String(data)); }
   }
 
-  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService, PayloadService, SpecificationService });
+  Object.assign(rectus.services, { CollectionsService, FieldsService, RelationsService, MetaService, ServerService, AuthenticationService, UtilsService, ImportService, PayloadService, SpecificationService, GraphQLService, GraphQLDate });
   // For the services defined in later files (62_files.js, 65_mail.js).
   rectus.RustService = RustService;
   const systemServices = {

@@ -69,6 +69,7 @@ fn api(state: AppState) -> Router {
         .merge(routes::utils::router())
         .merge(routes::files::router())
         .merge(routes::assets::router())
+        .merge(routes::graphql::router())
         .fallback(hook_routes::not_found)
         .layer(axum::middleware::from_fn(export::export))
         .layer(axum::middleware::from_fn_with_state(state.clone(), response_cache::cached))

@@ -221,27 +221,47 @@ pub async fn reads_related(services: &Services, accountability: Option<&Accounta
 
 /// The collections `accountability` may read, each with the fields it may read (`None`: all);
 /// `None` for admins and internal calls, which read everything.
-pub async fn readable(services: &Services, accountability: Option<&Accountability>) -> Result<Option<HashMap<String, Option<Vec<String>>>>, ApiError> {
+pub async fn readable(services: &Services, accountability: Option<&Accountability>) -> Result<Option<FieldAccess>, ApiError> {
+    Ok(access(services, accountability, &["read"]).await?.map(|mut by_action| by_action.remove("read").unwrap_or_default()))
+}
+
+/// The collections a role may act on, each with the fields it may touch (`None`: all).
+pub type FieldAccess = HashMap<String, Option<Vec<String>>>;
+
+/// [`FieldAccess`] for each of `actions` (through the permission cache); `None` for admins and
+/// internal calls, which may do everything. Several stored rows for one collection and action
+/// are joined like the app-access row is joined to a stored one (as rc.83 does).
+pub async fn access(services: &Services, accountability: Option<&Accountability>, actions: &[&str]) -> Result<Option<HashMap<String, FieldAccess>>, ApiError> {
     let Some(acc) = accountability.filter(|a| !a.admin) else { return Ok(None) };
-    let mut rows: HashMap<String, Row> = HashMap::new();
-    for row in stored_rows(services, acc, "read").await?.iter() {
-        let Some(collection) = row.get("collection").and_then(Value::as_str) else { continue };
-        let parsed = stored_row(row);
-        // Several stored rows for one collection: rc.83 joins them like the app-access row.
-        let merged = match rows.remove(collection) {
-            Some(existing) => merge(Some(existing), Some(parsed)),
-            None => Some(parsed),
-        };
-        rows.extend(merged.map(|m| (collection.to_string(), m)));
-    }
-    if has_app_access(acc) {
-        for builtin in system_data::get().app_access_permissions().iter().filter(|p| p.get("action").and_then(Value::as_str) == Some("read")) {
-            let Some(collection) = builtin.get("collection").and_then(Value::as_str) else { continue };
-            let merged = merge(rows.remove(collection), app_row(collection, "read"));
-            rows.extend(merged.map(|m| (collection.to_string(), m)));
+    let mut rows: HashMap<(String, String), Row> = HashMap::new();
+    for action in actions {
+        for row in stored_rows(services, acc, action).await?.iter() {
+            let Some(collection) = row.get("collection").and_then(Value::as_str) else { continue };
+            let key = (action.to_string(), collection.to_string());
+            let parsed = stored_row(row);
+            let merged = match rows.remove(&key) {
+                Some(existing) => merge(Some(existing), Some(parsed)),
+                None => Some(parsed),
+            };
+            rows.extend(merged.map(|m| (key, m)));
         }
     }
-    Ok(Some(rows.into_iter().map(|(collection, row)| (collection, row.fields)).collect()))
+    if has_app_access(acc) {
+        for builtin in system_data::get().app_access_permissions() {
+            let (Some(collection), Some(action)) = (builtin.get("collection").and_then(Value::as_str), builtin.get("action").and_then(Value::as_str)) else { continue };
+            if !actions.contains(&action) {
+                continue;
+            }
+            let key = (action.to_string(), collection.to_string());
+            let merged = merge(rows.remove(&key), app_row(collection, action));
+            rows.extend(merged.map(|m| (key, m)));
+        }
+    }
+    let mut by_action: HashMap<String, FieldAccess> = actions.iter().map(|a| (a.to_string(), HashMap::new())).collect();
+    for ((action, collection), row) in rows {
+        by_action.entry(action).or_default().insert(collection, row.fields);
+    }
+    Ok(Some(by_action))
 }
 
 /// `rows` read from `directus_permissions` followed by the built-in app-access permissions of an

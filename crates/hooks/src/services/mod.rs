@@ -80,6 +80,7 @@ pub enum Call {
     UtilsService(system::Utils),
     ImportService(system::Import),
     SpecificationService(system::Specification),
+    GraphQLService(system::GraphQL),
     ServerService(system::Server),
     AuthenticationService(system::Authentication),
     /// The account flows; the rest of `UsersService` is the `ItemsService` on `directus_users`.
@@ -152,6 +153,7 @@ impl Call {
             Call::UtilsService(m) => m.run(caller).await.map(Reply::Value),
             Call::ImportService(m) => m.run(caller).await.map(Reply::Value),
             Call::SpecificationService(m) => m.run(caller).await.map(Reply::Value),
+            Call::GraphQLService(m) => m.run(caller).await.map(Reply::Value),
             Call::ServerService(m) => m.run(caller).await.map(Reply::Value),
             Call::AuthenticationService(m) => m.run(caller).await.map(Reply::Value),
             Call::UsersService(m) => m.run(caller).await.map(Reply::Value),
@@ -252,8 +254,9 @@ mod tests {
         let missing = envelope(json!({ "service": "ItemsService", "method": "frobnicate", "args": [] })).unwrap_err();
         assert_eq!(missing.code, rectus_core::ErrorCode::InvalidPayload);
         assert!(missing.message.starts_with("ItemsService.frobnicate can't be called: unknown variant `frobnicate`, expected one of `createOne`"), "{}", missing.message);
-        let service = envelope(json!({ "service": "GraphQLService", "method": "execute", "args": [] })).unwrap_err();
-        assert!(service.message.starts_with("GraphQLService.execute can't be called: unknown variant `GraphQLService`"), "{}", service.message);
+        let service = envelope(json!({ "service": "NoSuchService", "method": "execute", "args": [] })).unwrap_err();
+        assert!(service.message.starts_with("NoSuchService.execute can't be called: unknown variant `NoSuchService`"), "{}", service.message);
+        assert!(matches!(envelope(json!({ "service": "GraphQLService", "method": "execute", "args": ["system", { "document": "{ server_ping }" }] })).unwrap().call, Call::GraphQLService(_)));
         let bad = envelope(json!({ "service": "ItemsService", "method": "deleteMany", "args": ["not keys"] })).unwrap_err();
         assert!(bad.message.starts_with("ItemsService.deleteMany can't be called: invalid type"), "{}", bad.message);
     }

@@ -18,6 +18,23 @@ use serde_json::{json, Value};
 use super::Caller;
 
 impl Caller {
+    /// The GraphQL caller of `scope` (`items` when not given; 400 for another name).
+    async fn graphql(&self, scope: Option<&str>) -> Result<rectus_graphql::Caller, ApiError> {
+        let scope = match scope {
+            None => rectus_graphql::Scope::Items,
+            Some(name) => rectus_graphql::Scope::parse(name).ok_or_else(|| ApiError::invalid_payload(format!("\"{name}\" is not a GraphQL scope: use \"items\" or \"system\".")))?,
+        };
+        Ok(rectus_graphql::Caller {
+            services: self.host.services.clone(),
+            schema: self.host.services.schema.get().await?,
+            accountability: self.accountability.clone(),
+            scope,
+            depth: self.depth,
+            transaction: self.transaction.clone(),
+            public_url: self.host.config.public_url.clone(),
+        })
+    }
+
     /// The context of the schema services, at the caller's depth and in its transaction.
     fn schema_context(&self) -> SchemaContext {
         SchemaContext::new(self.host.services.clone(), self.accountability.clone()).at_depth(self.depth).in_transaction(self.transaction.clone())
@@ -244,12 +261,50 @@ impl Import {
 pub enum Specification {
     /// `oas.generate()`: the OpenAPI document of `/server/specs/oas`.
     Oas(),
+    /// `graphql.generate(scope)`: the caller's GraphQL schema as SDL.
+    Graphql((Option<String>,)),
 }
 
 impl Specification {
     pub async fn run(self, caller: Caller) -> Result<Value, ApiError> {
-        let Specification::Oas() = self;
-        specification::oas(&caller.host.services, caller.accountability.as_ref(), &caller.host.config.public_url).await
+        match self {
+            Specification::Oas() => specification::oas(&caller.host.services, caller.accountability.as_ref(), &caller.host.config.public_url).await,
+            Specification::Graphql((scope,)) => Ok(json!(rectus_graphql::sdl(&caller.graphql(scope.as_deref()).await?).await?)),
+        }
+    }
+}
+
+/// `GraphQLService`: operations run with the caller's accountability, depth and transaction.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "camelCase")]
+pub enum GraphQL {
+    /// `execute({document, variables, operationName})` on the service's scope; `document` is the
+    /// operation's text.
+    Execute(Option<String>, GraphQLParams),
+    /// `getSchema('sdl')` on the service's scope.
+    GetSchema((Option<String>,)),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphQLParams {
+    document: Option<String>,
+    #[serde(default)]
+    variables: Option<Value>,
+    #[serde(default)]
+    operation_name: Option<String>,
+}
+
+impl GraphQL {
+    pub async fn run(self, caller: Caller) -> Result<Value, ApiError> {
+        match self {
+            GraphQL::Execute(scope, params) => {
+                let request = rectus_graphql::GraphQLRequest { query: params.document, variables: params.variables, operation_name: params.operation_name };
+                let prepared = rectus_graphql::prepare(request)?;
+                rectus_graphql::execute(caller.graphql(scope.as_deref()).await?, prepared).await
+            }
+            GraphQL::GetSchema((scope,)) => Ok(json!(rectus_graphql::sdl(&caller.graphql(scope.as_deref()).await?).await?)),
+        }
     }
 }
 

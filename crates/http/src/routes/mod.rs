@@ -5,6 +5,7 @@ pub mod auth;
 pub mod comments;
 pub mod extensions;
 pub mod files;
+pub mod graphql;
 pub mod items;
 pub mod oauth;
 pub mod schema;
