@@ -242,10 +242,15 @@ const steps = {
 	},
 
 	async open_collection() {
+		// The app records the page fire-and-forget after the route settles; the database is
+		// only checked once that request has been answered.
+		const tracked = page.waitForResponse((r) => r.url().endsWith('/users/me/track/page') && r.request().method() === 'PATCH' && r.request().postData()?.includes(`/collections/${articles}`), { timeout: 30000 });
+		tracked.catch(() => {});
 		await goto(`/collections/${articles}`);
 		await page.waitForSelector('.module-bar');
 		await tableShows('First');
 		await tableShows('Second');
+		await tracked;
 		await checkDatabase('open_collection', { email: admin.email, last_page: `/collections/${articles}` });
 	},
 
