@@ -145,9 +145,12 @@ async fn runaway_handlers_are_terminated_and_the_isolate_recovers() {
         let started = Instant::now();
         let err = before(&rt, "items.create.before", json!({ case: true })).await.unwrap_err();
         assert_eq!((err.status, err.code.as_str()), (503, "SERVICE_UNAVAILABLE"), "{case}: {err:?}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{case} took {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(30), "{case} took {:?}", started.elapsed());
+        // The replacement isolate boots in the background; on a loaded machine (a debug build, CI
+        // sharing two cores) that alone can take several seconds.
+        let deadline = Instant::now() + Duration::from_secs(60);
         let mut ok = None;
-        for _ in 0..50 {
+        while Instant::now() < deadline {
             match before(&rt, "items.create.before", json!({ "after": case })).await {
                 Ok(v) => {
                     ok = Some(v);
