@@ -9,7 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub mod fuzz;
 pub mod http_sink;
 pub mod smtp;
 pub mod tls;
