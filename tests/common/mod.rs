@@ -390,6 +390,14 @@ impl Drop for Server {
     }
 }
 
+/// A process's memory figure from `/proc/<pid>/status` in MB: `VmRSS` (resident now) or `VmHWM`
+/// (its peak); 0 when it can't be read.
+pub fn memory_mb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = status.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    kb.unwrap_or(0) / 1024
+}
+
 /// The JSON body of a response (or `Null` for an empty body) with its status.
 pub async fn json(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
