@@ -227,14 +227,13 @@ fn heap_after_limit(current: usize, reached_before: bool) -> usize {
     }
 }
 
-/// Drops an isolate, first deleting everything from its global object. deno_core 0.413's
-/// QuickJS teardown leaves what the global object reaches allocated, so a hook's cache on
-/// `globalThis` would outlive every rebuild and reload; emptied, it is freed with the isolate.
-/// What hook functions keep in module-level variables stays allocated even so (the README's
-/// Hooks section has the figures).
+/// Drops an isolate, first emptying what the runtime keeps of the hooks (`__rectus.release()`:
+/// modules, listeners, routes) and the global object. deno_core 0.413's QuickJS teardown leaves
+/// allocated whatever they reach, so a hook's module state or cache on `globalThis` would outlive
+/// every rebuild and reload; emptied, it is freed with the isolate.
 fn retire(mut js: JsRuntime) {
     js.v8_isolate().cancel_terminate_execution();
-    let scrub = "{ const g = globalThis; for (const key of Reflect.ownKeys(g)) { try { delete g[key]; } catch {} } }";
+    let scrub = "__rectus.release(); { const g = globalThis; for (const key of Reflect.ownKeys(g)) { try { delete g[key]; } catch {} } }";
     if let Err(e) = js.execute_script("rectus:retire", scrub) {
         tracing::debug!("clearing a retired hook isolate: {e}");
     }
