@@ -5,6 +5,13 @@
   const ops = Deno.core.ops;
   const rectus = (globalThis.__rectus = {});
 
+  // What each part keeps of the hooks (modules, listeners, routes), emptied when the isolate is
+  // retired (crates/hooks/src/pool.rs, `retire`): the QuickJS engine keeps these files' functions
+  // past the isolate's end, and with them whatever they reach.
+  const releasers = [];
+  rectus.onRelease = (release) => releasers.push(release);
+  rectus.release = () => releasers.splice(0).forEach((release) => release());
+
   function format(args) {
     return args
       .map((a) => {

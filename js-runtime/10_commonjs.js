@@ -44,6 +44,9 @@
   };
 
   const cache = Object.create(null);
+  rectus.onRelease(() => {
+    for (const filename of Object.keys(cache)) delete cache[filename];
+  });
   const isFile = (p) => ops.op_rectus_stat(p) === 1;
   const isDir = (p) => ops.op_rectus_stat(p) === 2;
   const realpath = (p) => ops.op_rectus_realpath(p) ?? p;

@@ -7,6 +7,9 @@
   const listeners = [];
   // EventEmitter2 calls listeners with `this` = the emitter and sets `emitter.event` first.
   const emitter = { event: undefined };
+  rectus.onRelease(() => {
+    listeners.length = 0;
+  });
 
   function describe(e) {
     return e instanceof Error ? e.stack || `${e.name}: ${e.message}` : rectus.format([e]);

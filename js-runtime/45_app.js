@@ -12,6 +12,10 @@
   const rectus = globalThis.__rectus;
   const handlersById = [];
   const table = [];
+  rectus.onRelease(() => {
+    handlersById.length = 0;
+    table.length = 0;
+  });
   rectus.appPhase = 'early';
 
   const methods = ['get', 'post', 'put', 'patch', 'delete', 'options', 'head'];

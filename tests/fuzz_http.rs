@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::fuzz::run;
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use rectus_fuzz::run;
 use serde_json::Value;
 
 struct Target {

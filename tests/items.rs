@@ -176,6 +176,56 @@ async fn crud_and_events(engine: Engine) {
 
 on_every_engine!(crud_and_events);
 
+/// A hook that leaks is stopped at `HOOKS_MAX_HEAP`: the create that finds the heap full answers
+/// 503 in the envelope, the isolate is replaced (what the hook kept starts over) and later
+/// creates succeed, whether it keeps what it sees in module state or on the global object; the
+/// server's memory stays within about one heap of where it was.
+#[tokio::test]
+async fn a_leaking_hook_is_stopped_at_hooks_max_heap() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    Server::start(&db, None, &[]).await.stop();
+    for table in ["leaky", "leaky_global"] {
+        db.execute(&format!("CREATE TABLE {table} (id {}, n integer);", db.serial_pk())).await;
+    }
+    let server = Server::start(&db, Some(&fixture("hooks/leak")), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_MAX_HEAP", "64mb")]).await;
+    let token = server.admin_token().await;
+    // 2 MB kept per create: 300 creates would keep 600 MB without the limit.
+    let leak = |collection: &'static str| {
+        let (server, token, db) = (&server, &token, &db);
+        async move {
+            let started_rss = memory_mb(server.pid(), "VmRSS");
+            let (mut stopped, mut created, mut peak_rss, mut restarted) = (0, 0, 0, false);
+            for _ in 0..300 {
+                let (status, body) = server.send(token, "POST", &format!("/items/{collection}"), Some(json!({}))).await;
+                match status {
+                    200 => {
+                        created += 1;
+                        restarted |= stopped > 0 && body["data"]["n"] == 1;
+                    }
+                    503 => {
+                        assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+                        stopped += 1;
+                    }
+                    _ => panic!("{collection}: {status} {body}\n{}", server.log_text()),
+                }
+                peak_rss = peak_rss.max(memory_mb(server.pid(), "VmRSS"));
+            }
+            assert!(stopped > 0, "{collection}: the heap limit never stopped the hook (peak RSS {peak_rss} MB)");
+            assert!(restarted, "{collection}: a replaced isolate starts over");
+            assert!(created > 200, "{collection}: only {created} of 300 creates succeeded ({stopped} stopped)");
+            assert_eq!(db.count(collection, "1 = 1").await, created);
+            println!("{collection}: {stopped} of 300 creates stopped, server RSS {started_rss} MB before, {peak_rss} MB at most");
+            (started_rss, peak_rss)
+        }
+    };
+    for collection in ["leaky", "leaky_global"] {
+        let (before, peak) = leak(collection).await;
+        // A correctness bound, not a timing goal: one heap and some room.
+        assert!(peak.saturating_sub(before) < 64 + 200, "{collection}: RSS {before} → {peak} MB");
+    }
+    assert!(server.stop().success());
+}
+
 /// Activity and revision rows point at each other and at the item, and they commit or roll back
 /// with it: a revision that can't be written fails the create and leaves nothing behind (on
 /// SQLite they travel with the commit, see `db/sqlite.rs`).

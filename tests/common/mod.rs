@@ -9,7 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub mod fuzz;
 pub mod http_sink;
 pub mod smtp;
 pub mod tls;
@@ -389,6 +388,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A process's memory figure from `/proc/<pid>/status` in MB: `VmRSS` (resident now) or `VmHWM`
+/// (its peak); 0 when it can't be read.
+pub fn memory_mb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = status.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    kb.unwrap_or(0) / 1024
 }
 
 /// The JSON body of a response (or `Null` for an empty body) with its status.

@@ -9,13 +9,12 @@
 //!
 //! The property: nothing panics, and every failure is a client error (4xx), never a 500.
 //! `cargo test fuzz` runs `FUZZ_CASES` cases per target (default 256); `scripts/fuzz` runs each
-//! target for `FUZZ_SECONDS` and reports the executions (see the README).
+//! target for `FUZZ_SECONDS` and reports the executions (see the README). The driver is
+//! `rectus_fuzz::run`, shared with the HTTP-level targets.
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{json, Map, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use crate::auth::Accountability;
 use crate::query::{parse_query_string, sanitize, FilterContext};
@@ -23,29 +22,10 @@ use crate::services::items::ItemsService;
 use crate::services::testing::{self, TestServices};
 use crate::services::MutationOptions;
 use crate::ApiError;
+use rectus_fuzz::run;
 
-/// Runs `check` on values of `strategy`: `FUZZ_CASES` cases, or batches until `FUZZ_SECONDS`
-/// have passed. A failure is shrunk and reported with its input; the count is printed.
-fn run<S: Strategy>(name: &str, strategy: S, check: impl Fn(S::Value) -> Result<(), TestCaseError>) {
-    let seconds: Option<u64> = std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok());
-    let cases: u32 = std::env::var("FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256);
-    let started = Instant::now();
-    let executions = AtomicU64::new(0);
-    loop {
-        let config = Config { cases: if seconds.is_some() { 2_000 } else { cases }, failure_persistence: None, ..Config::default() };
-        let result = TestRunner::new(config).run(&strategy, |value| {
-            executions.fetch_add(1, Ordering::Relaxed);
-            check(value)
-        });
-        if let Err(e) = result {
-            panic!("fuzz {name}: {e}");
-        }
-        if seconds.is_none_or(|s| started.elapsed().as_secs() >= s) {
-            break;
-        }
-    }
-    println!("fuzz {name}: {} executions in {:.1} s, no failure", executions.load(Ordering::Relaxed), started.elapsed().as_secs_f64());
-}
+/// Cases per target when `FUZZ_CASES` is not set.
+const CASES: u32 = 256;
 
 /// A client error is fine; anything else fails the case.
 fn client_error(what: &str, result: Result<impl Sized, ApiError>) -> Result<(), TestCaseError> {
@@ -141,7 +121,7 @@ async fn read(t: &TestServices, params: &Map<String, Value>) -> Result<(), ApiEr
 fn query_strings() {
     let rt = runtime();
     let t = rt.block_on(database());
-    run("query_strings", query_string(), |raw| {
+    run("query_strings", CASES, query_string(), |raw| {
         let params = parse_query_string(&raw);
         client_error(&raw, rt.block_on(read(&t, &params)))
     });
@@ -152,7 +132,7 @@ fn query_json() {
     let rt = runtime();
     let t = rt.block_on(database());
     let params = proptest::collection::vec((prop_oneof![Just("filter"), Just("deep"), Just("fields"), Just("sort"), Just("limit"), Just("page"), Just("offset"), Just("search"), Just("meta")], tree()), 0..5);
-    run("query_json", params, |pairs| {
+    run("query_json", CASES, params, |pairs| {
         let params: Map<String, Value> = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         client_error(&Value::Object(params.clone()).to_string(), rt.block_on(read(&t, &params)))
     });
@@ -174,7 +154,7 @@ fn item_payloads() {
     let rt = runtime();
     let t = rt.block_on(database());
     let cases = (payload(), proptest::collection::vec(payload(), 0..3), tree());
-    run("item_payloads", cases, |(one, many, raw)| {
+    run("item_payloads", CASES, cases, |(one, many, raw)| {
         rt.block_on(async {
             let schema = t.services.schema.get().await.unwrap();
             let articles = ItemsService::new("articles", t.services.clone(), schema, admin());

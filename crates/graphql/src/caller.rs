@@ -61,6 +61,8 @@ pub struct Caller {
     pub transaction: Option<SharedTransaction>,
     /// The public URL, for `server_specs_oas`.
     pub public_url: String,
+    /// `QUERY_LIMIT_MAX` for a client's lists; `None` for a hook's, as hooks' services are not bound.
+    pub query_limit_max: Option<i64>,
 }
 
 impl Caller {

@@ -4,7 +4,7 @@
 
 use async_graphql::dynamic::{FieldFuture, FieldValue, ResolverContext};
 use async_graphql::Value as GqlValue;
-use rectus_core::query::FilterContext;
+use rectus_core::query::{cap_limit, FilterContext};
 use rectus_core::services::MutationOptions;
 use rectus_core::ApiError;
 use serde_json::{json, Map, Value};
@@ -85,7 +85,10 @@ pub fn list(collection: String, singleton: bool) -> impl for<'a> Fn(ResolverCont
         FieldFuture::new(async move {
             let caller = caller(&ctx)?;
             let result = async {
-                let query = Operation::of(&ctx, &caller.schema).query(&ctx.ctx.item.node, &collection, &filter_context(caller), Map::new())?;
+                let mut query = Operation::of(&ctx, &caller.schema).query(&ctx.ctx.item.node, &collection, &filter_context(caller), Map::new())?;
+                if let Some(max) = caller.query_limit_max {
+                    cap_limit(&mut query, max)?;
+                }
                 let service = caller.items(&collection);
                 Ok(Some(if singleton { item(service.read_singleton(&query).await?) } else { items(service.read_by_query(&query).await?) }))
             }

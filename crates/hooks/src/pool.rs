@@ -4,9 +4,10 @@
 //! earlier ones wait on promises.
 //!
 //! A watchdog thread terminates an isolate whose JS has been running synchronously for longer
-//! than the hook timeout (an infinite loop); a heap that reaches its limit is terminated the same
-//! way. A terminated isolate fails its outstanding jobs with 503 and is rebuilt from scratch, so
-//! the next request finds a fresh one. Module-level hook state is therefore per isolate.
+//! than the hook timeout (an infinite loop); a heap that reaches `HOOKS_MAX_HEAP` is terminated
+//! the same way. A terminated isolate fails its outstanding jobs with 503 and is rebuilt from
+//! scratch, so the next request finds a fresh one. Module-level hook state is therefore per
+//! isolate.
 
 use deno_core::{v8, JsRuntime, PollEventLoopOptions};
 use std::future::{poll_fn, Future};
@@ -179,9 +180,10 @@ fn isolate_thread(
                 }
             };
             if !serve(&mut js, &slot, &mut rx, epoch).await {
-                return;
+                return retire(js);
             }
             fail_outstanding(&mut js);
+            retire(js);
             slot.terminated.store(false, Ordering::SeqCst);
             tracing::info!("rebuilt a hook isolate after termination");
         }
@@ -195,14 +197,46 @@ fn build_guarded(slot: &IsolateSlot, setup: &EngineSetup, epoch: Instant) -> Res
         *slot.handle.lock().unwrap() = Some(js.v8_isolate().thread_safe_handle());
         let terminated = slot.terminated.clone();
         let handle = js.v8_isolate().thread_safe_handle();
+        let mut reached = false;
         js.add_near_heap_limit_callback(move |current, _initial| {
+            if !reached {
+                tracing::warn!("a hook reached HOOKS_MAX_HEAP ({} MB); terminating its isolate", current >> 20);
+            }
             terminated.store(true, Ordering::SeqCst);
             handle.terminate_execution();
-            current * 2
+            heap_after_limit(current, std::mem::replace(&mut reached, true))
         });
     });
     slot.busy_since.store(0, Ordering::Relaxed);
     built
+}
+
+/// The heap an isolate may use once it reached its limit and is being terminated. V8 stops at
+/// termination promptly but needs room to get there (refusing it is a fatal out-of-memory), so
+/// it gets twice the limit, as deno does. QuickJS looks at the termination only every so many
+/// operations, and a hook allocating meanwhile kept doubling the heap: it gets a quarter more
+/// to unwind, once; past that its allocations fail (an `out of memory` error in the running
+/// job) until the termination stops it.
+fn heap_after_limit(current: usize, reached_before: bool) -> usize {
+    if cfg!(feature = "v8") {
+        current * 2
+    } else if reached_before {
+        current
+    } else {
+        current + current / 4
+    }
+}
+
+/// Drops an isolate, first emptying what the runtime keeps of the hooks (`__rectus.release()`:
+/// modules, listeners, routes) and the global object. deno_core 0.413's QuickJS teardown leaves
+/// allocated whatever they reach, so a hook's module state or cache on `globalThis` would outlive
+/// every rebuild and reload; emptied, it is freed with the isolate.
+fn retire(mut js: JsRuntime) {
+    js.v8_isolate().cancel_terminate_execution();
+    let scrub = "__rectus.release(); { const g = globalThis; for (const key of Reflect.ownKeys(g)) { try { delete g[key]; } catch {} } }";
+    if let Err(e) = js.execute_script("rectus:retire", scrub) {
+        tracing::debug!("clearing a retired hook isolate: {e}");
+    }
 }
 
 /// Lets the work the hooks started while registering (`__rectus.registrationSettled()` in

@@ -4,12 +4,13 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use rectus_core::auth::Accountability;
-use rectus_core::query::{parse_query_string, sanitize, FilterContext, Query};
+use rectus_core::query::{cap_limit, parse_query_string, sanitize, FilterContext, Query};
 use rectus_core::ApiError;
 use serde_json::Value;
 use std::net::SocketAddr;
 
 use crate::error::HttpError;
+use crate::state::AppState;
 
 /// The client's address: the first entry of `X-Forwarded-For`, else the peer's address (an
 /// IPv4 peer on a dual-stack socket without its `::ffff:` prefix). The accountability's `ip`,
@@ -43,18 +44,27 @@ impl Caller {
     }
 }
 
-/// The sanitised Directus query of the query string.
+/// The sanitised Directus query of the query string, its limit held to `QUERY_LIMIT_MAX`.
 pub struct DirectusQuery(pub Query);
 
-impl<S: Send + Sync> FromRequestParts<S> for DirectusQuery {
+impl FromRequestParts<AppState> for DirectusQuery {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let params = parse_query_string(parts.uri.query().unwrap_or(""));
         let caller = parts.extensions.get::<Accountability>();
         let ctx = FilterContext { user: caller.and_then(|a| a.user.clone()), role: caller.and_then(|a| a.role.clone()) };
-        Ok(DirectusQuery(sanitize(&params, &ctx)?))
+        Ok(DirectusQuery(client_query(sanitize(&params, &ctx)?, state)?))
     }
+}
+
+/// A query a client sent (query string, `SEARCH` or batch body), held to `QUERY_LIMIT_MAX`.
+/// Services hooks call are not: on Directus too, only the request's sanitising applies it.
+pub fn client_query(mut query: Query, state: &AppState) -> Result<Query, ApiError> {
+    if let Some(max) = state.config.query_limit_max {
+        cap_limit(&mut query, max)?;
+    }
+    Ok(query)
 }
 
 /// A JSON body; malformed JSON is 400 `INVALID_PAYLOAD` with the parser's message.

@@ -82,6 +82,9 @@ pub struct Config {
     pub access_token_ttl_ms: u64,
     pub refresh_token_ttl_ms: u64,
     pub max_payload_bytes: usize,
+    /// `QUERY_LIMIT_MAX` (later Directus releases): the largest `limit` a client's query may
+    /// ask for; `None` (unset or -1) for no maximum, as rc.83 had.
+    pub query_limit_max: Option<i64>,
     pub hooks: HooksConfig,
     pub log_level: String,
     pub log_style: String,
@@ -154,11 +157,24 @@ impl Config {
             access_token_ttl_ms: duration("ACCESS_TOKEN_TTL", "15m")?,
             refresh_token_ttl_ms: duration("REFRESH_TOKEN_TTL", "7d")?,
             max_payload_bytes: size("MAX_PAYLOAD_SIZE", 100 * 1024)?,
+            query_limit_max: query_limit_max(text("QUERY_LIMIT_MAX"))?,
             hooks,
             log_level: text("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             log_style,
             env,
         })
+    }
+}
+
+/// `QUERY_LIMIT_MAX`: a whole number of rows, at least 1; -1 (Directus's default) or unset is
+/// no maximum.
+fn query_limit_max(text: Option<String>) -> Result<Option<i64>, ConfigError> {
+    match text.as_deref().map(str::trim) {
+        None | Some("-1") => Ok(None),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 1 => Ok(Some(n)),
+            _ => Err(ConfigError::invalid("QUERY_LIMIT_MAX", format!("\"{v}\" must be -1 or a whole number of rows from 1"))),
+        },
     }
 }
 
@@ -305,6 +321,17 @@ mod tests {
         let cfg = Config::from_env(env, Path::new("/tmp")).unwrap();
         assert_eq!(cfg.db.url, "postgres://postgres:p%40ss@127.0.0.1:5432/test");
         assert_eq!(cfg.db.client, DbClient::Postgres);
+    }
+
+    #[test]
+    fn query_limit_max() {
+        let max = |v: Option<&str>| Config::from_env(Env::from_pairs(v.map(|v| ("QUERY_LIMIT_MAX", v))), Path::new("/tmp")).map(|c| c.query_limit_max);
+        assert_eq!(max(None).unwrap(), None);
+        assert_eq!(max(Some("-1")).unwrap(), None);
+        assert_eq!(max(Some("500")).unwrap(), Some(500));
+        for bad in ["0", "-2", "1.5", "lots"] {
+            assert_eq!(max(Some(bad)).unwrap_err().variable, "QUERY_LIMIT_MAX", "{bad}");
+        }
     }
 
     #[test]

@@ -111,6 +111,8 @@ pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext) -> Result<Quer
     sanitize::sanitize(params, ctx, chrono::Utc::now())
 }
 
+pub use sanitize::cap_limit;
+
 /// Parses the values of a filter that did not come through [`sanitize`] (permission filters):
 /// `$CURRENT_USER`, `$NOW`, `"true"`, CSV lists, ...
 pub fn parse_filter_values(filter: &Value, ctx: &FilterContext) -> Result<Value, ApiError> {

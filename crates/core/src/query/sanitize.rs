@@ -38,6 +38,40 @@ pub fn sanitize(params: &Map<String, Value>, ctx: &FilterContext, now: DateTime<
     Ok(query)
 }
 
+/// `QUERY_LIMIT_MAX` on a client's query, as later Directus releases apply it: `-1` asks for
+/// `max` rows, a larger limit is 400 `INVALID_QUERY` naming `max`, and no limit is the default
+/// limit or `max`, whichever is smaller. Each `_limit` of `deep` is held to it the same way.
+pub fn cap_limit(query: &mut Query, max: i64) -> Result<(), ApiError> {
+    query.limit = Some(capped(query.limit.unwrap_or(DEFAULT_LIMIT.min(max)), max)?);
+    if let Some(deep) = &mut query.deep {
+        cap_deep_limits(deep, max)?;
+    }
+    Ok(())
+}
+
+fn capped(limit: i64, max: i64) -> Result<i64, ApiError> {
+    match limit {
+        -1 => Ok(max),
+        limit if limit > max => Err(ApiError::invalid_query(format!("\"limit\" must be less than or equal to {max}"))),
+        limit => Ok(limit),
+    }
+}
+
+fn cap_deep_limits(level: &mut Map<String, Value>, max: i64) -> Result<(), ApiError> {
+    for (key, value) in level.iter_mut() {
+        match (key.as_str(), value) {
+            ("_limit", value) => {
+                if let Some(limit) = value.as_i64() {
+                    *value = Value::from(capped(limit, max)?);
+                }
+            }
+            (key, Value::Object(child)) if !key.starts_with('_') => cap_deep_limits(child, max)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// JavaScript truthiness, which decides whether Directus looks at a parameter at all.
 fn truthy(v: &Value) -> bool {
     match v {
@@ -409,6 +443,25 @@ mod tests {
         );
         assert_eq!(message("limit=abc&meta=x"), "\"limit\" must be a number");
         assert_eq!(message("meta=x&filter=bad"), "\"filter\" must be of type object");
+    }
+
+    #[test]
+    fn limit_held_to_query_limit_max() {
+        let capped = |raw: &str| {
+            let mut q = from_qs(raw)?;
+            cap_limit(&mut q, 50).map(|_| q)
+        };
+        assert_eq!(capped("limit=-1").unwrap().limit, Some(50), "-1 asks for the maximum");
+        assert_eq!(capped("limit=20").unwrap().limit, Some(20));
+        assert_eq!(capped("limit=50").unwrap().limit, Some(50));
+        assert_eq!(capped("").unwrap().limit, Some(50), "the default limit, held to the maximum");
+        assert_eq!(capped("limit=51").unwrap_err().message, "\"limit\" must be less than or equal to 50");
+        let deep = capped("deep[comments][_limit]=-1&deep[author][articles][_limit]=5").unwrap().deep.unwrap();
+        assert_eq!((deep["comments"]["_limit"].clone(), deep["author"]["articles"]["_limit"].clone()), (json!(50), json!(5)));
+        assert_eq!(capped("deep[comments][_limit]=1000").unwrap_err().message, "\"limit\" must be less than or equal to 50");
+        let mut small = from_qs("").unwrap();
+        cap_limit(&mut small, 500).unwrap();
+        assert_eq!(small.limit, Some(DEFAULT_LIMIT));
     }
 
     #[test]

@@ -32,6 +32,7 @@ impl Caller {
             depth: self.depth,
             transaction: self.transaction.clone(),
             public_url: self.host.config.public_url.clone(),
+            query_limit_max: None,
         })
     }
 

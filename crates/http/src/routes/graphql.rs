@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn graphql_caller(state: &AppState, caller: Caller, scope: Scope, schema: std::sync::Arc<rectus_core::schema::SchemaOverview>) -> GraphQLCaller {
-    GraphQLCaller { services: state.services.clone(), schema, accountability: Some(caller.0), scope, depth: 0, transaction: None, public_url: state.config.public_url.clone() }
+    GraphQLCaller { services: state.services.clone(), schema, accountability: Some(caller.0), scope, depth: 0, transaction: None, public_url: state.config.public_url.clone(), query_limit_max: state.config.query_limit_max }
 }
 
 async fn run(state: AppState, caller: Caller, scope: Scope, method: Method, request: GraphQLRequest) -> Result<Json<Value>, HttpError> {

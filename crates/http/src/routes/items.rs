@@ -13,7 +13,7 @@ use rectus_core::{ApiError, ErrorCode};
 use serde_json::{json, Value};
 
 use crate::error::HttpError;
-use crate::extract::{Caller, DirectusQuery, JsonBody, Target};
+use crate::extract::{client_query, Caller, DirectusQuery, JsonBody, Target};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -81,6 +81,7 @@ pub(crate) async fn search(
         return Err(ApiError::route_not_found(&target.path).into());
     }
     let (query, keys) = search_body(body, &caller, query)?;
+    let query = client_query(query, &state)?;
     let (items, singleton) = service(&state, &target, caller).await?;
     let data = match (singleton, keys) {
         (true, _) => items.read_singleton(&query).await?,
