@@ -233,6 +233,20 @@ async fn path_traversal_in_assets_and_file_names() {
         assert_eq!(std::fs::read(uploads.join(disk)).unwrap(), b"hello");
     }
     assert!(!db.dir.join("escaped.txt").exists() && !std::env::temp_dir().join("escaped.txt").exists());
+    // The key names the file on disk: a chosen one must be a UUID (the fuzzer sent "\0" and
+    // "../x"; they reached the file system as names).
+    for id in ["\0", "../../escaped", "not-a-uuid"] {
+        let part = reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("chosen.txt").mime_str("text/plain").unwrap();
+        let form = reqwest::multipart::Form::new().text("id", id.to_string()).part("file", part);
+        let (status, body) = json(server.client.post(server.url("/files")).bearer_auth(&token).multipart(form).send().await.unwrap()).await;
+        assert_eq!((status, code(&body)), (400, "INVALID_PAYLOAD"), "{id:?}: {body}");
+    }
+    assert_eq!(db.count("directus_files", "filename_download = 'chosen.txt'").await, 0);
+    let chosen = "8c3a3c3e-8d3b-4f6a-9d7e-1a2b3c4d5e6f";
+    let part = reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("chosen.txt").mime_str("text/plain").unwrap();
+    let form = reqwest::multipart::Form::new().text("id", chosen.to_string()).part("file", part);
+    let (status, body) = json(server.client.post(server.url("/files")).bearer_auth(&token).multipart(form).send().await.unwrap()).await;
+    assert_eq!((status, body["data"]["filename_disk"].clone()), (200, json!(format!("{chosen}.txt"))), "{body}");
     for path in ["/assets/..%2F..%2Fdata.db", "/assets/%2e%2e%2f%2e%2e%2fdata.db", "/assets/../data.db", "/assets/....//data.db"] {
         let (status, body) = json(server.client.get(server.url(path)).bearer_auth(&token).send().await.unwrap()).await;
         assert!((400..500).contains(&status), "{path}: {status} {body}");

@@ -104,6 +104,15 @@ impl FilesService {
         payload.insert("storage".into(), json!(location));
         let disk = self.disk(&location)?;
         let created = existing.is_none();
+        // The key names the file on disk, so a client-chosen one must be a UUID like the ones
+        // Directus generates (on SQLite any text would otherwise reach the file system).
+        if created {
+            if let Some(id) = payload.get("id").filter(|id| !id.is_null()) {
+                if !id.as_str().is_some_and(|text| uuid::Uuid::parse_str(text).is_ok()) {
+                    return Err(ApiError::invalid_payload("\"id\" must be a valid UUID"));
+                }
+            }
+        }
         let key = match existing {
             Some(key) => {
                 self.items().update_one(key.clone(), Value::Object(payload.clone()), QUIET).await?;
