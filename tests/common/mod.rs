@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod fuzz;
 pub mod http_sink;
+pub mod pg_proxy;
 pub mod smtp;
 pub mod tls;
 

@@ -180,8 +180,9 @@ impl ItemsService {
         let (tx, owned) = self.write_transaction().await?;
         let created = async {
             let mut created = Vec::with_capacity(items.len());
-            for item in &items {
-                created.push(self.create_in(&tx, item.clone(), opts, owned).await?);
+            for (i, item) in items.iter().enumerate() {
+                let last = owned && i + 1 == items.len();
+                created.push(self.create_in(&tx, item.clone(), opts, last).await?);
             }
             Ok(created)
         }
@@ -225,8 +226,8 @@ impl ItemsService {
 
     /// The rules of users, `create.before` (which gets `tx` as its `database`), the role's
     /// permission, then the insert ([`ItemsService::insert_in`]); the statements lock `tx` only
-    /// after the hooks ran.
-    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions, owned: bool) -> Result<write::Creating, ApiError> {
+    /// after the hooks ran. `last`: the transaction, owned by this call, ends after this item.
+    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions, last: bool) -> Result<write::Creating, ApiError> {
         let collection = self.overview()?.clone();
         let mut data = match data {
             Value::Object(_) => data,
@@ -244,7 +245,7 @@ impl ItemsService {
         let data = self.apply_permission(data, "create").await?;
         let data = self.save_related_one(shared, data).await?;
         if !self.has_related_many(&data) {
-            return self.insert_in(shared, &collection, data, owned).await;
+            return self.insert_in(shared, &collection, data, last).await;
         }
         // The one-to-many items need the key now: the insert can't wait for the commit.
         let creating = self.insert_in(shared, &collection, data.clone(), false).await?;
@@ -278,7 +279,7 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let written = async {
             let data = self.save_related_one(&shared, data).await?;
-            self.update_in(&shared, &collection, &keys, &data).await
+            self.update_in(&shared, &collection, &keys, &data, owned).await
         }
         .await;
         self.finish(shared, owned, written).await?;
@@ -310,7 +311,7 @@ impl ItemsService {
             self.services.bus.emit_before(&event, self.before_args(None, ctx)).await?;
         }
         let (shared, owned) = self.write_transaction().await?;
-        let deleted = self.delete_in(&shared, &keys).await;
+        let deleted = self.delete_in(&shared, &keys, owned).await;
         self.finish(shared, owned, deleted).await?;
         self.forget_access();
         if opts.emit_events {
