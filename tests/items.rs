@@ -473,3 +473,33 @@ async fn postgres_writes_in_few_round_trips() {
     assert_eq!(rows("notes", format!("id = {kept} AND title = 'warm 1' AND views = 3")).await, 1, "the update before stands");
     assert!(app.server.stop().success());
 }
+
+/// Concurrent creates of a non-admin caller on a small pool all succeed: a transaction takes its
+/// connection with its first statement, so one waiting for hooks and for the role's permissions
+/// (read from the database the first time) holds none. When `BEGIN` took one up front, more
+/// concurrent creates than pooled connections each held one while waiting for another to read
+/// the permissions, until the pool's timeout failed them.
+#[tokio::test]
+async fn concurrent_non_admin_creates_on_a_small_pool() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let env = [("DB_POOL__MIN", "1"), ("DB_POOL__MAX", "2")];
+    Server::start(&db, None, &env).await.stop();
+    let role = "5b5c1a9e-0000-4000-8000-000000000001";
+    db.execute(&format!(
+        "CREATE TABLE notes (id serial PRIMARY KEY, title varchar(50));
+         INSERT INTO directus_roles (id, name, admin_access, app_access) VALUES ('{role}', 'Editor', false, false);
+         INSERT INTO directus_users (id, email, role, token, status) VALUES ('5b5c1a9e-0000-4000-8000-000000000002', 'editor@example.com', '{role}', 'editor-token', 'active');
+         INSERT INTO directus_permissions (role, collection, action, permissions, fields) VALUES ('{role}', 'notes', 'read', '{{}}', '*'), ('{role}', 'notes', 'create', '{{}}', '*');"
+    ))
+    .await;
+    let server = Server::start(&db, None, &env).await;
+    let creates = (0..8).map(|i| {
+        let req = server.client.post(server.url("/items/notes")).bearer_auth("editor-token").json(&json!({ "title": format!("note {i}") }));
+        async move { json(req.send().await.unwrap()).await }
+    });
+    for (status, body) in futures_util::future::join_all(creates).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(db.count("notes", "1 = 1").await, 8);
+    assert!(server.stop().success());
+}
