@@ -16,7 +16,7 @@ use sea_query::{Alias, Asterisk, InsertStatement, Query as SqlQuery, QueryStatem
 use serde_json::{json, Map, Value};
 
 use super::access::key_text;
-use super::ItemsService;
+use super::{Ending, ItemsService};
 use crate::config::DbClient;
 use crate::db::bind::sql_value;
 use crate::db::{DbError, Inserted, SharedTransaction, Transaction};
@@ -74,13 +74,13 @@ impl ItemsService {
     /// Inserts `data` (a payload the hooks and permissions have had) with its activity and
     /// revision rows.
     ///
-    /// When the insert is the `last` statement of a transaction this call owns, it may wait for
-    /// the commit, and its key and row are known once that ran. On SQLite an insert that lets the
-    /// database pick an integer key is queued with its activity and revision rows
-    /// ([`Transaction::insert_queued`]): all of them go out with the `COMMIT`, so the write holds
-    /// SQLite's one writer slot for one round trip to the connection's thread instead of two. On
-    /// PostgreSQL see [`ItemsService::insert_joined`].
-    pub(super) async fn insert_in(&self, shared: &SharedTransaction, collection: &CollectionOverview, data: Value, last: bool) -> Result<Creating, ApiError> {
+    /// In a transaction this call owns, the insert may wait for the commit, and its key and row
+    /// are known once that ran. On SQLite an insert that lets the database pick an integer key is
+    /// queued with its activity and revision rows ([`Transaction::insert_queued`]): all of them go
+    /// out with the `COMMIT`, so the write holds SQLite's one writer slot for one round trip to the
+    /// connection's thread instead of two, and only from then on (the before-hooks of the items
+    /// after it in a batch may write on the pool). On PostgreSQL see [`ItemsService::insert_joined`].
+    pub(super) async fn insert_in(&self, shared: &SharedTransaction, collection: &CollectionOverview, data: Value, ending: Ending) -> Result<Creating, ApiError> {
         let empty = Map::new();
         let fields = payload::for_write(collection, data.as_object().unwrap_or(&empty), Action::Create, self.accountability.as_ref());
         let pk_field = &collection.primary;
@@ -97,10 +97,10 @@ impl ItemsService {
         let mut tx = shared.lock().await?;
         let tx = &mut *tx;
         if tx.client() == DbClient::Postgres {
-            let inserted = self.insert_joined(tx, collection, insert, &data, given_pk, last).await;
+            let inserted = self.insert_joined(tx, collection, insert, &data, given_pk, ending.last).await;
             return inserted.map(Creating).map_err(|e| ApiError::from_write(e, &self.collection));
         }
-        let inserted = if last && given_pk.is_none() && rowid_key(collection) {
+        let inserted = if ending.owned && given_pk.is_none() && rowid_key(collection) {
             tx.insert_queued(insert, pk_field).await
         } else {
             tx.insert_returning(insert, pk_field, given_pk).await
