@@ -427,3 +427,129 @@ async fn exports_are_attachments() {
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["errors"][0]["extensions"]["code"], "INVALID_QUERY", "{body}");
     assert!(body.contains("\\\"export\\\" must be one of [json, csv, xml]"), "{body}");
 }
+
+/// On PostgreSQL a create, an update and a delete each write their item, one activity row and
+/// (create, update) one revision with the data Directus records, a write the database refuses
+/// leaves none of them, and the round trips are few: a create or a delete is one statement with
+/// no `BEGIN`/`COMMIT`; an update reads its snapshot through its `RETURNING` and writes its rows
+/// in one more statement, in a transaction. Counted by a proxy in front of PostgreSQL, with one
+/// pooled connection so that every statement is already prepared on it after the first writes.
+/// (Several threads: the proxy relays while the harness blocks on `rectus bootstrap`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writes_in_few_round_trips() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let proxy = pg_proxy::PgProxy::start().await;
+    let port = proxy.port.to_string();
+    let env = [("DB_PORT", port.as_str()), ("DB_POOL__MIN", "1"), ("DB_POOL__MAX", "1")];
+    Server::start(&db, None, &env).await.stop();
+    db.execute("CREATE TABLE notes (id serial PRIMARY KEY, title varchar(50) UNIQUE, views integer DEFAULT 0); CREATE TABLE pins (id serial PRIMARY KEY, note integer REFERENCES notes (id));")
+        .await;
+    let server = Server::start(&db, None, &env).await;
+    let app = App { db, token: server.admin_token().await, server };
+
+    // Each kind of write once first: its statements get prepared on the connection.
+    for title in ["warm 1", "warm 2"] {
+        let (status, body) = app.send("POST", "/items/notes", Some(json!({ "title": title }))).await;
+        assert_eq!(status, 200, "{body}");
+        let id = body["data"]["id"].clone();
+        let (status, body) = app.send("PATCH", &format!("/items/notes/{id}"), Some(json!({ "views": 1 }))).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = app.send("DELETE", &format!("/items/notes/{id}"), None).await;
+        assert!(status < 300, "{status} {body}");
+    }
+    let rows = |table: &'static str, condition: String| {
+        let db = &app.db;
+        async move { db.count(table, &condition).await }
+    };
+
+    let before = proxy.round_trips();
+    let (status, created) = app.send("POST", "/items/notes", Some(json!({ "title": "Counted" }))).await;
+    let create_trips = proxy.round_trips() - before;
+    assert_eq!(status, 200, "{created}");
+    let id = created["data"]["id"].clone();
+    assert_eq!(created["data"], json!({ "id": id, "title": "Counted", "views": 0 }));
+    let (_, activity) = app.send("GET", &format!("/activity?filter[collection][_eq]=notes&filter[item][_eq]={id}&fields=id,action,user,item"), None).await;
+    let (_, me) = app.send("GET", "/users/me?fields=id", None).await;
+    assert_eq!(activity["data"].as_array().map(Vec::len), Some(1), "{activity}");
+    let create_activity = &activity["data"][0];
+    assert_eq!((create_activity["action"].clone(), create_activity["user"].clone(), create_activity["item"].clone()), (json!("create"), me["data"]["id"].clone(), json!(id.to_string())));
+    let (_, revisions) = app.send("GET", &format!("/revisions?filter[collection][_eq]=notes&filter[item][_eq]={id}&fields=activity,data,delta"), None).await;
+    assert_eq!(revisions["data"].as_array().map(Vec::len), Some(1), "{revisions}");
+    assert_eq!(revisions["data"][0], json!({ "activity": create_activity["id"], "data": { "title": "Counted", "id": id }, "delta": { "title": "Counted", "id": id } }));
+
+    let before = proxy.round_trips();
+    let (status, patched) = app.send("PATCH", &format!("/items/notes/{id}"), Some(json!({ "views": 7 }))).await;
+    let update_trips = proxy.round_trips() - before;
+    assert_eq!(status, 200, "{patched}");
+    let (_, activity) = app.send("GET", &format!("/activity?filter[collection][_eq]=notes&filter[item][_eq]={id}&filter[action][_eq]=update&fields=id"), None).await;
+    assert_eq!(activity["data"].as_array().map(Vec::len), Some(1), "{activity}");
+    let (_, revisions) = app.send("GET", &format!("/revisions?filter[collection][_eq]=notes&filter[item][_eq]={id}&sort=id&fields=activity,data,delta"), None).await;
+    assert_eq!(revisions["data"].as_array().map(Vec::len), Some(2), "{revisions}");
+    assert_eq!(revisions["data"][1], json!({ "activity": activity["data"][0]["id"], "data": { "id": id, "title": "Counted", "views": 7 }, "delta": { "views": 7 } }));
+
+    let before = proxy.round_trips();
+    let (status, _) = app.send("DELETE", &format!("/items/notes/{id}"), None).await;
+    let delete_trips = proxy.round_trips() - before;
+    assert!(status < 300, "{status}");
+    assert_eq!(rows("notes", format!("id = {id}")).await, 0);
+    assert_eq!(rows("directus_activity", format!("collection = 'notes' AND item = '{id}' AND action = 'delete'")).await, 1);
+    assert_eq!(rows("directus_revisions", format!("collection = 'notes' AND item = '{id}'")).await, 2, "a delete writes no revision");
+
+    // The request's own reads are in the counts: the create answers the row its statement
+    // returned; the update reads the item back for its answer.
+    assert_eq!((create_trips, update_trips, delete_trips), (1, 5, 1), "round trips of a create, an update and a delete (pings: {})", proxy.pings());
+
+    // Refused writes leave nothing behind: not the item, not its activity or revision.
+    let (status, kept) = app.send("POST", "/items/notes", Some(json!({ "title": "Kept" }))).await;
+    assert_eq!(status, 200, "{kept}");
+    let kept = kept["data"]["id"].clone();
+    app.db.execute(&format!("INSERT INTO pins (note) VALUES ({kept});")).await;
+    let (notes, activities, revisions) = (rows("notes", "1 = 1".into()).await, rows("directus_activity", "1 = 1".into()).await, rows("directus_revisions", "1 = 1".into()).await);
+    let (status, body) = app.send("POST", "/items/notes", Some(json!({ "title": "Kept" }))).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("RECORD_NOT_UNIQUE")), "{body}");
+    let (status, body) = app.send("POST", "/items/notes", Some(json!([{ "title": "New" }, { "title": "Kept" }]))).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("RECORD_NOT_UNIQUE")), "{body}");
+    let (status, body) = app.send("PATCH", &format!("/items/notes/{kept}"), Some(json!({ "title": "warm 1", "views": 3 }))).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, other) = app.send("POST", "/items/notes", Some(json!({ "title": "Other" }))).await;
+    let (notes, activities, revisions) = (notes + 1, activities + 2, revisions + 2);
+    let (status, body) = app.send("PATCH", &format!("/items/notes/{}", other["data"]["id"]), Some(json!({ "title": "warm 1" }))).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].clone()), (400, json!("RECORD_NOT_UNIQUE")), "{body}");
+    let (status, body) = app.send("DELETE", &format!("/items/notes/{kept}"), None).await;
+    assert!(status >= 400, "{status}: the pin still points at it: {body}");
+    assert_eq!(rows("notes", "1 = 1".into()).await, notes);
+    assert_eq!(rows("directus_activity", "1 = 1".into()).await, activities);
+    assert_eq!(rows("directus_revisions", "1 = 1".into()).await, revisions);
+    assert_eq!(rows("notes", format!("id = {kept} AND title = 'warm 1' AND views = 3")).await, 1, "the update before stands");
+    assert!(app.server.stop().success());
+}
+
+/// Concurrent creates of a non-admin caller on a small pool all succeed: a transaction takes its
+/// connection with its first statement, so one waiting for hooks and for the role's permissions
+/// (read from the database the first time) holds none. When `BEGIN` took one up front, more
+/// concurrent creates than pooled connections each held one while waiting for another to read
+/// the permissions, until the pool's timeout failed them.
+#[tokio::test]
+async fn concurrent_non_admin_creates_on_a_small_pool() {
+    let db = TestDb::new(Engine::Postgres).await;
+    let env = [("DB_POOL__MIN", "1"), ("DB_POOL__MAX", "2")];
+    Server::start(&db, None, &env).await.stop();
+    let role = "5b5c1a9e-0000-4000-8000-000000000001";
+    db.execute(&format!(
+        "CREATE TABLE notes (id serial PRIMARY KEY, title varchar(50));
+         INSERT INTO directus_roles (id, name, admin_access, app_access) VALUES ('{role}', 'Editor', false, false);
+         INSERT INTO directus_users (id, email, role, token, status) VALUES ('5b5c1a9e-0000-4000-8000-000000000002', 'editor@example.com', '{role}', 'editor-token', 'active');
+         INSERT INTO directus_permissions (role, collection, action, permissions, fields) VALUES ('{role}', 'notes', 'read', '{{}}', '*'), ('{role}', 'notes', 'create', '{{}}', '*');"
+    ))
+    .await;
+    let server = Server::start(&db, None, &env).await;
+    let creates = (0..8).map(|i| {
+        let req = server.client.post(server.url("/items/notes")).bearer_auth("editor-token").json(&json!({ "title": format!("note {i}") }));
+        async move { json(req.send().await.unwrap()).await }
+    });
+    for (status, body) in futures_util::future::join_all(creates).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(db.count("notes", "1 = 1").await, 8);
+    assert!(server.stop().success());
+}

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod http_sink;
+pub mod pg_proxy;
 pub mod smtp;
 pub mod tls;
 

@@ -8,6 +8,7 @@
 pub mod bind;
 pub mod bootstrap;
 mod error;
+mod postgres_tx;
 mod row;
 mod shared;
 mod sqlite;
@@ -67,8 +68,9 @@ pub struct Database {
 pub enum Inserted {
     /// Its key, and the row as stored where the engine returns rows (not MySQL).
     Done { key: Value, row: Option<Row> },
-    /// SQLite: still queued in its transaction; key and row are known once it ran.
-    Queued { result: Deferred, key_column: String },
+    /// Held or queued in its transaction (see [`Transaction::write_last`]): the row is known once
+    /// it ran, and the key (`key` when the caller gave it) with it.
+    Queued { result: Deferred, key_column: String, key: Option<Value> },
 }
 
 impl Inserted {
@@ -76,9 +78,10 @@ impl Inserted {
     pub fn settle(self) -> Option<(Value, Option<Row>)> {
         match self {
             Inserted::Done { key, row } => Some((key, row)),
-            Inserted::Queued { result, key_column } => {
+            Inserted::Queued { result, key_column, key } => {
                 let row = result.take()?.rows.pop()?;
-                Some((row.get(&key_column).cloned().unwrap_or(Value::Null), Some(row)))
+                let key = key.unwrap_or_else(|| row.get(&key_column).cloned().unwrap_or(Value::Null));
+                Some((key, Some(row)))
             }
         }
     }
@@ -97,7 +100,7 @@ pub struct Transaction {
 
 enum TxInner {
     Sqlite(sqlite::SqliteTx),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(postgres_tx::PgTx),
     MySql(sqlx::Transaction<'static, sqlx::MySql>),
 }
 
@@ -213,7 +216,7 @@ impl Database {
     pub async fn begin(&self) -> Result<Transaction, DbError> {
         let inner = match &self.pool {
             Pool::Sqlite(p) => TxInner::Sqlite(sqlite::SqliteTx::begin(p).await?),
-            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+            Pool::Postgres(_) => TxInner::Postgres(postgres_tx::PgTx::default()),
             Pool::MySql(p) => TxInner::MySql(p.begin().await?),
         };
         Ok(Transaction { inner, db: self.clone(), writer: None })
@@ -281,6 +284,13 @@ impl Database {
         }
     }
 
+    fn pg_pool(&self) -> Result<&sqlx::PgPool, DbError> {
+        match &self.pool {
+            Pool::Postgres(p) => Ok(p),
+            _ => Err(DbError::Unsupported("a PostgreSQL transaction on another engine")),
+        }
+    }
+
     async fn pg_param_types(&self, pool: &sqlx::PgPool, sql: &str) -> Result<Arc<Vec<String>>, DbError> {
         if let Some(t) = self.pg_params.lock().unwrap().get(sql) {
             return Ok(t.clone());
@@ -309,20 +319,7 @@ impl Transaction {
                 }
                 tx.query(sql, params).await
             }
-            TxInner::Postgres(tx) => {
-                let types = match self.db.pg_params.lock().unwrap().get(sql).cloned() {
-                    Some(t) => t,
-                    None => Arc::new(vec![]),
-                };
-                let types = if types.is_empty() && sql.contains('$') {
-                    let t = pg_prepare_types(&mut **tx, sql).await?;
-                    self.db.pg_params.lock().unwrap().insert(sql.to_string(), t.clone());
-                    t
-                } else {
-                    types
-                };
-                run_postgres(&mut **tx, sql, params, &types).await
-            }
+            TxInner::Postgres(tx) => tx.query(&self.db, sql, params).await,
             TxInner::MySql(tx) => run_mysql(&mut **tx, sql, params).await,
         }
     }
@@ -341,6 +338,23 @@ impl Transaction {
             return Ok(());
         }
         self.run(stmt).await.map(|_| ())
+    }
+
+    /// Runs a write that is the last statement of this transaction, whose rows the caller reads
+    /// only once it committed. On PostgreSQL it is held until the commit when nothing ran before
+    /// it (and runs alone, without `BEGIN`/`COMMIT`, if nothing follows: see `postgres_tx.rs`);
+    /// on SQLite it is queued like [`defer`](Self::defer); elsewhere it runs now.
+    pub async fn write_last(&mut self, stmt: &impl sea_query::QueryStatementWriter) -> Result<Deferred, DbError> {
+        let (sql, values) = self.db.build(stmt);
+        match &mut self.inner {
+            TxInner::Postgres(tx) if tx.idle() => Ok(tx.hold(sql, bind::from_values(values))),
+            TxInner::Sqlite(tx) => Ok(tx.defer_returning(sql, bind::from_values(values))),
+            _ => {
+                let done = Deferred::default();
+                done.set(self.query(&sql, &bind::from_values(values)).await?);
+                Ok(done)
+            }
+        }
     }
 
     /// Inserts one row and tells its key: `given_key`, or the one the database generated for
@@ -364,10 +378,9 @@ impl Transaction {
     /// commit (see `sqlite.rs`); elsewhere it runs now.
     pub async fn insert_queued(&mut self, mut insert: sea_query::InsertStatement, key_column: &str) -> Result<Inserted, DbError> {
         match &mut self.inner {
-            TxInner::Sqlite(tx) => {
+            TxInner::Sqlite(_) => {
                 insert.returning_all();
-                let (sql, values) = self.db.build(&insert);
-                Ok(Inserted::Queued { result: tx.defer_returning(sql, bind::from_values(values)), key_column: key_column.to_string() })
+                Ok(Inserted::Queued { result: self.write_last(&insert).await?, key_column: key_column.to_string(), key: None })
             }
             _ => self.insert_returning(insert, key_column, None).await,
         }
@@ -383,7 +396,7 @@ impl Transaction {
                 }
                 tx.commit().await?
             }
-            TxInner::Postgres(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit(&self.db).await?,
             TxInner::MySql(tx) => tx.commit().await?,
         }
         Ok(())
@@ -399,13 +412,31 @@ impl Transaction {
     }
 }
 
+/// A pooled connection idle for longer than this is pinged before it is handed out.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// PostgreSQL and MySQL pools: sized by `DB_POOL__MAX` / `DB_POOL__MIN`, and connections opened before the last
 /// schema change are retired (their prepared statements would describe the old tables).
+///
+/// sqlx pings every connection it hands out, a round trip per request. Only connections that sat
+/// idle are pinged here: one the server dropped (a restart, an idle timeout) is found out before
+/// a request uses it, while under load, where connections come back within milliseconds, no
+/// request pays for a ping.
 fn server_pool<DB: sqlx::Database>(config: &DbConfig, acquire: std::time::Duration, changed: Arc<Mutex<Option<std::time::Instant>>>) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new().max_connections(config.pool_max.max(1)).min_connections(config.pool_min).acquire_timeout(acquire).before_acquire(move |_conn, meta| {
-        let stale = is_stale(&changed, meta.age);
-        Box::pin(async move { Ok(!stale) })
-    })
+    sqlx::pool::PoolOptions::new()
+        .max_connections(config.pool_max.max(1))
+        .min_connections(config.pool_min)
+        .acquire_timeout(acquire)
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            let stale = is_stale(&changed, meta.age);
+            Box::pin(async move {
+                if !stale && meta.idle_for > PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(!stale)
+            })
+        })
 }
 
 /// Whether a connection `age` old was opened before the last schema change.
@@ -416,6 +447,20 @@ fn is_stale(changed: &Mutex<Option<std::time::Instant>>, age: std::time::Duratio
 fn is_read(sql: &str) -> bool {
     let head = sql.trim_start().get(..6).unwrap_or("");
     head.eq_ignore_ascii_case("select") || head.eq_ignore_ascii_case("pragma")
+}
+
+/// The parameter types of `sql` from the cache, or prepared on `conn` (a transaction's, which may
+/// see tables it created itself).
+async fn pg_param_types_in(db: &Database, conn: &mut sqlx::PgConnection, sql: &str) -> Result<Arc<Vec<String>>, DbError> {
+    if let Some(types) = db.pg_params.lock().unwrap().get(sql).cloned() {
+        return Ok(types);
+    }
+    if !sql.contains('$') {
+        return Ok(Arc::new(vec![]));
+    }
+    let types = pg_prepare_types(conn, sql).await?;
+    db.pg_params.lock().unwrap().insert(sql.to_string(), types.clone());
+    Ok(types)
 }
 
 async fn pg_prepare_types<'e>(ex: impl Executor<'e, Database = sqlx::Postgres>, sql: &'e str) -> Result<Arc<Vec<String>>, DbError> {

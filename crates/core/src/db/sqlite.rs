@@ -64,6 +64,10 @@ impl Deferred {
     pub fn take(&self) -> Option<QueryResult> {
         self.0.lock().unwrap().take()
     }
+
+    pub(super) fn set(&self, result: QueryResult) {
+        *self.0.lock().unwrap() = Some(result);
+    }
 }
 
 /// A statement queued to run in front of the next one.
@@ -285,7 +289,7 @@ fn merge(mut results: Vec<QueryResult>) -> QueryResult {
 fn hand_out(results: Vec<QueryResult>, slots: Vec<Option<Deferred>>) {
     for (result, slot) in results.into_iter().zip(slots) {
         if let Some(slot) = slot {
-            *slot.0.lock().unwrap() = Some(result);
+            slot.set(result);
         }
     }
 }

@@ -48,6 +48,15 @@ use crate::ApiError;
 
 pub use write::Created;
 
+/// How a create's insert relates to the end of its transaction.
+#[derive(Clone, Copy, Default)]
+struct Ending {
+    /// The transaction is this call's, and nothing in it needs the insert's key before its commit.
+    owned: bool,
+    /// Moreover, nothing follows the insert in it before the commit.
+    last: bool,
+}
+
 pub struct ItemsService {
     pub collection: String,
     services: Services,
@@ -169,7 +178,7 @@ impl ItemsService {
     /// `create_one`, keeping the row the insert returned for [`ItemsService::read_created`].
     pub async fn create_one_returning(&self, data: Value, opts: MutationOptions) -> Result<Created, ApiError> {
         let (tx, owned) = self.write_transaction().await?;
-        let created = self.create_in(&tx, data.clone(), opts, owned).await;
+        let created = self.create_in(&tx, data.clone(), opts, Ending { owned, last: owned }).await;
         let created = self.finish(tx, owned, created).await?.settle()?;
         self.after_create(&created.key, data, opts);
         Ok(created)
@@ -180,8 +189,9 @@ impl ItemsService {
         let (tx, owned) = self.write_transaction().await?;
         let created = async {
             let mut created = Vec::with_capacity(items.len());
-            for item in &items {
-                created.push(self.create_in(&tx, item.clone(), opts, owned).await?);
+            for (i, item) in items.iter().enumerate() {
+                let last = owned && i + 1 == items.len();
+                created.push(self.create_in(&tx, item.clone(), opts, Ending { owned, last }).await?);
             }
             Ok(created)
         }
@@ -226,7 +236,7 @@ impl ItemsService {
     /// The rules of users, `create.before` (which gets `tx` as its `database`), the role's
     /// permission, then the insert ([`ItemsService::insert_in`]); the statements lock `tx` only
     /// after the hooks ran.
-    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions, owned: bool) -> Result<write::Creating, ApiError> {
+    async fn create_in(&self, shared: &SharedTransaction, data: Value, opts: MutationOptions, ending: Ending) -> Result<write::Creating, ApiError> {
         let collection = self.overview()?.clone();
         let mut data = match data {
             Value::Object(_) => data,
@@ -244,10 +254,10 @@ impl ItemsService {
         let data = self.apply_permission(data, "create").await?;
         let data = self.save_related_one(shared, data).await?;
         if !self.has_related_many(&data) {
-            return self.insert_in(shared, &collection, data, owned).await;
+            return self.insert_in(shared, &collection, data, ending).await;
         }
         // The one-to-many items need the key now: the insert can't wait for the commit.
-        let creating = self.insert_in(shared, &collection, data.clone(), false).await?;
+        let creating = self.insert_in(shared, &collection, data.clone(), Ending::default()).await?;
         let key = creating.key().cloned().ok_or_else(|| ApiError::internal("The created item did not come back from the database."))?;
         self.save_related_many(shared, &data, &key).await?;
         Ok(creating)
@@ -278,7 +288,7 @@ impl ItemsService {
         let (shared, owned) = self.write_transaction().await?;
         let written = async {
             let data = self.save_related_one(&shared, data).await?;
-            self.update_in(&shared, &collection, &keys, &data).await
+            self.update_in(&shared, &collection, &keys, &data, owned).await
         }
         .await;
         self.finish(shared, owned, written).await?;
@@ -310,7 +320,7 @@ impl ItemsService {
             self.services.bus.emit_before(&event, self.before_args(None, ctx)).await?;
         }
         let (shared, owned) = self.write_transaction().await?;
-        let deleted = self.delete_in(&shared, &keys).await;
+        let deleted = self.delete_in(&shared, &keys, owned).await;
         self.finish(shared, owned, deleted).await?;
         self.forget_access();
         if opts.emit_events {
