@@ -58,20 +58,34 @@
     return results;
   }
 
+  const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+
+  // The listeners' results once the promises among them settled, as `Promise.all` gives them
+  // (rejecting with the first rejection). Listeners mostly return plain values: those skip the
+  // promise per result, but still let what the listeners queued run first.
+  async function settleAll(job) {
+    const results = callAll(job);
+    if (results.some(isThenable)) return Promise.all(results);
+    await undefined;
+    return results;
+  }
+
   // Before-events: listeners start in order and are awaited together; falsy results are dropped;
   // the rest are deep-merged with the first-registered listener winning; that replaces the payload.
   async function runBefore(job) {
-    const settled = await Promise.all(callAll(job));
+    const settled = await settleAll(job);
     // Events without an input (delete.before gets only the context) have nothing to replace.
     if (!job.hasInput) return null;
     const truthy = settled.filter(Boolean);
     if (truthy.length === 0) return job.args[0];
-    return truthy.reduce((acc, next) => rectus.merge(next, acc));
+    // Listeners that pass the input through return the same object: merging it into itself
+    // changes nothing (lodash skips it too).
+    return truthy.reduce((acc, next) => (next === acc ? acc : rectus.merge(next, acc)));
   }
 
   async function runAfter(job) {
     try {
-      await Promise.all(callAll(job));
+      await settleAll(job);
     } catch (e) {
       const hooks = [...new Set(job.ids.map((id) => listeners[id].hook))].join(', ');
       rectus.log('warn', `An error was thrown while executing hook "${job.event}" (${hooks}):`, e);
@@ -135,7 +149,7 @@
 
   const runners = {
     before: runBefore,
-    call: (job) => Promise.all(callAll(job)),
+    call: settleAll,
     route: (job) => rectus.runRoute(job.args[0], job.args[1], job.schemaVersion),
     notfound: runNotFound,
   };
@@ -150,30 +164,26 @@
     ops.op_rectus_job_done(id, text);
   }
 
-  // Called by Rust after it queued jobs; starts each one without waiting for it.
-  rectus.dispatch = () => {
-    for (;;) {
-      const text = ops.op_rectus_next_job();
-      if (text === null) return;
-      const job = JSON.parse(text);
-      if (job.kind === 'cron') job.args = [new Date(job.args[0])];
-      if (job.event === 'server.start.before' || job.event === 'server.stop.before') job.args = [{ server: rectus.makeServer(job.args[0]) }];
-      if (job.payloadIsInput && job.args[1]) job.args[1].payload = job.args[0];
-      const ctx = job.args[job.args.length - 1];
-      if (ctx && typeof ctx === 'object' && typeof ctx.event === 'string') rectus.decorateContext(ctx, job.schemaVersion, job.transaction);
-      let run;
-      try {
-        run = (runners[job.kind] || runAfter)(job);
-      } catch (e) {
-        run = Promise.reject(e);
-      }
-      run.then(
-        (v) => finish(job.id, true, job.kind === 'before' || job.kind === 'route' || job.kind === 'notfound' ? v : null),
-        (e) => {
-          if (job.kind === 'call' || job.kind === 'after' || job.kind === 'cron') rectus.log('warn', `An error was thrown while executing hook "${job.event}":`, e);
-          finish(job.id, false, e);
-        },
-      );
+  // Called by Rust with one job as JSON text; starts it without waiting for it.
+  rectus.dispatch = (text) => {
+    const job = JSON.parse(text);
+    if (job.kind === 'cron') job.args = [new Date(job.args[0])];
+    if (job.event === 'server.start.before' || job.event === 'server.stop.before') job.args = [{ server: rectus.makeServer(job.args[0]) }];
+    if (job.payloadIsInput && job.args[1]) job.args[1].payload = job.args[0];
+    const ctx = job.args[job.args.length - 1];
+    if (ctx && typeof ctx === 'object' && typeof ctx.event === 'string') rectus.decorateContext(ctx, job.schemaVersion, job.transaction);
+    let run;
+    try {
+      run = (runners[job.kind] || runAfter)(job);
+    } catch (e) {
+      run = Promise.reject(e);
     }
+    run.then(
+      (v) => finish(job.id, true, job.kind === 'before' || job.kind === 'route' || job.kind === 'notfound' ? v : null),
+      (e) => {
+        if (job.kind === 'call' || job.kind === 'after' || job.kind === 'cron') rectus.log('warn', `An error was thrown while executing hook "${job.event}":`, e);
+        finish(job.id, false, e);
+      },
+    );
   };
 })(globalThis);

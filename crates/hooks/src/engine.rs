@@ -6,13 +6,11 @@ use deno_error::JsErrorBox;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::rc::Rc;
 
-use tokio::sync::oneshot;
-
 use crate::host::{Host, HostCell};
-use crate::job::{JobResult, JobSpec};
+use crate::pool::PendingJob;
 use rectus_core::ApiError;
 
 use crate::loader::HookEntry;
@@ -84,8 +82,7 @@ pub struct LoadFailure {
 
 /// Per-isolate state the ops work on.
 pub struct IsolateState {
-    pub queue: VecDeque<JobSpec>,
-    pub replies: HashMap<u64, oneshot::Sender<JobResult>>,
+    pub pending: HashMap<u64, PendingJob>,
     pub dispatcher: Option<v8::Global<v8::Function>>,
     pub load_report: Option<LoadReport>,
     pub app_init: AppInit,
@@ -166,30 +163,22 @@ fn op_rectus_env(state: &mut OpState) -> serde_json::Value {
     state.borrow::<IsolateState>().env.clone()
 }
 
-/// The next job as JSON text: `JSON.parse` and serde_json are much faster than converting
-/// value by value through the engine API.
-#[op2]
-#[string]
-fn op_rectus_next_job(state: &mut OpState) -> Option<String> {
-    let job = state.borrow_mut::<IsolateState>().queue.pop_front()?;
-    serde_json::to_string(&job).ok()
-}
-
-/// A job's outcome as JSON text (`{ok}` or `{error}`), for the same reason.
+/// A job's outcome as JSON text (`{ok}` or `{error}`): `JSON.stringify` and serde_json are much
+/// faster than converting value by value through the engine API (`pool.rs` sends jobs as JSON
+/// text for the same reason). Fire-and-forget
+/// jobs have nobody to read it.
 #[op2(fast)]
 fn op_rectus_job_done(state: &mut OpState, #[bigint] id: u64, #[string] outcome: &str) {
+    state.borrow_mut::<crate::database::Connections>().job_done(id);
+    let Some(reply) = state.borrow_mut::<IsolateState>().pending.remove(&id).and_then(|p| p.reply) else { return };
     let outcome: JsOutcome = serde_json::from_str(outcome).unwrap_or(JsOutcome {
         ok: Value::Null,
         error: Some(ApiError::internal("a hook returned a value that can't be serialised to JSON")),
     });
-    state.borrow_mut::<crate::database::Connections>().job_done(id);
-    if let Some(reply) = state.borrow_mut::<IsolateState>().replies.remove(&id) {
-        let result = match outcome.error {
-            Some(e) => Err(e),
-            None => Ok(outcome.ok),
-        };
-        let _ = reply.send(result);
-    }
+    let _ = reply.send(match outcome.error {
+        Some(e) => Err(e),
+        None => Ok(outcome.ok),
+    });
 }
 
 #[op2]
@@ -240,7 +229,6 @@ deno_core::extension!(
         op_rectus_cwd,
         op_rectus_process_env,
         op_rectus_env,
-        op_rectus_next_job,
         op_rectus_job_done,
         op_rectus_set_dispatcher,
         op_rectus_set_load_report,
@@ -287,8 +275,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
     .map_err(|e| format!("can't create the JS runtime: {e}"))?;
     configure(&mut runtime);
     runtime.op_state().borrow_mut().put(IsolateState {
-        queue: VecDeque::new(),
-        replies: HashMap::new(),
+        pending: HashMap::new(),
         dispatcher: None,
         load_report: None,
         app_init: AppInit::default(),

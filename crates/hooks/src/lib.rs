@@ -131,23 +131,24 @@ impl HookRuntime {
         &self.report
     }
 
-    /// Sends a job to the least busy isolate; `None` reply for fire-and-forget jobs.
-    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs) -> Option<(oneshot::Receiver<JobResult>, InFlight)> {
+    /// Sends a job to the least busy isolate. The isolate answers through `reply` when there is
+    /// one; the job counts as in flight there until it settles, its caller stops waiting, or
+    /// (without a reply) `HOOKS_TIMEOUT` passes (`pool.rs`). False when no isolate runs.
+    fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs, reply: Option<oneshot::Sender<JobResult>>) -> bool {
         let JobArgs { values: args, has_input, payload_is_input, depth, transaction } = job;
-        let slot = self.pool.pick().clone();
-        let guard = InFlight::new(slot.clone());
-        let (tx, rx) = oneshot::channel();
+        let slot = self.pool.pick();
+        let in_flight = InFlight::new(slot.clone());
         let schema_version = self.host.0.get().map(|h| h.services.schema.version()).unwrap_or(0);
         let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth, transaction: None };
-        slot.sender.send(Job { spec, reply: Some(tx), transaction }).ok()?;
-        Some((rx, guard))
+        slot.sender.send(Job { spec, reply, transaction, in_flight }).is_ok()
     }
 
     /// Runs a job and waits for its outcome, bounded by `HOOKS_TIMEOUT`.
     async fn run(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs) -> Result<Value, ApiError> {
-        let Some((rx, _guard)) = self.send(kind, event, ids, job) else {
+        let (tx, rx) = oneshot::channel();
+        if !self.send(kind, event, ids, job, Some(tx)) {
             return Err(ApiError::service_unavailable("The hook runtime is not running.", "hooks"));
-        };
+        }
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(failure))) => Err(failure),
@@ -214,14 +215,8 @@ impl EventBus for HookRuntime {
             tracing::warn!("{}", e.message);
             return;
         }
-        if let Some((rx, guard)) = self.send(JobKind::After, event, ids.to_vec(), job_args(args)) {
-            // Keep the in-flight count honest until the after-hook settles; never awaited by callers.
-            let timeout = self.timeout;
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(timeout, rx).await;
-                drop(guard);
-            });
-        }
+        // Fire-and-forget: nobody waits for a reply (the isolate logs what the hooks throw).
+        self.send(JobKind::After, event, ids.to_vec(), job_args(args), None);
     }
 
     async fn emit_awaited(&self, event: &str, args: EventArgs) {

@@ -21,9 +21,30 @@ use crate::job::{JobResult, JobSpec};
 
 pub struct Job {
     pub spec: JobSpec,
+    /// `None` for fire-and-forget jobs (after-events).
     pub reply: Option<oneshot::Sender<JobResult>>,
     /// Bound to the job's `ctx.database` while it runs.
     pub transaction: Option<rectus_core::db::SharedTransaction>,
+    pub in_flight: InFlight,
+}
+
+/// A job the isolate started and has not finished.
+pub struct PendingJob {
+    pub reply: Option<oneshot::Sender<JobResult>>,
+    /// When a job without a reply stops counting as in flight though it never settled.
+    expires: Instant,
+    _in_flight: InFlight,
+}
+
+impl PendingJob {
+    /// Whether anyone still waits for it: its caller, or for fire-and-forget jobs the pool's
+    /// in-flight count until `HOOKS_TIMEOUT`.
+    fn awaited(&self, now: Instant) -> bool {
+        match &self.reply {
+            Some(reply) => !reply.is_closed(),
+            None => self.expires > now,
+        }
+    }
 }
 
 /// What the pool and the watchdog know about one isolate.
@@ -179,7 +200,7 @@ fn isolate_thread(
                     continue;
                 }
             };
-            if !serve(&mut js, &slot, &mut rx, epoch).await {
+            if !serve(&mut js, &slot, &mut rx, epoch, setup.timeout).await {
                 return retire(js);
             }
             fail_outstanding(&mut js);
@@ -269,7 +290,7 @@ async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Inst
 }
 
 /// Runs jobs until the channel closes (returns false) or the isolate was terminated (true).
-async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedReceiver<Job>, epoch: Instant) -> bool {
+async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedReceiver<Job>, epoch: Instant, timeout: Duration) -> bool {
     loop {
         let step = {
             let event_loop = poll_fn(|cx| {
@@ -299,47 +320,61 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
             }
         };
         let Some(job) = job else { return false };
-        start_job(js, slot, job, epoch);
+        start_job(js, slot, job, epoch, timeout);
         if slot.terminated.load(Ordering::SeqCst) {
             return true;
         }
     }
 }
 
-fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant) {
+fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant, timeout: Duration) {
     let state = js.op_state();
-    let dispatcher = {
+    let (text, dispatcher) = {
         let mut state = state.borrow_mut();
         let mut spec = job.spec;
         if let Some(tx) = job.transaction {
             spec.transaction = Some(state.borrow_mut::<crate::database::Connections>().bind(spec.id, tx));
         }
         let st = state.borrow_mut::<IsolateState>();
-        if let Some(reply) = job.reply {
-            st.replies.retain(|_, r| !r.is_closed());
-            st.replies.insert(spec.id, reply);
-        }
-        st.queue.push_back(spec);
-        st.dispatcher.clone()
+        let now = Instant::now();
+        st.pending.retain(|_, p| p.awaited(now));
+        st.pending.insert(spec.id, PendingJob { reply: job.reply, expires: now + timeout, _in_flight: job.in_flight });
+        // Values and strings always serialise.
+        (serde_json::to_string(&spec).unwrap_or_default(), st.dispatcher.clone())
     };
     if let Some(dispatcher) = dispatcher {
         slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
-        drop(js.call(&dispatcher));
+        let context = js.main_context();
+        let isolate = &mut *js.v8_isolate();
+        v8::scope!(scope, isolate);
+        let context = v8::Local::new(scope, context);
+        let scope = &mut v8::ContextScope::new(scope, context);
+        dispatch(scope, &dispatcher, &text);
         slot.busy_since.store(0, Ordering::Relaxed);
     }
+}
+
+/// Calls `__rectus.dispatch` (js-runtime/40_hooks.js) with a job as JSON text: `JSON.parse` and
+/// serde_json are much faster than converting value by value through the engine API. The
+/// dispatcher starts the job and returns; the event loop runs the rest. It catches what the
+/// hooks throw; a terminated isolate is noticed by the caller.
+fn dispatch(scope: &mut v8::PinScope, dispatcher: &v8::Global<v8::Function>, job: &str) {
+    v8::tc_scope!(let scope, scope);
+    let Some(text) = v8::String::new(scope, job) else { return };
+    let recv = v8::undefined(scope).into();
+    let _ = v8::Local::new(scope, dispatcher).call(scope, recv, &[text.into()]);
 }
 
 fn fail_outstanding(js: &mut JsRuntime) {
     let state = js.op_state();
     let mut state = state.borrow_mut();
     let st = state.borrow_mut::<IsolateState>();
-    for (_, reply) in st.replies.drain() {
+    for reply in st.pending.drain().filter_map(|(_, p)| p.reply) {
         let _ = reply.send(Err(terminated_failure()));
     }
-    st.queue.clear();
 }
 
-/// Decrements the in-flight count when a job's caller is done with it.
+/// Decrements the in-flight count when the isolate is done with a job ([`PendingJob`]).
 pub struct InFlight(pub Arc<IsolateSlot>);
 
 impl InFlight {

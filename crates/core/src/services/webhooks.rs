@@ -160,10 +160,15 @@ fn webhook_body(ctx: &Map<String, Value>) -> Value {
     })
 }
 
+/// A write to `directus_webhooks`, after which the list is read again.
+fn changes_webhooks(event: &str) -> bool {
+    event.starts_with("webhooks.") && !event.ends_with(".read")
+}
+
 #[async_trait]
 impl EventBus for WebhookBus {
     fn has_listeners(&self, event: &str) -> bool {
-        self.inner.has_listeners(event) || (event.starts_with("items.") && !self.list.hooks.read().unwrap().is_empty())
+        self.inner.has_listeners(event) || changes_webhooks(event) || (event.starts_with("items.") && !self.list.hooks.read().unwrap().is_empty())
     }
 
     async fn emit_before(&self, event: &str, args: EventArgs) -> Result<Option<Value>, ApiError> {
@@ -181,7 +186,7 @@ impl EventBus for WebhookBus {
                 }
             }
         }
-        if event.starts_with("webhooks.") && !event.ends_with(".read") {
+        if changes_webhooks(event) {
             self.list.reload();
         }
         self.inner.emit_after(event, args);

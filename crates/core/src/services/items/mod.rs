@@ -177,29 +177,41 @@ impl ItemsService {
 
     /// `create_one`, keeping the row the insert returned for [`ItemsService::read_created`].
     pub async fn create_one_returning(&self, data: Value, opts: MutationOptions) -> Result<Created, ApiError> {
+        let event = self.create_event(opts);
+        // The after-event gets the payload as sent, not as the before-hooks left it.
+        let sent = event.is_some().then(|| data.clone());
         let (tx, owned) = self.write_transaction().await?;
-        let created = self.create_in(&tx, data.clone(), opts, Ending { owned, last: owned }).await;
+        let created = self.create_in(&tx, data, opts, Ending { owned, last: owned }).await;
         let created = self.finish(tx, owned, created).await?.settle()?;
-        self.after_create(&created.key, data, opts);
+        self.forget_access();
+        if let (Some(event), Some(sent)) = (event, sent) {
+            self.emit_created(&event, &created.key, sent);
+        }
         Ok(created)
     }
 
     /// All items in one transaction; the after events fire once it committed.
     pub async fn create_many(&self, items: Vec<Value>, opts: MutationOptions) -> Result<Vec<Value>, ApiError> {
+        let event = self.create_event(opts);
+        let sent = event.is_some().then(|| items.clone());
         let (tx, owned) = self.write_transaction().await?;
         let created = async {
-            let mut created = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let last = owned && i + 1 == items.len();
-                created.push(self.create_in(&tx, item.clone(), opts, Ending { owned, last }).await?);
+            let count = items.len();
+            let mut created = Vec::with_capacity(count);
+            for (i, item) in items.into_iter().enumerate() {
+                let last = owned && i + 1 == count;
+                created.push(self.create_in(&tx, item, opts, Ending { owned, last }).await?);
             }
             Ok(created)
         }
         .await;
         let created = self.finish(tx, owned, created).await?;
         let keys = created.into_iter().map(|c| c.settle().map(|c| c.key)).collect::<Result<Vec<_>, _>>()?;
-        for (pk, item) in keys.iter().zip(items) {
-            self.after_create(pk, item, opts);
+        self.forget_access();
+        if let (Some(event), Some(sent)) = (event, sent) {
+            for (pk, item) in keys.iter().zip(sent) {
+                self.emit_created(&event, pk, item);
+            }
         }
         Ok(keys)
     }
@@ -216,12 +228,14 @@ impl ItemsService {
         }
     }
 
-    fn after_create(&self, pk: &Value, data: Value, opts: MutationOptions) {
-        self.forget_access();
-        if !opts.emit_events {
-            return;
-        }
+    /// The `<scope>.create` event when something listens to it: only then is the payload kept
+    /// for it.
+    fn create_event(&self, opts: MutationOptions) -> Option<String> {
         let event = format!("{}.create", self.scope());
+        (opts.emit_events && self.services.bus.has_listeners(&event)).then_some(event)
+    }
+
+    fn emit_created(&self, event: &str, pk: &Value, data: Value) {
         let mut payload = match data {
             Value::Object(m) => m,
             _ => Map::new(),
@@ -229,8 +243,8 @@ impl ItemsService {
         if let Ok(c) = self.overview() {
             payload.entry(c.primary.clone()).or_insert(pk.clone());
         }
-        let ctx = self.context(&event, "create", pk.clone(), Some(Value::Object(payload)));
-        self.services.bus.emit_after(&event, self.args(None, ctx));
+        let ctx = self.context(event, "create", pk.clone(), Some(Value::Object(payload)));
+        self.services.bus.emit_after(event, self.args(None, ctx));
     }
 
     /// The rules of users, `create.before` (which gets `tx` as its `database`), the role's
