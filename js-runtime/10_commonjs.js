@@ -54,6 +54,40 @@
 
   const CONDITIONS = ['require', 'node', 'default'];
 
+  // A module's code becomes the body of a function taking these, as Node's wrapper does.
+  const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__rectusDefault'];
+
+  // Code whose directive prologue says 'use strict' behaves the same in an ES module's function,
+  // which the engine's bytecode cache serves without parsing (crates/hooks/src/code_cache.rs).
+  // `import.meta` would be valid there but not in CommonJS, so such code stays a script.
+  function isStrict(body) {
+    // Past whitespace and comments (scanned by hand: a regular expression for them backtracks
+    // exponentially on files with many comments), the first directive.
+    let i = 0;
+    for (;;) {
+      while (i < body.length && /\s/.test(body[i])) i++;
+      if (body.startsWith('//', i)) i = body.indexOf('\n', i) < 0 ? body.length : body.indexOf('\n', i);
+      else if (body.startsWith('/*', i)) i = body.indexOf('*/', i + 2) < 0 ? body.length : body.indexOf('*/', i + 2) + 2;
+      else break;
+    }
+    return body.startsWith("'use strict'", i) || body.startsWith('"use strict"', i);
+  }
+  // Files compiled as modules: one loaded again (its cache entry deleted) is compiled as a
+  // script, so a changed file never meets its old module of the same name.
+  const asModules = new Set();
+
+  function compileWrapper(body, filename) {
+    if (!asModules.has(filename) && isStrict(body) && !body.includes('import.meta')) {
+      asModules.add(filename);
+      const [fn] = ops.op_rectus_compile_cached(body, 'file://' + filename);
+      if (fn) return fn;
+    }
+    // Compiled once; `evalContext` compiles a script twice on QuickJS (a syntax check first).
+    const [fn, error] = Deno.core.compileFunction(body, 'file://' + filename, undefined, WRAPPER_PARAMS);
+    if (error) throw error.thrown;
+    return fn;
+  }
+
   function fail(message, code) {
     const e = new Error(message);
     e.code = code;
@@ -299,9 +333,7 @@
         }
       } else {
         const body = filename.includes('/node_modules/') ? source.replace(/^#!.*/, '') : esmToCommonJs(source.replace(/^#!.*/, ''));
-        const wrapper = `(function (exports, require, module, __filename, __dirname, __rectusDefault) {${body}\n})`;
-        const [fn, error] = Deno.core.evalContext(wrapper, 'file://' + filename);
-        if (error) throw error.thrown;
+        const fn = compileWrapper(body, filename);
         fn.call(module.exports, module.exports, module.require, module, filename, module.path, (m) => (m && m.__esModule ? m.default : m));
       }
       module.loaded = true;

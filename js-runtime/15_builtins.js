@@ -4,7 +4,7 @@
 // Node's built-ins and the web globals QuickJS lacks (Buffer, URL, TextEncoder, fetch, ...) come
 // from a bundle built from js-runtime/node by crates/hooks/build.rs: npm polyfills (buffer,
 // events, util, readable-stream, ...) plus Rectus's own modules on Rust ops (crypto, fs, http,
-// net, dns). It is split into parts, CommonJS factories that require each other: one per
+// net, dns). It is split into parts, bodies of CommonJS factories that require each other: one per
 // built-in (`fs.promises` for `fs/promises`) and global (`global.Buffer`), and chunks of shared
 // code. A part is evaluated on its first use, so a hook pays only for the code it needs.
 ((globalThis) => {
@@ -15,7 +15,7 @@
   const part = (name) => {
     let module = parts[name];
     if (!module) {
-      const [factory, error] = Deno.core.evalContext(ops.op_node_part_source(name), `rectus:node/${name}.js`);
+      const [factory, error] = Deno.core.compileFunction(ops.op_node_part_source(name), `rectus:node/${name}.js`, undefined, ['require', 'module', 'exports']);
       if (error) throw error.thrown;
       module = parts[name] = { exports: {} };
       try {

@@ -120,7 +120,6 @@
       }
       if (event === 'routes.custom.init.after' && custom) {
         loaded = rectus.loadEndpoints(custom, endpoints, rectus.registerContext());
-        if (rectus.databaseWanted) rectus.preloadDatabase();
       }
       if (ids.length === 0) continue;
       emitter.event = event;

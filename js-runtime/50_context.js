@@ -78,8 +78,8 @@
   rectus.registerContext = () => ({
     services: rectus.services,
     exceptions: rectus.exceptions,
-    // A hook that takes `database` at registration will use it: knex is then evaluated while
-    // the isolate boots rather than during its first request (see 55_database.js).
+    // A hook that takes `database` at registration will use it: knex is then evaluated once the
+    // isolate takes jobs (engine.rs `warm_up`), not while the server waits for it to start.
     get database() {
       rectus.databaseWanted = true;
       return rectus.database;

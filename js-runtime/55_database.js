@@ -1,7 +1,8 @@
 // `database`: a real knex instance (the npm package, bundled by crates/hooks/build.rs) whose
 // client hands every statement to Rust (crates/hooks/src/database.rs), which runs it through
-// sqlx on the pool or on a transaction. knex is evaluated when the isolate boots if a hook took
-// `database` at registration, else on first use; hooks that never touch it don't pay for it.
+// sqlx on the pool or on a transaction. knex is evaluated on first use, or right after the
+// isolate is ready if a hook took `database` at registration (engine.rs `warm_up`); hooks that
+// never touch it don't pay for it, and start-up never waits for it.
 //
 // Decisions:
 // - Rust owns the pool; a JS "connection" is `{ handle }`, 0 meaning the pool.
@@ -20,8 +21,9 @@
   let bundle;
   const knexLib = () => {
     if (!bundle) {
-      const [, error] = Deno.core.evalContext(ops.op_rectus_knex_source(), 'rectus:knex.js');
+      const [run, error] = Deno.core.compileFunction(ops.op_rectus_knex_source(), 'rectus:knex.js', undefined, []);
       if (error) throw error.thrown;
+      run();
       bundle = globalThis.__rectusKnex;
       delete globalThis.__rectusKnex;
     }

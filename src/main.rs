@@ -82,6 +82,8 @@ fn main() -> ExitCode {
         Command::Hooks { command: HooksCommand::Check { .. } } => logging::init("error", &config.log_style),
         _ => logging::init(&config.log_level, &config.log_style),
     }
+    // Before any thread starts: the engine reads its cache settings from the environment.
+    rectus_hooks::code_cache::configure(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -5,9 +5,9 @@
 // everything cost every isolate ~0.8 s on its first `require('path')` or `Buffer`. Instead
 // each built-in and global of modules.mjs is an entry of an esbuild build with code splitting:
 // code shared by several entries goes to chunks, and loading an entry evaluates just the chunks
-// it imports. Each output file is turned into a CommonJS factory
-// `(function (require, module, exports) {...})`, written to OUTDIR as `<part>.js`; the loader
-// in js-runtime/15_builtins.js evaluates a part on its first use.
+// it imports. Each output file is turned into the body of a CommonJS factory taking
+// `(require, module, exports)`, written to OUTDIR as `<part>.js`; the loader in
+// js-runtime/15_builtins.js compiles it into that function on its first use.
 //
 // Node's own constant tables (http.STATUS_CODES, zlib/os/fs/http2 constants, ...) are data, not
 // behaviour: they are read from the Node.js that runs this build and baked into the bundle, so
@@ -125,5 +125,5 @@ mkdirSync(outdir, { recursive: true });
 for (const file of split.outputFiles) {
   // Chunks import each other as `./chunk-X.js`; as CommonJS those are `require` calls.
   const { code } = await transform(file.text, { format: 'cjs', platform: 'node', minifySyntax: true });
-  writeFileSync(join(outdir, basename(file.path)), `(function (require, module, exports) {${code}\n})`);
+  writeFileSync(join(outdir, basename(file.path)), code);
 }

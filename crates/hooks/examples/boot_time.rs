@@ -1,6 +1,8 @@
 //! Measures what Node compatibility costs an isolate: boot time (median of 20 boots), the first
-//! use of the Node bundle, and per-call costs. `cargo run --release -p rectus-hooks --example
-//! boot_time [-- 'js expression']`: with an expression, evaluates it (awaited) and prints it.
+//! use of the Node bundle, and per-call costs. `cargo run --release --example boot_time
+//! [-- 'js expression']`: with an expression, evaluates it (awaited) and prints it.
+//! `-- --hooks EXTENSIONS_PATH`: loads that folder's hooks into an isolate 4 times (the engine's
+//! bytecode cache as `V82JSC_BC_CACHE_DIR` / `V82JSC_NO_BC_CACHE` say) and prints each time.
 
 use rectus_hooks::engine::{build_with, EngineSetup};
 use std::collections::HashMap;
@@ -47,6 +49,18 @@ fn median(mut times: Vec<Duration>) -> Duration {
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
+        if std::env::args().nth(1).as_deref() == Some("--hooks") {
+            let folder = std::path::PathBuf::from(std::env::args().nth(2).expect("--hooks EXTENSIONS_PATH"));
+            let hooks = rectus_hooks::loader::discover(&folder).unwrap();
+            for run in 1..=4 {
+                let start = Instant::now();
+                let (js, report) = build_with(&EngineSetup { hooks: hooks.clone(), ..setup() }, |_| {}).unwrap();
+                let took = start.elapsed();
+                drop(js);
+                println!("load {} hooks, run {run}: {took:?} ({} failed{})", hooks.len(), report.failures.len(), report.failures.first().map(|f| format!(", first: {} {}", f.hook, f.error.lines().next().unwrap_or(""))).unwrap_or_default());
+            }
+            return;
+        }
         if let Some(expr) = std::env::args().nth(1) {
             let (result, took) = eval(&expr).await;
             println!("{result:?} in {took:?}");

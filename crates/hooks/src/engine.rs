@@ -245,6 +245,7 @@ deno_core::extension!(
         crate::database::op_rectus_db_query,
         crate::database::op_rectus_db_begin,
         crate::database::op_rectus_db_end,
+        crate::code_cache::op_rectus_compile_cached,
     ],
 );
 
@@ -291,12 +292,19 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
     let hooks = serde_json::to_string(&setup.hooks).map_err(|e| e.to_string())?;
     let boot = format!(
         "Deno.core.ops.op_rectus_set_dispatcher(__rectus.dispatch);\
-         Deno.core.ops.op_rectus_set_load_report(__rectus.loadHooks({hooks}, __rectus.registerContext()));\
-         if (__rectus.databaseWanted) __rectus.preloadDatabase();"
+         Deno.core.ops.op_rectus_set_load_report(__rectus.loadHooks({hooks}, __rectus.registerContext()));"
     );
     runtime.execute_script("rectus:boot", boot).map_err(|e| format!("loading hooks: {e}"))?;
     let report = runtime.op_state().borrow_mut().borrow_mut::<IsolateState>().load_report.take().unwrap_or_default();
     Ok((runtime, report))
+}
+
+/// Evaluates knex when a hook took `database` while registering, so its first use doesn't pay
+/// for it. Called once the isolate takes jobs: the server doesn't wait for it to start.
+pub fn warm_up(js: &mut JsRuntime) {
+    if let Err(e) = js.execute_script("rectus:warm-up", "if (__rectus.databaseWanted) __rectus.preloadDatabase();") {
+        tracing::warn!("warming up a hook isolate: {e}");
+    }
 }
 
 /// Runs the listeners of the events that carry `app` (in Directus's order, each awaited) and

@@ -2,6 +2,7 @@
 //! deno_core isolates and dispatches the core's events to them with Directus semantics.
 
 pub mod app;
+pub mod code_cache;
 pub mod cron;
 mod database;
 pub mod engine;

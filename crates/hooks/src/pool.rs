@@ -8,6 +8,11 @@
 //! the same way. A terminated isolate fails its outstanding jobs with 503 and is rebuilt from
 //! scratch, so the next request finds a fresh one. Module-level hook state is therefore per
 //! isolate.
+//!
+//! Start-up: the server listens once the first isolate has loaded the hooks; the others load
+//! theirs in the background, one after the other, and take jobs from when they are ready. Each
+//! loading isolate runs every hook's `registerHook` again, so they don't register at the same
+//! time: what one starts while registering (a table it creates) is done before the next begins.
 
 use deno_core::{v8, JsRuntime, PollEventLoopOptions};
 use std::future::{poll_fn, Future};
@@ -55,6 +60,8 @@ pub struct IsolateSlot {
     terminated: Arc<AtomicBool>,
     handle: Mutex<Option<v8::IsolateHandle>>,
     in_flight: AtomicU64,
+    /// Set once the isolate has loaded the hooks; until then it gets no jobs.
+    ready: AtomicBool,
 }
 
 impl IsolateSlot {
@@ -73,35 +80,37 @@ fn now_ms(epoch: Instant) -> u64 {
 }
 
 impl Pool {
-    /// Starts `size` isolates and waits until each has loaded the hooks. Returns the first
-    /// isolate's load report (they all load the same files).
+    /// Starts `size` isolates and returns once the first has loaded the hooks, with its load
+    /// report (they all load the same files); the others start in the background.
     pub fn start(size: usize, setup: EngineSetup, timeout: Duration) -> Result<(Pool, LoadReport), String> {
         let epoch = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
         let mut slots = Vec::new();
-        let mut first_report = None;
-        for index in 0..size.max(1) {
+        let mut receivers = Vec::new();
+        for _ in 0..size.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
-            let slot = Arc::new(IsolateSlot {
+            slots.push(Arc::new(IsolateSlot {
                 sender: tx,
                 busy_since: AtomicU64::new(0),
                 terminated: Arc::new(AtomicBool::new(false)),
                 handle: Mutex::new(None),
                 in_flight: AtomicU64::new(0),
-            });
-            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-            let thread_slot = slot.clone();
-            let thread_setup = setup.clone();
+                ready: AtomicBool::new(false),
+            }));
+            receivers.push(rx);
+        }
+        let mut receivers = receivers.into_iter();
+        let first = receivers.next().expect("a pool has at least one isolate");
+        let report = spawn_isolate(0, slots[0].clone(), setup.clone(), first, epoch)?
+            .recv()
+            .map_err(|_| "the isolate thread died while loading hooks".to_string())??;
+        let rest: Vec<_> = slots[1..].iter().cloned().zip(receivers).collect();
+        if !rest.is_empty() {
+            let stop = stop.clone();
             std::thread::Builder::new()
-                .name(format!("rectus-isolate-{index}"))
-                .stack_size(8 * 1024 * 1024)
-                .spawn(move || isolate_thread(thread_slot, thread_setup, rx, ready_tx, epoch))
+                .name("rectus-isolate-start".into())
+                .spawn(move || start_rest(rest, setup, epoch, stop))
                 .map_err(|e| e.to_string())?;
-            let report = ready_rx.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())??;
-            if first_report.is_none() {
-                first_report = Some(report);
-            }
-            slots.push(slot);
         }
         let watched: Vec<Arc<IsolateSlot>> = slots.clone();
         let watch_stop = stop.clone();
@@ -110,12 +119,16 @@ impl Pool {
             .name("rectus-watchdog".into())
             .spawn(move || watchdog(watched, epoch, limit, watch_stop))
             .map_err(|e| e.to_string())?;
-        Ok((Pool { slots, stop }, first_report.unwrap_or_default()))
+        Ok((Pool { slots, stop }, report))
     }
 
-    /// The isolate with the fewest jobs in flight.
+    /// The ready isolate with the fewest jobs in flight (the first is ready from the start).
     pub fn pick(&self) -> &Arc<IsolateSlot> {
-        self.slots.iter().min_by_key(|s| s.in_flight()).expect("a pool has at least one isolate")
+        self.slots
+            .iter()
+            .filter(|s| s.ready.load(Ordering::Acquire))
+            .min_by_key(|s| s.in_flight())
+            .unwrap_or(&self.slots[0])
     }
 
 }
@@ -123,6 +136,37 @@ impl Pool {
 impl Drop for Pool {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Starts an isolate's thread; the receiver answers once it has loaded the hooks (or failed to).
+fn spawn_isolate(
+    index: usize,
+    slot: Arc<IsolateSlot>,
+    setup: EngineSetup,
+    rx: mpsc::UnboundedReceiver<Job>,
+    epoch: Instant,
+) -> Result<std::sync::mpsc::Receiver<Result<LoadReport, String>>, String> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("rectus-isolate-{index}"))
+        .stack_size(8 * 1024 * 1024)
+        .spawn(move || isolate_thread(slot, setup, rx, ready_tx, epoch))
+        .map_err(|e| e.to_string())?;
+    Ok(ready_rx)
+}
+
+/// Loads the isolates after the first, one after the other (see the module's comment).
+fn start_rest(rest: Vec<(Arc<IsolateSlot>, mpsc::UnboundedReceiver<Job>)>, setup: EngineSetup, epoch: Instant, stop: Arc<AtomicBool>) {
+    for (index, (slot, rx)) in rest.into_iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let loaded = spawn_isolate(index + 1, slot, setup.clone(), rx, epoch)
+            .and_then(|ready| ready.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())?);
+        if let Err(e) = loaded {
+            tracing::error!("hook isolate {} did not start: {e}", index + 1);
+        }
     }
 }
 
@@ -183,8 +227,16 @@ fn isolate_thread(
                         Err(e) => tracing::warn!("hooks listening to the app events failed: {e}"),
                     }
                     slot.busy_since.store(0, Ordering::Relaxed);
+                    slot.ready.store(true, Ordering::Release);
+                    let first_build = ready.is_some();
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(report));
+                    }
+                    slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+                    engine::warm_up(&mut js);
+                    slot.busy_since.store(0, Ordering::Relaxed);
+                    if first_build {
+                        crate::code_cache::record_new_entries();
                     }
                     js
                 }

@@ -1,0 +1,212 @@
+//! Compiled hook code kept between starts, so a warm start doesn't compile the hooks and their
+//! npm packages again (issue 28).
+//!
+//! What the engine offers (deno_core 0.413 on QuickJS-ng, the `v8x` 149.4.0-rc.4 facade):
+//! - V8's code cache API is a stub: `CreateCodeCache` returns a 1-byte placeholder and
+//!   `ConsumeCodeCache` is ignored; QuickJS's `JS_WriteObject`/`JS_ReadObject` are private.
+//! - The facade keeps QuickJS bytecode on disk itself, one file per source, named by a 64-bit
+//!   hash of the source text, the module's name and a tag of the QuickJS sources (the engine
+//!   version). Scripts (`evalContext`, `compileFunction`) gain nothing from it: compiling one
+//!   always parses the whole source (a syntax check) before the cached bytecode is read. ES
+//!   modules are parsed only on a cache miss: a hit is read straight from the bytecode.
+//!
+//! So a CommonJS file whose code is strict anyway (`'use strict'` first: what TypeScript, Babel
+//! and most packages ship) is compiled as the body of a function an ES module exports; the
+//! same semantics as Node's wrapper, since strict code can't tell a module's function from a
+//! script's. Sloppy files, and any the module goal refuses (`await` as a name, `<!--`
+//! comments), are compiled as a plain function (`Deno.core.compileFunction`), once.
+//! `js-runtime/10_commonjs.js` chooses.
+//!
+//! The folder (`HOOKS_CACHE_PATH`, default `<EXTENSIONS_PATH>/.cache`, `false` for none) can be
+//! deleted at any time. Entries are never trusted blindly: the engine reads a file whose name
+//! matches the source, so a changed file is compiled again; a file that was damaged after it was
+//! written would be executed as it is, so a manifest records each entry's CRC-32 and size, and
+//! at start every entry that doesn't match it, or that it doesn't list, is deleted before the
+//! engine can read it (the engine then compiles from source and writes it again).
+
+use deno_core::{op2, v8};
+use rectus_core::config::Config;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+const MANIFEST: &str = "manifest";
+const ENTRY_EXTENSION: &str = "qbc";
+
+static FOLDER: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The cache folder `config` asks for, `None` when `HOOKS_CACHE_PATH=false`.
+pub fn folder(config: &Config) -> Option<PathBuf> {
+    match config.env.string("HOOKS_CACHE_PATH").filter(|s| !s.is_empty()) {
+        Some(v) if v == "false" => None,
+        Some(v) => Some(config.cwd.join(v)),
+        None => Some(config.extensions_path.join(".cache")),
+    }
+}
+
+/// Points the engine at the cache folder (its bytecode under `quickjs/`) and drops the entries
+/// that fail verification. Call before the process has threads: the engine reads these
+/// variables once, when it first compiles something.
+pub fn configure(config: &Config) {
+    let folder = folder(config).map(|f| f.join("quickjs"));
+    match &folder {
+        Some(dir) => {
+            std::env::set_var("V82JSC_BC_CACHE_DIR", dir);
+            std::env::remove_var("V82JSC_NO_BC_CACHE");
+            if let Err(e) = verify(dir) {
+                tracing::debug!("hook code cache {}: {e}", dir.display());
+            }
+        }
+        None => std::env::set_var("V82JSC_NO_BC_CACHE", "1"),
+    }
+    let _ = FOLDER.set(folder);
+}
+
+/// Lists the entries written since the last start in the manifest, in the background (called
+/// when an isolate has loaded the hooks, so the manifest covers what they compiled).
+pub fn record_new_entries() {
+    let Some(Some(dir)) = FOLDER.get().cloned() else { return };
+    let spawned = std::thread::Builder::new().name("rectus-code-cache".into()).spawn(move || {
+        if let Err(e) = record(&dir) {
+            tracing::debug!("hook code cache {}: {e}", dir.display());
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::debug!("hook code cache: {e}");
+    }
+}
+
+/// What the manifest says of each entry: CRC-32 and size.
+type Manifest = HashMap<String, (u32, u64)>;
+
+fn read_manifest(dir: &Path) -> Manifest {
+    let text = std::fs::read_to_string(dir.join(MANIFEST)).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.split(' ');
+            let (crc, size, name) = (parts.next()?, parts.next()?, parts.next()?);
+            Some((name.to_string(), (u32::from_str_radix(crc, 16).ok()?, size.parse().ok()?)))
+        })
+        .collect()
+}
+
+fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
+    let mut names: Vec<&String> = manifest.keys().collect();
+    names.sort();
+    let text: String = names.iter().map(|n| format!("{:08x} {} {n}\n", manifest[*n].0, manifest[*n].1)).collect();
+    // Written aside and renamed, so a reader never sees half a manifest.
+    let tmp = dir.join(format!("{MANIFEST}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, dir.join(MANIFEST))
+}
+
+fn entries(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == ENTRY_EXTENSION) {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                found.push((name.to_string(), path.clone()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn checksum(path: &Path) -> std::io::Result<(u32, u64)> {
+    let bytes = std::fs::read(path)?;
+    Ok((crc32fast::hash(&bytes), bytes.len() as u64))
+}
+
+/// Deletes every entry the manifest doesn't vouch for, and leftovers of interrupted writes.
+fn verify(dir: &Path) -> std::io::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let listed = read_manifest(dir);
+    let mut kept = Manifest::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "tmp") {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    for (name, path) in entries(dir)? {
+        match listed.get(&name) {
+            Some(expected) if checksum(&path).ok().as_ref() == Some(expected) => {
+                kept.insert(name, *expected);
+            }
+            _ => {
+                tracing::debug!("hook code cache: dropping unverified entry {}", path.display());
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
+    write_manifest(dir, &kept)
+}
+
+fn record(dir: &Path) -> std::io::Result<()> {
+    // Each isolate's first start records; one at a time in this process.
+    static RECORDING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = RECORDING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut manifest = read_manifest(dir);
+    let present = entries(dir)?;
+    manifest.retain(|name, _| present.iter().any(|(n, _)| n == name));
+    for (name, path) in present {
+        if !manifest.contains_key(&name) {
+            manifest.insert(name, checksum(&path)?);
+        }
+    }
+    write_manifest(dir, &manifest)
+}
+
+/// The parameters of a CommonJS module's wrapper, as Node names them (and Rectus's helper for
+/// rewritten ES module syntax).
+const WRAPPER_PARAMS: &str = "exports, require, module, __filename, __dirname, __rectusDefault";
+
+/// Compiles strict CommonJS code as `export default function (<wrapper params>) {<body>}` and
+/// answers `[that function]`, or `[null]` when the module goal refuses it (the caller then
+/// compiles it as a script). `name` is the module's URL (`file:///…`).
+#[op2(reentrant)]
+pub fn op_rectus_compile_cached<'s, 'i>(scope: &mut v8::PinScope<'s, 'i>, #[string] body: &str, #[string] name: &str) -> v8::Local<'s, v8::Value> {
+    let out = v8::Array::new(scope, 1);
+    v8::tc_scope!(let tc, scope);
+    match compile_module_function(tc, body, name) {
+        Some(function) => {
+            out.set_index(tc, 0, function);
+        }
+        None if tc.has_caught() => tc.reset(),
+        None => {}
+    }
+    out.into()
+}
+
+fn compile_module_function<'s>(scope: &mut v8::PinScope<'s, '_>, body: &str, name: &str) -> Option<v8::Local<'s, v8::Value>> {
+    let code = v8::String::new(scope, &format!("export default function ({WRAPPER_PARAMS}) {{{body}\n}}"))?;
+    let resource = v8::String::new(scope, name)?;
+    let origin = v8::ScriptOrigin::new(scope, resource.into(), 0, 0, false, 0, None, false, false, true, None);
+    let mut source = v8::script_compiler::Source::new(code, Some(&origin));
+    let module = v8::script_compiler::compile_module(scope, &mut source)?;
+    module.instantiate_module(scope, no_imports)?;
+    let evaluated = module.evaluate(scope)?;
+    if let Ok(promise) = evaluated.try_cast::<v8::Promise>() {
+        promise.mark_as_handled();
+        if promise.state() != v8::PromiseState::Fulfilled {
+            return None;
+        }
+    }
+    let namespace = module.get_module_namespace().try_cast::<v8::Object>().ok()?;
+    let key = v8::String::new(scope, "default")?;
+    let function = namespace.get(scope, key.into())?;
+    function.is_function().then_some(function)
+}
+
+/// The wrapper imports nothing; a module that does (found by the engine in the body) is refused.
+fn no_imports<'s>(
+    _context: v8::Local<'s, v8::Context>,
+    _specifier: v8::Local<'s, v8::String>,
+    _attributes: v8::Local<'s, v8::FixedArray>,
+    _referrer: v8::Local<'s, v8::Module>,
+) -> Option<v8::Local<'s, v8::Module>> {
+    None
+}

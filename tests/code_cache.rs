@@ -1,0 +1,152 @@
+//! The hooks' compiled-code cache (`HOOKS_CACHE_PATH`, crates/hooks/src/code_cache.rs): a start
+//! fills it, hooks answer the same without it, cold and warm; a changed file is compiled again;
+//! damaged or unlisted entries are dropped before the engine can read them.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A hook whose modules cover both compile paths: strict files (ES module wrapper, cached), a
+/// sloppy one (`with`, script), and a strict one the module goal refuses (`await` as a name).
+/// GET /probe answers what each computed, with a stack line to check positions.
+fn write_hooks(ext: &Path, value: &str) {
+    let dir = ext.join("hooks/probe");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.js"),
+        r#"'use strict';
+const lib = require('./lib');
+const sloppy = require('./sloppy');
+const awaitName = require('./await-name');
+
+module.exports = function registerHook() {
+  return {
+    'routes.custom.init.before': ({ app }) => {
+      app.get('/probe', (req, res) => {
+        res.json({ value: lib.value, line: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict });
+      });
+    },
+  };
+};
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lib.js"),
+        format!(
+            "'use strict';\nexports.value = '{value}';\nexports.thisIsExports = this === module.exports;\nexports.strict = (function () {{ return this === undefined; }})();\n\nexports.where = () => /lib\\.js:(\\d+)/.exec(new Error('here').stack)[1];\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("sloppy.js"), "var box = { inner: 'from with' };\nwith (box) { exports.value = inner; }\n").unwrap();
+    std::fs::write(dir.join("await-name.js"), "'use strict';\nvar await = 'await is a name here';\nexports.value = await;\n").unwrap();
+}
+
+async fn probe(db: &TestDb, ext: &Path, cache: Option<&Path>) -> Value {
+    let cache_setting = cache.map(|c| c.to_string_lossy().into_owned()).unwrap_or_else(|| "false".into());
+    let server = Server::start(db, Some(ext), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_CACHE_PATH", &cache_setting)]).await;
+    let (status, body) = json(server.client.get(server.url("/probe")).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}\n{}", server.log_text());
+    if let Some(cache) = cache {
+        wait_for_manifest(cache);
+    }
+    assert!(server.stop().success());
+    body
+}
+
+/// The entries (name → bytes) of the engine's folder in `cache`.
+fn entries(cache: &Path) -> Vec<(String, Vec<u8>)> {
+    let dir = cache.join("quickjs");
+    let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .map(|rd| rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "qbc")).map(|p| (name(&p), std::fs::read(&p).unwrap())).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn manifest(cache: &Path) -> String {
+    std::fs::read_to_string(cache.join("quickjs/manifest")).unwrap_or_default()
+}
+
+/// The manifest is written in the background once the first isolate is ready.
+fn wait_for_manifest(cache: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = manifest(cache).lines().count();
+        if listed > 0 && listed == entries(cache).len() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the manifest never listed the entries: {listed} of {}", entries(cache).len());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn expected(value: &str) -> Value {
+    serde_json::json!({
+        "value": value,
+        "line": "6",
+        "sloppy": "from with",
+        "awaitName": "await is a name here",
+        "thisIsExports": true,
+        "strict": true,
+    })
+}
+
+fn setup() -> (PathBuf, PathBuf) {
+    let root = std::env::temp_dir().join(format!("rectus-code-cache-{}", uuid::Uuid::new_v4().simple()));
+    (root.join("extensions"), root.join("cache"))
+}
+
+#[tokio::test]
+async fn hooks_answer_the_same_without_the_cache_cold_and_warm() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let (ext, cache) = setup();
+    write_hooks(&ext, "one");
+    assert_eq!(probe(&db, &ext, None).await, expected("one"), "no cache");
+    assert!(!cache.exists() && !ext.join(".cache").exists(), "HOOKS_CACHE_PATH=false writes nothing");
+
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "cold cache");
+    let written = entries(&cache);
+    assert!(!written.is_empty(), "the first start fills the cache");
+
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "warm cache");
+    assert_eq!(entries(&cache), written, "a warm start compiles nothing new");
+}
+
+#[tokio::test]
+async fn a_changed_file_is_compiled_again() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let (ext, cache) = setup();
+    write_hooks(&ext, "one");
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"));
+    // Same length, other content.
+    write_hooks(&ext, "two");
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("two"));
+}
+
+#[tokio::test]
+async fn damaged_and_unlisted_entries_are_dropped() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let (ext, cache) = setup();
+    write_hooks(&ext, "one");
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"));
+    let sound = entries(&cache);
+    // Every entry keeps its size but not its bytes (past the header, as a bad disk would).
+    for (entry, bytes) in &sound {
+        let damaged: Vec<u8> = bytes.iter().enumerate().map(|(i, b)| if i >= 8 { b ^ 0x5a } else { *b }).collect();
+        std::fs::write(cache.join("quickjs").join(entry), damaged).unwrap();
+    }
+    let stray = cache.join("quickjs/00000000000000ff.qbc");
+    std::fs::write(&stray, b"not bytecode").unwrap();
+
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "damaged entries are not executed");
+    assert!(!stray.exists(), "an entry the manifest doesn't list is deleted");
+    assert_eq!(entries(&cache), sound, "the damaged entries were compiled again from source");
+}
