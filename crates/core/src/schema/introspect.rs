@@ -95,24 +95,19 @@ async fn postgres(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbErro
         .await?
         .rows;
     let is_pk = |t: &str, c: &str| pks.iter().any(|r| text(r, "table_name").as_deref() == Some(t) && text(r, "column_name").as_deref() == Some(c));
-    let rows = db
-        .query(
-            "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, c.data_type::text AS data_type, \
-             c.is_nullable::text AS is_nullable, c.column_default::text AS column_default, \
-             c.character_maximum_length::int4 AS max_length, c.numeric_precision::int4 AS numeric_precision, \
-             c.numeric_scale::int4 AS numeric_scale, c.is_identity::text AS is_identity, \
-             EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu \
-               ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema \
-               WHERE tc.constraint_type = 'UNIQUE' AND tc.table_schema = c.table_schema AND kcu.table_name = c.table_name \
-               AND kcu.column_name = c.column_name) AS is_unique \
-             FROM information_schema.columns c JOIN information_schema.tables t \
-             ON t.table_name = c.table_name AND t.table_schema = c.table_schema \
-             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
-             ORDER BY c.table_name, c.ordinal_position",
-            &[],
-        )
-        .await?
-        .rows;
+    let rows = information_schema_columns(
+        db,
+        "c.table_name::text AS table_name, c.column_name::text AS column_name, c.data_type::text AS data_type, \
+         c.is_nullable::text AS is_nullable, c.column_default::text AS column_default, \
+         c.character_maximum_length::int4 AS max_length, c.numeric_precision::int4 AS numeric_precision, \
+         c.numeric_scale::int4 AS numeric_scale, c.is_identity::text AS is_identity, \
+         EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu \
+           ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema \
+           WHERE tc.constraint_type = 'UNIQUE' AND tc.table_schema = c.table_schema AND kcu.table_name = c.table_name \
+           AND kcu.column_name = c.column_name) AS is_unique",
+        "current_schema()",
+    )
+    .await?;
     let mut out = BTreeMap::new();
     for row in rows {
         let table = text(&row, "table_name").unwrap_or_default();
@@ -127,20 +122,15 @@ async fn postgres(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbErro
 }
 
 async fn mysql(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbError> {
-    let rows = db
-        .query(
-            "SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.DATA_TYPE AS data_type, \
-             c.COLUMN_TYPE AS column_type, c.IS_NULLABLE AS is_nullable, c.COLUMN_DEFAULT AS column_default, \
-             c.CHARACTER_MAXIMUM_LENGTH AS max_length, c.NUMERIC_PRECISION AS numeric_precision, \
-             c.NUMERIC_SCALE AS numeric_scale, c.COLUMN_KEY AS column_key, c.EXTRA AS extra \
-             FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-             ON t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_SCHEMA = c.TABLE_SCHEMA \
-             WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
-             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
-            &[],
-        )
-        .await?
-        .rows;
+    let rows = information_schema_columns(
+        db,
+        "c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.DATA_TYPE AS data_type, \
+         c.COLUMN_TYPE AS column_type, c.IS_NULLABLE AS is_nullable, c.COLUMN_DEFAULT AS column_default, \
+         c.CHARACTER_MAXIMUM_LENGTH AS max_length, c.NUMERIC_PRECISION AS numeric_precision, \
+         c.NUMERIC_SCALE AS numeric_scale, c.COLUMN_KEY AS column_key, c.EXTRA AS extra",
+        "DATABASE()",
+    )
+    .await?;
     let mut out = BTreeMap::new();
     for row in rows {
         let table = text(&row, "table_name").unwrap_or_default();
@@ -154,6 +144,19 @@ async fn mysql(db: &Database) -> Result<BTreeMap<String, Vec<Column>>, DbError> 
         out.entry(table).or_insert_with(Vec::new).push(information_schema_column(&row, db_type, primary, unique, auto_increment));
     }
     Ok(out)
+}
+
+/// The `information_schema.columns` rows (as `c`) of the current schema's base tables, in ordinal
+/// order. PostgreSQL and MySQL differ only in what they `select` and in how they name the current
+/// `schema`.
+async fn information_schema_columns(db: &Database, select: &str, schema: &str) -> Result<Vec<serde_json::Map<String, Value>>, DbError> {
+    let sql = format!(
+        "SELECT {select} FROM information_schema.columns c JOIN information_schema.tables t \
+         ON t.table_name = c.table_name AND t.table_schema = c.table_schema \
+         WHERE c.table_schema = {schema} AND t.table_type = 'BASE TABLE' \
+         ORDER BY c.table_name, c.ordinal_position"
+    );
+    Ok(db.query(&sql, &[]).await?.rows)
 }
 
 /// A column from an `information_schema.columns` row (PostgreSQL and MySQL name them alike).
