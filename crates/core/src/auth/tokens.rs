@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Accountability;
-use crate::cluster::{Member, Peers};
+use crate::cluster::{ClearedMap, Member};
 use crate::db::Database;
 use crate::{ApiError, ErrorCode};
 
@@ -116,9 +116,7 @@ struct Resolved {
 #[derive(Clone)]
 pub struct TokenCache {
     ttl: std::time::Duration,
-    entries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Resolved>>>,
-    /// The other instances, cleared along with this one.
-    peers: Peers,
+    entries: ClearedMap<String, Resolved>,
 }
 
 /// The token cache's name on the cluster bus.
@@ -126,30 +124,23 @@ const TOPIC: &str = "tokens";
 
 impl TokenCache {
     pub fn new(ttl: std::time::Duration) -> Self {
-        TokenCache { ttl, entries: Default::default(), peers: Peers::new(TOPIC) }
+        TokenCache { ttl, entries: ClearedMap::new(TOPIC) }
     }
 
     /// Forgets every resolved token here and on the other instances.
     pub fn clear(&self) {
-        self.clear_local();
-        self.peers.notify();
-    }
-
-    /// [`clear`](Self::clear) on this instance only: for changes another instance made.
-    pub fn clear_local(&self) {
-        self.entries.lock().unwrap().clear();
+        self.entries.clear();
     }
 
     /// This cache on the cluster bus: cleared here when users or roles changed elsewhere.
     pub fn cluster_member(&self) -> Member {
-        let cache = self.clone();
-        self.peers.member(move || cache.clear_local())
+        self.entries.cluster_member()
     }
 
     /// [`authenticate`], answered from the cache while fresh (the IP is checked every time).
     pub async fn authenticate(&self, db: &Database, secret: &str, token: &str, ip: Option<String>, user_agent: Option<String>) -> Result<Accountability, ApiError> {
         let now = std::time::Instant::now();
-        let cached = self.entries.lock().unwrap().get(token).filter(|r| r.until > now).map(|r| (r.accountability.clone(), r.ip_access.clone()));
+        let cached = self.entries.lock().get(token).filter(|r| r.until > now).map(|r| (r.accountability.clone(), r.ip_access.clone()));
         if let Some((acc, ip_access)) = cached {
             check_ip(&ip_access, ip.as_deref())?;
             return Ok(Accountability { ip, user_agent, ..acc });
@@ -161,7 +152,7 @@ impl TokenCache {
             let left = Ord::max(exp - chrono::Utc::now().timestamp(), 0) as u64;
             until = until.min(now + std::time::Duration::from_secs(left));
         }
-        let mut entries = self.entries.lock().unwrap();
+        let mut entries = self.entries.lock();
         if entries.len() > 10_000 {
             entries.retain(|_, r| r.until > now);
         }

@@ -28,7 +28,8 @@ pub mod postgres;
 pub mod redis;
 
 use async_trait::async_trait;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use crate::config::{Config, ConfigError, DbClient};
@@ -76,6 +77,42 @@ impl Peers {
 pub struct Member {
     peers: Peers,
     on_remote: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// The entries of a cache that a change on any instance empties on all of them (the token and
+/// permission caches).
+pub struct ClearedMap<K, V> {
+    entries: Arc<Mutex<HashMap<K, V>>>,
+    peers: Peers,
+}
+
+// Not derived: that would ask for `K: Clone, V: Clone`, and clones share the entries anyway.
+impl<K, V> Clone for ClearedMap<K, V> {
+    fn clone(&self) -> Self {
+        ClearedMap { entries: self.entries.clone(), peers: self.peers.clone() }
+    }
+}
+
+impl<K: Send + 'static, V: Send + 'static> ClearedMap<K, V> {
+    pub fn new(topic: Topic) -> Self {
+        ClearedMap { entries: Default::default(), peers: Peers::new(topic) }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, HashMap<K, V>> {
+        self.entries.lock().unwrap()
+    }
+
+    /// Empties the map here and on the other instances.
+    pub fn clear(&self) {
+        self.lock().clear();
+        self.peers.notify();
+    }
+
+    /// The map as a member of the cluster: emptied here when another instance cleared it.
+    pub fn cluster_member(&self) -> Member {
+        let entries = self.entries.clone();
+        self.peers.member(move || entries.lock().unwrap().clear())
+    }
 }
 
 /// A message on the wire: `<origin instance> <topic>`.

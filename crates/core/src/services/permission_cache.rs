@@ -6,11 +6,10 @@
 //! collection's schema clear it here and, through the cluster bus, on the other instances.
 
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{Member, Peers};
+use crate::cluster::{ClearedMap, Member};
 
 /// The rows of one role (`None`: public) for one action, ordered by `id`.
 pub type Rows = Arc<Vec<Map<String, Value>>>;
@@ -20,8 +19,7 @@ type Key = (Option<String>, String);
 #[derive(Clone)]
 pub struct PermissionCache {
     ttl: Duration,
-    entries: Arc<Mutex<HashMap<Key, (Rows, Instant)>>>,
-    peers: Peers,
+    entries: ClearedMap<Key, (Rows, Instant)>,
 }
 
 /// The permission cache's name on the cluster bus.
@@ -29,35 +27,28 @@ const TOPIC: &str = "permissions";
 
 impl PermissionCache {
     pub fn new(ttl: Duration) -> Self {
-        PermissionCache { ttl, entries: Default::default(), peers: Peers::new(TOPIC) }
+        PermissionCache { ttl, entries: ClearedMap::new(TOPIC) }
     }
 
     /// The cached rows of `role` for `action`, if still fresh.
     pub fn get(&self, role: Option<&str>, action: &str) -> Option<Rows> {
-        let entries = self.entries.lock().unwrap();
+        let entries = self.entries.lock();
         let (rows, until) = entries.get(&(role.map(str::to_string), action.to_string()))?;
         (*until > Instant::now()).then(|| rows.clone())
     }
 
     pub fn put(&self, role: Option<&str>, action: &str, rows: Rows) {
-        self.entries.lock().unwrap().insert((role.map(str::to_string), action.to_string()), (rows, Instant::now() + self.ttl));
+        self.entries.lock().insert((role.map(str::to_string), action.to_string()), (rows, Instant::now() + self.ttl));
     }
 
     /// Forgets every role's rows here and on the other instances.
     pub fn clear(&self) {
-        self.clear_local();
-        self.peers.notify();
-    }
-
-    /// [`clear`](Self::clear) on this instance only: for changes another instance made.
-    pub fn clear_local(&self) {
-        self.entries.lock().unwrap().clear();
+        self.entries.clear();
     }
 
     /// This cache on the cluster bus: cleared here when permissions changed elsewhere.
     pub fn cluster_member(&self) -> Member {
-        let cache = self.clone();
-        self.peers.member(move || cache.clear_local())
+        self.entries.cluster_member()
     }
 }
 
