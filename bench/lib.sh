@@ -9,22 +9,19 @@ BIN="${RECTUS_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/rectus}"
 
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"title":"Hello","body":"Benchmark article"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench-admin-token"
-LUA
+# wrk_script NAME [BODY]: $WORK/NAME.lua, requests as the admin; with BODY, JSON POSTs of it.
+wrk_script() {
+  {
+    if [ -n "${2:-}" ]; then
+      printf '%s\n' 'wrk.method = "POST"' "wrk.body = '$2'" 'wrk.headers["Content-Type"] = "application/json"'
+    fi
+    echo 'wrk.headers["Authorization"] = "Bearer bench-admin-token"'
+  } > "$WORK/$1.lua"
+}
+wrk_script post '{"title":"Hello","body":"Benchmark article"}'
 # The GraphQL twin of GET /items/articles?limit=10: the same ten items, every field.
-cat > "$WORK/graphql.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"query":"{ articles(limit: 10) { id status title body } }"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench-admin-token"
-LUA
-cat > "$WORK/auth.lua" <<'LUA'
-wrk.headers["Authorization"] = "Bearer bench-admin-token"
-LUA
+wrk_script graphql '{"query":"{ articles(limit: 10) { id status title body } }"}'
+wrk_script auth
 
 # A pool opened at start, as a server's is after its first seconds under load: runs measure the
 # steady state, not connection setup.
