@@ -5,6 +5,7 @@
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef};
 use rectus_core::services::schema::{collections::CollectionsService, fields::FieldsService, relations::RelationsService, SchemaContext};
+use rectus_core::ApiError;
 use serde_json::Value;
 
 use crate::caller::Caller;
@@ -51,13 +52,82 @@ fn answer(value: Value) -> Option<FieldValue<'static>> {
     }
 }
 
+/// Registers `<table>` (string fields `scalars`, then `meta` and `schema` in `nested_order`, as
+/// rc.83 orders them) and the `<table>_meta` and `<table>_schema` types those two point to.
+fn register(builder: SchemaBuilder, plan: &Plan<'_>, table: &str, scalars: &[&str], nested_order: [&str; 2], schema_fields: &[(&str, Leaf)]) -> SchemaBuilder {
+    let object = scalars.iter().fold(Object::new(table), |o, f| o.field(scalar(f, Leaf::String)));
+    let object = nested_order.iter().fold(object, |o, f| o.field(nested(f, &format!("{table}_{f}"))));
+    builder.register(meta_type(plan, table)).register(schema_type(&format!("{table}_schema"), schema_fields)).register(object)
+}
+
+/// `fields` and `relations`: rows per collection and field, read alike through their services.
+#[derive(Clone, Copy)]
+enum PerField {
+    Fields,
+    Relations,
+}
+
+impl PerField {
+    fn name(self) -> &'static str {
+        match self {
+            PerField::Fields => "fields",
+            PerField::Relations => "relations",
+        }
+    }
+
+    async fn read_all(self, caller: &Caller, collection: Option<&str>) -> Result<Vec<Value>, ApiError> {
+        match self {
+            PerField::Fields => FieldsService::new(context(caller)).read_all(collection).await,
+            PerField::Relations => RelationsService::new(context(caller)).read_all(collection).await,
+        }
+    }
+
+    async fn read_one(self, caller: &Caller, collection: &str, field: &str) -> Result<Value, ApiError> {
+        match self {
+            PerField::Fields => FieldsService::new(context(caller)).read_one(collection, field).await,
+            PerField::Relations => RelationsService::new(context(caller)).read_one(collection, field).await,
+        }
+    }
+}
+
+/// The root fields `<name>`, `<name>_in_collection` and `<name>_by_name` of `fields` or `relations`.
+fn per_field_roots(query: Object, kind: PerField) -> Object {
+    let (name, ty) = (kind.name(), format!("directus_{}", kind.name()));
+    query
+        .field(Field::new(name, TypeRef::named_list(&ty), move |ctx| {
+            FieldFuture::new(async move {
+                let caller = ctx.ctx.data::<Caller>()?;
+                let all = kind.read_all(caller, None).await;
+                Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
+            })
+        }))
+        .field(
+            Field::new(format!("{name}_in_collection"), TypeRef::named_list(&ty), move |ctx| {
+                FieldFuture::new(async move {
+                    let caller = ctx.ctx.data::<Caller>()?;
+                    let all = kind.read_all(caller, Some(&text(&ctx, "collection"))).await;
+                    Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
+                })
+            })
+            .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING))),
+        )
+        .field(
+            Field::new(format!("{name}_by_name"), TypeRef::named(&ty), move |ctx| {
+                FieldFuture::new(async move {
+                    let caller = ctx.ctx.data::<Caller>()?;
+                    let one = kind.read_one(caller, &text(&ctx, "collection"), &text(&ctx, "field")).await;
+                    Ok(crate::resolve::settle(&ctx, caller, one.map(answer)))
+                })
+            })
+            .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING)))
+            .argument(InputValue::new("field", TypeRef::named_nn(TypeRef::STRING))),
+        )
+}
+
 /// Registers the types and adds the root fields of the tables the caller may read.
 pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, mut builder: SchemaBuilder) -> (Object, SchemaBuilder) {
     if readable("directus_collections") {
-        builder = builder
-            .register(meta_type(plan, "directus_collections"))
-            .register(schema_type("directus_collections_schema", &[("name", Leaf::String), ("comment", Leaf::String)]))
-            .register(Object::new("directus_collections").field(scalar("collection", Leaf::String)).field(nested("meta", "directus_collections_meta")).field(nested("schema", "directus_collections_schema")));
+        builder = register(builder, plan, "directus_collections", &["collection"], ["meta", "schema"], &[("name", Leaf::String), ("comment", Leaf::String)]);
         query = query
             .field(Field::new("collections", TypeRef::named_list("directus_collections"), |ctx| {
                 FieldFuture::new(async move {
@@ -94,43 +164,8 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
             ("foreign_key_table", Leaf::String),
             ("comment", Leaf::String),
         ];
-        builder = builder.register(meta_type(plan, "directus_fields")).register(schema_type("directus_fields_schema", schema_fields)).register(
-            Object::new("directus_fields")
-                .field(scalar("collection", Leaf::String))
-                .field(scalar("field", Leaf::String))
-                .field(scalar("type", Leaf::String))
-                .field(nested("meta", "directus_fields_meta"))
-                .field(nested("schema", "directus_fields_schema")),
-        );
-        query = query
-            .field(Field::new("fields", TypeRef::named_list("directus_fields"), |ctx| {
-                FieldFuture::new(async move {
-                    let caller = ctx.ctx.data::<Caller>()?;
-                    let all = FieldsService::new(context(caller)).read_all(None).await;
-                    Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
-                })
-            }))
-            .field(
-                Field::new("fields_in_collection", TypeRef::named_list("directus_fields"), |ctx| {
-                    FieldFuture::new(async move {
-                        let caller = ctx.ctx.data::<Caller>()?;
-                        let all = FieldsService::new(context(caller)).read_all(Some(&text(&ctx, "collection"))).await;
-                        Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
-                    })
-                })
-                .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING))),
-            )
-            .field(
-                Field::new("fields_by_name", TypeRef::named("directus_fields"), |ctx| {
-                    FieldFuture::new(async move {
-                        let caller = ctx.ctx.data::<Caller>()?;
-                        let one = FieldsService::new(context(caller)).read_one(&text(&ctx, "collection"), &text(&ctx, "field")).await;
-                        Ok(crate::resolve::settle(&ctx, caller, one.map(answer)))
-                    })
-                })
-                .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING)))
-                .argument(InputValue::new("field", TypeRef::named_nn(TypeRef::STRING))),
-            );
+        builder = register(builder, plan, "directus_fields", &["collection", "field", "type"], ["meta", "schema"], schema_fields);
+        query = per_field_roots(query, PerField::Fields);
     }
     if readable("directus_relations") {
         let schema_fields: &[(&str, Leaf)] = &[
@@ -142,43 +177,8 @@ pub fn add(plan: &Plan<'_>, readable: impl Fn(&str) -> bool, mut query: Object, 
             ("on_update", Leaf::String),
             ("on_delete", Leaf::String),
         ];
-        builder = builder.register(meta_type(plan, "directus_relations")).register(schema_type("directus_relations_schema", schema_fields)).register(
-            Object::new("directus_relations")
-                .field(scalar("collection", Leaf::String))
-                .field(scalar("field", Leaf::String))
-                .field(scalar("related_collection", Leaf::String))
-                .field(nested("schema", "directus_relations_schema"))
-                .field(nested("meta", "directus_relations_meta")),
-        );
-        query = query
-            .field(Field::new("relations", TypeRef::named_list("directus_relations"), |ctx| {
-                FieldFuture::new(async move {
-                    let caller = ctx.ctx.data::<Caller>()?;
-                    let all = RelationsService::new(context(caller)).read_all(None).await;
-                    Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
-                })
-            }))
-            .field(
-                Field::new("relations_in_collection", TypeRef::named_list("directus_relations"), |ctx| {
-                    FieldFuture::new(async move {
-                        let caller = ctx.ctx.data::<Caller>()?;
-                        let all = RelationsService::new(context(caller)).read_all(Some(&text(&ctx, "collection"))).await;
-                        Ok(crate::resolve::settle(&ctx, caller, all.map(|a| answer(Value::Array(a)))))
-                    })
-                })
-                .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING))),
-            )
-            .field(
-                Field::new("relations_by_name", TypeRef::named("directus_relations"), |ctx| {
-                    FieldFuture::new(async move {
-                        let caller = ctx.ctx.data::<Caller>()?;
-                        let one = RelationsService::new(context(caller)).read_one(&text(&ctx, "collection"), &text(&ctx, "field")).await;
-                        Ok(crate::resolve::settle(&ctx, caller, one.map(answer)))
-                    })
-                })
-                .argument(InputValue::new("collection", TypeRef::named_nn(TypeRef::STRING)))
-                .argument(InputValue::new("field", TypeRef::named_nn(TypeRef::STRING))),
-            );
+        builder = register(builder, plan, "directus_relations", &["collection", "field", "related_collection"], ["schema", "meta"], schema_fields);
+        query = per_field_roots(query, PerField::Relations);
     }
     (query, builder)
 }
