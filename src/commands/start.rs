@@ -74,7 +74,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => Arc::new(NoHookRoutes),
     };
     let oauth = Arc::new(OAuthProviders::new(config.oauth.clone(), &config.secret));
-    let state = AppState { config: Arc::new(config), services, hook_routes, oauth };
+    let state = AppState::new(Arc::new(config), services, hook_routes, oauth);
     // The app events (`init.before` … `routes.init.after`) ran in each isolate as it loaded.
     bus.emit_after("init", EventArgs::none());
     let server = move |listening: bool| json!({ "address": local.ip().to_string(), "port": local.port(), "listening": listening });

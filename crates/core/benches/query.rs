@@ -34,6 +34,7 @@ fn schema() -> SchemaOverview {
             "meta": { "many_collection": "events", "many_field": "author", "one_collection": "authors", "one_field": null },
         })],
         permissions: vec![],
+        relation_index: Default::default(),
     }
 }
 

@@ -170,7 +170,7 @@ fn accountability_json(who: &Who, template: &Template) -> Value {
 /// One request through the real router, from 127.0.0.1.
 async fn send(sandbox: &Sandbox, method: &str, path: &str, headers: &BTreeMap<String, String>, sender: Sender, body: Option<Value>) -> anyhow::Result<(u16, Option<Value>)> {
     let oauth = Arc::new(rectus_core::auth::oauth::OAuthProviders::new(sandbox.config.oauth.clone(), &sandbox.config.secret));
-    let state = rectus_http::AppState { config: Arc::new(sandbox.config.clone()), services: sandbox.services.clone(), hook_routes: sandbox.runtime.clone(), oauth };
+    let state = rectus_http::AppState::new(Arc::new(sandbox.config.clone()), sandbox.services.clone(), sandbox.runtime.clone(), oauth);
     let mut builder = Request::builder().method(method).uri(path);
     if sender == Sender::Admin {
         builder = builder.header("authorization", format!("Bearer {ADMIN_TOKEN}"));

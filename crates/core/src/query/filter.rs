@@ -194,7 +194,7 @@ impl<'a> Compiler<'a> {
     /// many side is `collection.key`, or whose one side lists its rows as `key`; a many side with
     /// a collection field and allowed collections is a many-to-any.
     fn relation(&self, collection: &str, key: &str) -> Option<Relation<'a>> {
-        self.schema.relations.iter().find_map(|r| {
+        self.schema.relations_of(collection, key).find_map(|r| {
             let text = |v: &'a Value| v.as_str();
             let (many, field, one) = (text(&r["collection"]), text(&r["field"]), text(&r["related_collection"]));
             if many == Some(collection) && field == Some(key) {

@@ -78,6 +78,7 @@ pub fn schema() -> SchemaOverview {
             }),
         ],
         permissions: vec![],
+        relation_index: Default::default(),
     }
 }
 

@@ -9,8 +9,8 @@ mod types;
 
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use crate::cluster::{Member, Peers};
 use crate::db::{Database, DbError};
@@ -25,7 +25,17 @@ pub struct SchemaOverview {
     pub collections: BTreeMap<String, CollectionOverview>,
     pub relations: Vec<Value>,
     pub permissions: Vec<Value>,
+    /// Where each field's relations stand in `relations`; built on first use.
+    #[serde(skip)]
+    pub relation_index: RelationIndex,
 }
+
+/// Positions in [`SchemaOverview::relations`] by collection and field: a relation is listed under
+/// its many side (`collection.field`) and under its one side (`related_collection.one_field`).
+/// Every filter and relational read looks fields up here; scanning the relations' JSON instead
+/// cost a hash of each key per relation per field (the system relations made that measurable).
+#[derive(Debug, Clone, Default)]
+pub struct RelationIndex(OnceLock<HashMap<String, HashMap<String, Vec<usize>>>>);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,11 +174,34 @@ impl SchemaOverview {
         }
 
         let relations = relations::stitch(relation_rows, &foreign_keys);
-        Ok(SchemaOverview { collections, relations, permissions: vec![] })
+        Ok(SchemaOverview { collections, relations, permissions: vec![], relation_index: RelationIndex::default() })
     }
 
     pub fn collection(&self, name: &str) -> Option<&CollectionOverview> {
         self.collections.get(name)
+    }
+
+    /// The relations `collection.field` takes part in, on either side, in their order in
+    /// `relations`.
+    pub fn relations_of<'a>(&'a self, collection: &str, field: &str) -> impl Iterator<Item = &'a Value> + 'a {
+        let index = self.relation_index.0.get_or_init(|| {
+            let mut index: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
+            let text = |v: &Value| v.as_str().map(str::to_string);
+            for (i, r) in self.relations.iter().enumerate() {
+                let sides = [(text(&r["collection"]), text(&r["field"])), (text(&r["related_collection"]), text(&r["meta"]["one_field"]))];
+                for (collection, field) in sides {
+                    if let (Some(collection), Some(field)) = (collection, field) {
+                        let at = index.entry(collection).or_default().entry(field).or_default();
+                        if at.last() != Some(&i) {
+                            at.push(i);
+                        }
+                    }
+                }
+            }
+            index
+        });
+        let positions = index.get(collection).and_then(|fields| fields.get(field)).map(Vec::as_slice).unwrap_or_default();
+        positions.iter().map(|&i| &self.relations[i])
     }
 
 }

@@ -65,11 +65,7 @@ pub fn kind_of(relation: &Value, collection: &str, field: &str) -> Option<Relati
 /// The relation `collection.field` takes part in: the first schema relation whose many side is
 /// that field or whose one side lists its items as it (rc.83 looks them up the same way).
 pub fn relation_of(schema: &SchemaOverview, collection: &str, field: &str) -> Option<Relation> {
-    schema.relations.iter().find_map(|r| {
-        let matches = (text(r, "collection") == Some(collection) && text(r, "field") == Some(field))
-            || (text(r, "related_collection") == Some(collection) && r.get("meta").and_then(|m| text(m, "one_field")) == Some(field));
-        matches.then(|| kind_of(r, collection, field)).flatten()
-    })
+    schema.relations_of(collection, field).find_map(|r| kind_of(r, collection, field))
 }
 
 /// What a query asks of one relational field.
@@ -171,6 +167,7 @@ mod tests {
                 json!({"collection": "notes", "field": "page", "related_collection": "pages", "meta": {"one_field": "notes", "sort_field": "sort", "one_deselect_action": "nullify"}}),
             ],
             permissions: vec![],
+            relation_index: Default::default(),
         }
     }
 
