@@ -525,18 +525,22 @@ async fn postgres_writes_in_few_round_trips() {
 }
 
 /// Concurrent creates of a non-admin caller on a small pool all succeed: a transaction takes its
-/// connection with its first statement, so one waiting for hooks and for the role's permissions
+/// connection with its first statement (SQLite, PostgreSQL and MySQL alike), so one waiting for hooks and for the role's permissions
 /// (read from the database the first time) holds none. When `BEGIN` took one up front, more
 /// concurrent creates than pooled connections each held one while waiting for another to read
 /// the permissions, until the pool's timeout failed them.
-#[tokio::test]
-async fn concurrent_non_admin_creates_on_a_small_pool() {
-    let db = TestDb::new(Engine::Postgres).await;
+async fn concurrent_non_admin_creates_on_a_small_pool(engine: Engine) {
+    let db = TestDb::new(engine).await;
     let env = [("DB_POOL__MIN", "1"), ("DB_POOL__MAX", "2")];
     Server::start(&db, None, &env).await.stop();
     let role = "5b5c1a9e-0000-4000-8000-000000000001";
+    let key = match engine {
+        Engine::Sqlite => "integer PRIMARY KEY AUTOINCREMENT",
+        Engine::Postgres => "serial PRIMARY KEY",
+        Engine::MySql => "integer PRIMARY KEY AUTO_INCREMENT",
+    };
     db.execute(&format!(
-        "CREATE TABLE notes (id serial PRIMARY KEY, title varchar(50));
+        "CREATE TABLE notes (id {key}, title varchar(50));
          INSERT INTO directus_roles (id, name, admin_access, app_access) VALUES ('{role}', 'Editor', false, false);
          INSERT INTO directus_users (id, email, role, token, status) VALUES ('5b5c1a9e-0000-4000-8000-000000000002', 'editor@example.com', '{role}', 'editor-token', 'active');
          INSERT INTO directus_permissions (role, collection, action, permissions, fields) VALUES ('{role}', 'notes', 'read', '{{}}', '*'), ('{role}', 'notes', 'create', '{{}}', '*');"
@@ -553,3 +557,5 @@ async fn concurrent_non_admin_creates_on_a_small_pool() {
     assert_eq!(db.count("notes", "1 = 1").await, 8);
     assert!(server.stop().success());
 }
+
+on_every_engine!(concurrent_non_admin_creates_on_a_small_pool);

@@ -101,7 +101,10 @@ pub struct Transaction {
 enum TxInner {
     Sqlite(sqlite::SqliteTx),
     Postgres(postgres_tx::PgTx),
-    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+    /// Begun with its first statement, as PostgreSQL's: a transaction holds no pooled
+    /// connection while its caller still reads through the pool (permissions, hooks), so more
+    /// concurrent writers than connections can't each hold one and wait for another.
+    MySql(Option<sqlx::Transaction<'static, sqlx::MySql>>),
 }
 
 impl Database {
@@ -217,7 +220,7 @@ impl Database {
         let inner = match &self.pool {
             Pool::Sqlite(p) => TxInner::Sqlite(sqlite::SqliteTx::begin(p).await?),
             Pool::Postgres(_) => TxInner::Postgres(postgres_tx::PgTx::default()),
-            Pool::MySql(p) => TxInner::MySql(p.begin().await?),
+            Pool::MySql(_) => TxInner::MySql(None),
         };
         Ok(Transaction { inner, db: self.clone(), writer: None })
     }
@@ -284,6 +287,13 @@ impl Database {
         }
     }
 
+    fn mysql_pool(&self) -> Result<&sqlx::MySqlPool, DbError> {
+        match &self.pool {
+            Pool::MySql(p) => Ok(p),
+            _ => Err(DbError::Unsupported("a MySQL transaction on another engine")),
+        }
+    }
+
     fn pg_pool(&self) -> Result<&sqlx::PgPool, DbError> {
         match &self.pool {
             Pool::Postgres(p) => Ok(p),
@@ -320,7 +330,12 @@ impl Transaction {
                 tx.query(sql, params).await
             }
             TxInner::Postgres(tx) => tx.query(&self.db, sql, params).await,
-            TxInner::MySql(tx) => run_mysql(&mut **tx, sql, params).await,
+            TxInner::MySql(tx) => {
+                if tx.is_none() {
+                    *tx = Some(self.db.mysql_pool()?.begin().await?);
+                }
+                run_mysql(&mut **tx.as_mut().expect("begun above"), sql, params).await
+            }
         }
     }
 
@@ -397,7 +412,8 @@ impl Transaction {
                 tx.commit().await?
             }
             TxInner::Postgres(tx) => tx.commit(&self.db).await?,
-            TxInner::MySql(tx) => tx.commit().await?,
+            TxInner::MySql(Some(tx)) => tx.commit().await?,
+            TxInner::MySql(None) => {}
         }
         Ok(())
     }
@@ -406,7 +422,8 @@ impl Transaction {
         match self.inner {
             TxInner::Sqlite(tx) => tx.rollback().await?,
             TxInner::Postgres(tx) => tx.rollback().await?,
-            TxInner::MySql(tx) => tx.rollback().await?,
+            TxInner::MySql(Some(tx)) => tx.rollback().await?,
+            TxInner::MySql(None) => {}
         }
         Ok(())
     }
