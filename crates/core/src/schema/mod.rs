@@ -17,8 +17,9 @@ use crate::db::{Database, DbError};
 pub use introspect::{Column, ForeignKey};
 pub use types::relation_from_row;
 
-/// The fields of a collection by name.
-pub type Fields = indexmap::IndexMap<String, FieldOverview>;
+/// The fields of a collection by name. Every value of every row read is looked up here, so with a
+/// fast hasher: the names come from the schema, not from clients.
+pub type Fields = indexmap::IndexMap<String, FieldOverview, foldhash::fast::RandomState>;
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct SchemaOverview {
