@@ -26,7 +26,8 @@ pub struct SchemaOverview {
     pub collections: BTreeMap<String, CollectionOverview>,
     pub relations: Vec<Value>,
     pub permissions: Vec<Value>,
-    /// Where each field's relations stand in `relations`; built on first use.
+    /// Where each field's relations stand in `relations`; built on first use, so `relations`
+    /// stays as it is once a lookup was made (a schema is read whole and then shared).
     #[serde(skip)]
     pub relation_index: RelationIndex,
 }
