@@ -46,6 +46,16 @@ fi
 series() { printf "$SERIES" "$1"; }
 db_exec "UPDATE directus_users SET token='bench-admin-token';"
 
+# The rows the request scenarios read: 100 articles, and 100k events for the filtered list.
+seed_rows() {
+  db_exec "CREATE TABLE articles (id $SERIAL, status varchar(20) DEFAULT 'draft', title varchar(255), body text);"
+  db_exec "INSERT INTO articles (title, body) SELECT 'Article ' || i, 'Body ' || i FROM $(series 100) AS s;"
+  db_exec "CREATE TABLE events (id $SERIAL, status varchar(20), views integer, title varchar(255));"
+  db_exec "INSERT INTO events (status, views, title) SELECT CASE WHEN i % 3 = 0 THEN 'published' ELSE 'draft' END, i % 1000, 'Event ' || i FROM $(series 100000) AS s;"
+  # Fresh tables have no planner statistics; a production table would.
+  db_exec "ANALYZE events;"
+}
+
 start_server() { # $1 = extensions dir
   local t0 t1
   t0=$(date +%s%N)
