@@ -1,5 +1,7 @@
 //! The `rectus` binary: reads the Directus configuration and runs a command.
 
+#[cfg(target_os = "linux")]
+mod c_malloc;
 mod commands;
 mod logging;
 

@@ -6,6 +6,7 @@ pub mod code_cache;
 pub mod cron;
 mod database;
 pub mod engine;
+pub mod engine_heap;
 pub mod host;
 pub mod job;
 pub mod loader;

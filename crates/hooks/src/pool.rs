@@ -60,7 +60,8 @@ pub struct IsolateSlot {
     terminated: Arc<AtomicBool>,
     handle: Mutex<Option<v8::IsolateHandle>>,
     in_flight: AtomicU64,
-    /// Set once the isolate has loaded the hooks; until then it gets no jobs.
+    /// Set once the isolate has loaded the hooks, unset while a terminated one is rebuilt: jobs
+    /// go to ready isolates.
     ready: AtomicBool,
 }
 
@@ -122,7 +123,8 @@ impl Pool {
         Ok((Pool { slots, stop }, report))
     }
 
-    /// The ready isolate with the fewest jobs in flight (the first is ready from the start).
+    /// The ready isolate with the fewest jobs in flight; the first when none is (its jobs wait in
+    /// its channel for the next generation).
     pub fn pick(&self) -> &Arc<IsolateSlot> {
         self.slots
             .iter()
@@ -130,7 +132,6 @@ impl Pool {
             .min_by_key(|s| s.in_flight())
             .unwrap_or(&self.slots[0])
     }
-
 }
 
 impl Drop for Pool {
@@ -148,12 +149,39 @@ fn spawn_isolate(
     epoch: Instant,
 ) -> Result<std::sync::mpsc::Receiver<Result<LoadReport, String>>, String> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    spawn_generation(index, slot, setup, rx, Some(ready_tx), epoch)?;
+    Ok(ready_rx)
+}
+
+/// One generation of an isolate: a thread that builds the engine, serves until it is terminated
+/// or the pool closes, and on termination hands the job channel to a new thread for the next
+/// generation. A fresh thread each time because the QuickJS facade keeps a thread-local table
+/// of every native function it created, indexed by a 16-bit number: about 170 engines built on
+/// one thread exhaust it and the next one can't even run deno_core's own scripts.
+fn spawn_generation(
+    index: usize,
+    slot: Arc<IsolateSlot>,
+    setup: EngineSetup,
+    rx: mpsc::UnboundedReceiver<Job>,
+    ready: Option<std::sync::mpsc::Sender<Result<LoadReport, String>>>,
+    epoch: Instant,
+) -> Result<(), String> {
     std::thread::Builder::new()
         .name(format!("rectus-isolate-{index}"))
         .stack_size(8 * 1024 * 1024)
-        .spawn(move || isolate_thread(slot, setup, rx, ready_tx, epoch))
-        .map_err(|e| e.to_string())?;
-    Ok(ready_rx)
+        .spawn(move || {
+            let heap = crate::engine_heap::GenerationHeap::enter();
+            let next = isolate_thread(&slot, &setup, rx, ready, epoch);
+            drop(heap);
+            let Some(rx) = next else { return };
+            slot.terminated.store(false, Ordering::SeqCst);
+            tracing::info!("rebuilding a hook isolate after termination");
+            if let Err(e) = spawn_generation(index, slot, setup, rx, None, epoch) {
+                tracing::error!("can't start a thread for a hook isolate: {e}");
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Loads the isolates after the first, one after the other (see the module's comment).
@@ -197,26 +225,30 @@ enum Step {
     Failed(String),
 }
 
+/// Runs one generation (see [`spawn_generation`]); returns the job channel when the isolate was
+/// terminated and the next generation should take over, `None` when the pool is gone or the
+/// first build failed.
 fn isolate_thread(
-    slot: Arc<IsolateSlot>,
-    setup: EngineSetup,
+    slot: &IsolateSlot,
+    setup: &EngineSetup,
     mut rx: mpsc::UnboundedReceiver<Job>,
-    ready: std::sync::mpsc::Sender<Result<LoadReport, String>>,
+    mut ready: Option<std::sync::mpsc::Sender<Result<LoadReport, String>>>,
     epoch: Instant,
-) {
+) -> Option<mpsc::UnboundedReceiver<Job>> {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = ready.send(Err(e.to_string()));
-            return;
+            if let Some(ready) = ready {
+                let _ = ready.send(Err(e.to_string()));
+            }
+            return None;
         }
     };
     rt.block_on(async move {
-        let mut ready = Some(ready);
-        loop {
-            let mut js = match build_guarded(&slot, &setup, epoch) {
+        let mut js = loop {
+            match build_guarded(slot, setup, epoch) {
                 Ok((mut js, mut report)) => {
-                    settle_registration(&mut js, &slot, epoch, setup.timeout).await;
+                    settle_registration(&mut js, slot, epoch, setup.timeout).await;
                     slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
                     match engine::init_app(&mut js, &report.registered, &setup.endpoints).await {
                         Ok(init) => {
@@ -238,29 +270,33 @@ fn isolate_thread(
                     if first_build {
                         crate::code_cache::record_new_entries();
                     }
-                    js
+                    break js;
                 }
                 Err(e) => {
-                    match ready.take() {
-                        Some(r) => {
-                            let _ = r.send(Err(e));
-                            return;
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(Err(e));
+                        return None;
+                    }
+                    tracing::error!("can't rebuild a hook isolate: {e}");
+                    // What waits for this isolate would wait for ever: it is refused now.
+                    while let Ok(job) = rx.try_recv() {
+                        if let Some(reply) = job.reply {
+                            let _ = reply.send(Err(terminated_failure()));
                         }
-                        None => tracing::error!("can't rebuild a hook isolate: {e}"),
                     }
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
                 }
-            };
-            if !serve(&mut js, &slot, &mut rx, epoch, setup.timeout).await {
-                return retire(js);
             }
+        };
+        let terminated = serve(&mut js, slot, &mut rx, epoch, setup.timeout).await;
+        if terminated {
+            // Jobs go to the other isolates until the next generation is ready.
+            slot.ready.store(false, Ordering::Release);
             fail_outstanding(&mut js);
-            retire(js);
-            slot.terminated.store(false, Ordering::SeqCst);
-            tracing::info!("rebuilt a hook isolate after termination");
         }
-    });
+        retire(js);
+        terminated.then_some(rx)
+    })
 }
 
 /// Builds the engine with the watchdog armed, so a hook looping at load time is stopped too.
@@ -302,14 +338,16 @@ fn heap_after_limit(current: usize, reached_before: bool) -> usize {
 
 /// Drops an isolate, first emptying what the runtime keeps of the hooks (`__rectus.release()`:
 /// modules, listeners, routes) and the global object. deno_core 0.413's QuickJS teardown leaves
-/// allocated whatever they reach, so a hook's module state or cache on `globalThis` would outlive
-/// every rebuild and reload; emptied, it is freed with the isolate.
+/// allocated whatever they reach; the generation's heap (`engine_heap`) frees that when the
+/// thread ends, and where C allocations are not routed to it (this crate's tests) the emptying
+/// keeps a hook's module state from outliving every rebuild and reload.
 fn retire(mut js: JsRuntime) {
     js.v8_isolate().cancel_terminate_execution();
     let scrub = "__rectus.release(); { const g = globalThis; for (const key of Reflect.ownKeys(g)) { try { delete g[key]; } catch {} } }";
     if let Err(e) = js.execute_script("rectus:retire", scrub) {
         tracing::debug!("clearing a retired hook isolate: {e}");
     }
+    crate::engine_heap::stop_routing();
 }
 
 /// Lets the work the hooks started while registering (`__rectus.registrationSettled()` in
