@@ -1,5 +1,6 @@
 //! The `rectus` binary: reads the Directus configuration and runs a command.
 
+mod allocator;
 #[cfg(target_os = "linux")]
 mod c_malloc;
 mod commands;
@@ -9,10 +10,6 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Requests allocate and free many small objects across threads (JSON values, rows, futures);
-/// mimalloc's thread-local free lists cost less there than glibc's arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "rectus", version, about = "A Directus v9 compatible API core that runs Directus JS hooks unmodified")]
