@@ -57,10 +57,10 @@ unsafe extern "C" fn __wrap_calloc(count: usize, size: usize) -> *mut c_void {
 
 #[no_mangle]
 unsafe extern "C" fn __wrap_realloc(p: *mut c_void, size: usize) -> *mut c_void {
-    let heap = engine_heap::current();
     if p.is_null() {
-        return if heap.is_null() { __libc_malloc(size) } else { mi_heap_malloc(heap, size) };
+        return __wrap_malloc(size);
     }
+    let heap = engine_heap::current();
     match (mi_is_in_heap_region(p), heap.is_null()) {
         (false, _) => __libc_realloc(p, size),
         (true, true) => mi_realloc(p, size),
