@@ -15,6 +15,7 @@ pub mod response_cache;
 pub mod routes;
 mod serve;
 pub mod state;
+mod streamed;
 
 use axum::extract::Request;
 use axum::Router;

@@ -14,6 +14,8 @@
 //!   the entry's life (Directus sent milliseconds on a hit, a bug), plus `s-maxage` from
 //!   `CACHE_CONTROL_S_MAXAGE` (default `0`; `false` leaves it out, `true` copies `max-age`).
 //!   A request that asked for `no-cache` gets `no-store`.
+//! - Answers over 8 MB, and list answers streamed as they are read (`limit=-1` past one batch),
+//!   are served but not stored: keeping them would hold in memory what streaming avoids.
 //! - `CACHE_STORE=memcache` is refused at start with a clear line; memory is bounded at
 //!   [`MEMORY_LIMIT_BYTES`] of bodies.
 

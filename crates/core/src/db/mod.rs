@@ -13,6 +13,7 @@ mod row;
 mod shared;
 mod sqlite;
 mod sqlite_pool;
+mod stream;
 pub mod system_tables;
 
 use futures_util::TryStreamExt;
@@ -26,6 +27,7 @@ pub use bind::Param;
 pub use error::{Classified, DbError, DbErrorKind};
 pub use shared::SharedTransaction;
 pub use sqlite::Deferred;
+pub use stream::Batches;
 
 /// One row as a JSON object keyed by column name, in column order.
 pub type Row = Map<String, Value>;
@@ -56,6 +58,10 @@ pub struct Database {
     client: DbClient,
     /// `DB_POOL__MIN`: connections opened by [`Database::warm_up`].
     pool_min: u32,
+    /// `DB_POOL__MAX`.
+    pool_max: u32,
+    /// Turns of streamed reads at holding a connection (see `stream.rs`).
+    stream_turns: Arc<tokio::sync::Semaphore>,
     pg_params: Arc<Mutex<HashMap<String, Arc<Vec<String>>>>>,
     /// SQLite allows one writer at a time; concurrent writers would otherwise poll the file lock
     /// with growing sleeps. Transactions queue here instead, from when their first write goes out.
@@ -139,7 +145,16 @@ impl Database {
                 sqlite::spawn_checkpointer(p, conn);
             }
         }
-        Ok(Database { pool, client: config.client, pool_min: config.pool_min, pg_params: Default::default(), sqlite_writer: Default::default(), schema_changed })
+        Ok(Database {
+            pool,
+            client: config.client,
+            pool_min: config.pool_min,
+            pool_max: config.pool_max,
+            stream_turns: stream::turns(config.pool_max),
+            pg_params: Default::default(),
+            sqlite_writer: Default::default(),
+            schema_changed,
+        })
     }
 
     /// Opens the pool's `DB_POOL__MIN` connections now, so the first requests don't wait for

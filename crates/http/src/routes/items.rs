@@ -50,16 +50,12 @@ pub(crate) fn empty() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], "").into_response()
 }
 
-pub(crate) async fn list(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Json<Value>, HttpError> {
+pub(crate) async fn list(State(state): State<AppState>, target: Target, caller: Caller, DirectusQuery(query): DirectusQuery) -> Result<Response, HttpError> {
     let (items, singleton) = service(&state, &target, caller).await?;
     if singleton {
-        return Ok(Json(json!({ "data": items.read_singleton(&query).await? })));
+        return Ok(Json(json!({ "data": items.read_singleton(&query).await? })).into_response());
     }
-    let data = items.read_by_query(&query).await?;
-    Ok(Json(match items.meta(&query).await? {
-        Some(meta) => json!({ "data": data, "meta": meta }),
-        None => json!({ "data": data }),
-    }))
+    crate::streamed::list(&items, &query).await
 }
 
 /// `SEARCH /items/:c` (rc.83's read with the query in the body, for queries too long for a URL):
@@ -76,7 +72,7 @@ pub(crate) async fn search(
     caller: Caller,
     DirectusQuery(query): DirectusQuery,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Response, HttpError> {
     if method.as_str() != "SEARCH" {
         return Err(ApiError::route_not_found(&target.path).into());
     }
@@ -86,12 +82,13 @@ pub(crate) async fn search(
     let data = match (singleton, keys) {
         (true, _) => items.read_singleton(&query).await?,
         (false, Some(keys)) => Value::Array(items.read_many(&keys, &query).await?),
-        (false, None) => Value::Array(items.read_by_query(&query).await?),
+        (false, None) => return crate::streamed::list(&items, &query).await,
     };
     Ok(Json(match items.meta(&query).await? {
         Some(meta) => json!({ "data": data, "meta": meta }),
         None => json!({ "data": data }),
-    }))
+    })
+    .into_response())
 }
 
 /// Any method a route doesn't take: 404 `ROUTE_NOT_FOUND`, as Express answers it.

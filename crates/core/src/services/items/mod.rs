@@ -46,6 +46,7 @@ use crate::query::Query;
 use crate::schema::{CollectionOverview, SchemaOverview};
 use crate::ApiError;
 
+pub use read::ItemBatches;
 pub use write::Created;
 
 /// How a create's insert relates to the end of its transaction.
@@ -57,6 +58,7 @@ struct Ending {
     last: bool,
 }
 
+#[derive(Clone)]
 pub struct ItemsService {
     pub collection: String,
     services: Services,

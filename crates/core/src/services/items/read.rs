@@ -14,7 +14,28 @@ use crate::query::{MetaKind, Query};
 use crate::services::payload;
 use crate::services::permissions::{self, Permission};
 use crate::services::relations::{self, Relation};
+use crate::db::Batches;
 use crate::ApiError;
+
+/// The items of one streamed read ([`ItemsService::stream_by_query`]), a batch at a time.
+pub struct ItemBatches {
+    service: ItemsService,
+    query: Query,
+    permission: Option<Permission>,
+    rows: Batches,
+}
+
+impl ItemBatches {
+    /// The next batch as `read_by_query` would answer its rows (decoded, related items expanded,
+    /// only the fields asked for and allowed); `None` after the last.
+    pub async fn next(&mut self) -> Option<Result<Vec<Value>, ApiError>> {
+        let rows = match self.rows.recv().await? {
+            Ok(rows) => rows,
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(self.service.shape(rows, &self.query, self.permission.as_ref()).await)
+    }
+}
 
 impl ItemsService {
     pub async fn read_by_query(&self, query: &Query) -> Result<Vec<Value>, ApiError> {
@@ -22,6 +43,21 @@ impl ItemsService {
         let select = self.select(permission.as_ref())?.statement(&self.select_query(query), None)?;
         let rows = self.fetch(&select, query, permission.as_ref()).await?;
         Ok(if self.collection == "directus_permissions" { permissions::with_app_access_rows(rows, self.accountability.as_ref(), query.filter.as_ref()) } else { rows })
+    }
+
+    /// [`read_by_query`](Self::read_by_query) for a read whose answer may not fit in memory
+    /// (`limit=-1` on a big table): its rows are read through a cursor `batch` at a time, each
+    /// batch shaped as the whole answer would be, related items included. `None` where reads
+    /// can't be streamed (see [`Database::can_stream`](crate::db::Database::can_stream)), in a
+    /// transaction, and for `directus_permissions`, whose answer gains rows of its own.
+    pub async fn stream_by_query(&self, query: &Query, batch: usize) -> Result<Option<ItemBatches>, ApiError> {
+        if self.transaction.is_some() || self.collection == "directus_permissions" || !self.services.db.can_stream() {
+            return Ok(None);
+        }
+        let permission = self.permission("read").await?;
+        let select = self.select(permission.as_ref())?.statement(&self.select_query(query), None)?;
+        let rows = self.services.db.stream(&select, batch);
+        Ok(Some(ItemBatches { service: self.clone(), query: query.clone(), permission, rows }))
     }
 
     /// One item by key; 403 FORBIDDEN when it doesn't exist (Directus never answers 404).
