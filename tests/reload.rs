@@ -16,6 +16,10 @@ fn stamping(version: &str) -> String {
     format!("module.exports = () => ({{ 'items.create.before': (input) => ({{ ...input, note: '{version}' }}) }});\n")
 }
 
+fn reloads(server: &Server) -> usize {
+    server.log_text().matches("Reloaded the hooks").count()
+}
+
 #[tokio::test]
 async fn edits_reload_without_failing_requests() {
     let db = TestDb::new(Engine::Sqlite).await;
@@ -32,6 +36,9 @@ async fn edits_reload_without_failing_requests() {
     };
     let (status, body) = create().await;
     assert_eq!((status, body["data"]["note"].clone()), (200, json!("v1")));
+    // Loading a generation reads the hook files; reads are not edits.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(reloads(&server), 0, "nothing was edited: {}", server.log_text());
 
     write_hook(&ext, &stamping("v2"));
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -46,6 +53,8 @@ async fn edits_reload_without_failing_requests() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(statuses.iter().all(|s| *s == 200), "no request failed during the reload: {statuses:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(reloads(&server), 1, "one edit, one reload: {}", server.log_text());
 
     write_hook(&ext, "module.exports = () => ({ 'items.create.before': (input) => { return input +; } });\n");
     let deadline = Instant::now() + Duration::from_secs(15);

@@ -5,7 +5,7 @@
 //! generation (and its cron jobs) ends when its last user lets go.
 
 use async_trait::async_trait;
-use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
 use rectus_core::config::Config;
 use rectus_core::events::{EventArgs, EventBus};
 use rectus_core::hook_routes::{HookRequest, HookResponse, HookRoutes, RoutePhase};
@@ -16,6 +16,17 @@ use std::time::Duration;
 
 use crate::host::Host;
 use crate::HookRuntime;
+
+/// How long the folder must be quiet after an edit before the new generation is loaded.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// Whether `event` changed what a generation loads. Reads are not edits: loading a generation
+/// opens every hook file, and inotify reports opens, so counting them reloaded for ever. Neither
+/// are `node_modules` and dot folders (the code cache under `.cache` is written by the load).
+fn is_edit(event: &Event) -> bool {
+    !matches!(event.kind, EventKind::Access(_))
+        && event.paths.iter().any(|path| !path.components().any(|c| c.as_os_str() == "node_modules" || c.as_os_str().to_string_lossy().starts_with('.')))
+}
 
 type HostFor = Arc<dyn Fn(Arc<dyn EventBus>) -> Host + Send + Sync>;
 
@@ -38,21 +49,25 @@ impl Generations {
     pub fn watch(self: &Arc<Self>, config: Config, host: impl Fn(Arc<dyn EventBus>) -> Host + Send + Sync + 'static) -> Result<(), String> {
         let host: HostFor = Arc::new(host);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut debouncer = new_debouncer(Duration::from_millis(150), move |res: DebounceEventResult| {
-            if let Ok(events) = res {
-                let relevant = events.iter().any(|e| !e.path.components().any(|c| c.as_os_str() == "node_modules" || c.as_os_str().to_string_lossy().starts_with('.')));
-                if relevant {
-                    let _ = tx.send(());
-                }
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<Event>| {
+            if res.is_ok_and(|event| is_edit(&event)) {
+                let _ = tx.send(());
             }
         })
         .map_err(|e| e.to_string())?;
-        debouncer.watcher().watch(&config.extensions_path, RecursiveMode::Recursive).map_err(|e| e.to_string())?;
+        watcher.watch(&config.extensions_path, RecursiveMode::Recursive).map_err(|e| e.to_string())?;
         let generations = Arc::downgrade(self);
         tokio::spawn(async move {
-            let _keep_watching = debouncer;
+            let _keep_watching = watcher;
             while rx.recv().await.is_some() {
-                while rx.try_recv().is_ok() {}
+                // An editor's save is several events; one reload once they stop coming.
+                loop {
+                    tokio::time::sleep(SETTLE).await;
+                    if rx.try_recv().is_err() {
+                        break;
+                    }
+                    while rx.try_recv().is_ok() {}
+                }
                 let Some(generations) = generations.upgrade() else { return };
                 generations.reload(&config, &host).await;
             }
