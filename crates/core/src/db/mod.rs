@@ -10,6 +10,7 @@ pub mod bootstrap;
 mod error;
 mod postgres_tx;
 mod row;
+mod server_pool;
 mod shared;
 mod sqlite;
 mod sqlite_pool;
@@ -23,6 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::config::{DbClient, DbConfig};
+use server_pool::{ServerPool, ServerTx};
 pub use bind::Param;
 pub use error::{Classified, DbError, DbErrorKind};
 pub use shared::SharedTransaction;
@@ -47,8 +49,8 @@ pub struct QueryResult {
 #[derive(Clone)]
 enum Pool {
     Sqlite(sqlite_pool::SqlitePool),
-    Postgres(sqlx::PgPool),
-    MySql(sqlx::MySqlPool),
+    Postgres(ServerPool<sqlx::PgConnection>),
+    MySql(ServerPool<sqlx::MySqlConnection>),
 }
 
 /// The shared connection pool. Cheap to clone.
@@ -110,7 +112,7 @@ enum TxInner {
     /// Begun with its first statement, as PostgreSQL's: a transaction holds no pooled
     /// connection while its caller still reads through the pool (permissions, hooks), so more
     /// concurrent writers than connections can't each hold one and wait for another.
-    MySql(Option<sqlx::Transaction<'static, sqlx::MySql>>),
+    MySql(Option<ServerTx<sqlx::MySqlConnection>>),
 }
 
 impl Database {
@@ -136,8 +138,17 @@ impl Database {
                 let in_memory = config.url.contains(":memory:");
                 Pool::Sqlite(sqlite_pool::SqlitePool::new(opts, in_memory, config.pool_max as usize, acquire, schema_changed.clone())?)
             }
-            DbClient::Postgres => Pool::Postgres(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
-            DbClient::MySql => Pool::MySql(server_pool(config, acquire, schema_changed.clone()).connect(&config.url).await?),
+            // One connection opened now: a wrong URL or an unreachable server fails the start.
+            DbClient::Postgres => {
+                let pool = ServerPool::new(&config.url, config.pool_max as usize, acquire, schema_changed.clone())?;
+                pool.open(1).await?;
+                Pool::Postgres(pool)
+            }
+            DbClient::MySql => {
+                let pool = ServerPool::new(&config.url, config.pool_max as usize, acquire, schema_changed.clone())?;
+                pool.open(1).await?;
+                Pool::MySql(pool)
+            }
         };
         if let Pool::Sqlite(p) = pool.clone() {
             if !p.in_memory() {
@@ -161,21 +172,14 @@ impl Database {
     /// connections to be set up (on PostgreSQL, under load, that showed as 0.4–0.8 s p99 tails).
     /// A connection that fails to open here is opened on demand later, as before.
     pub async fn warm_up(&self) {
-        async fn fill<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
-            let wanted = pool.options().get_min_connections();
-            let opened = futures_util::future::join_all((0..wanted).map(|_| pool.acquire())).await;
-            if let Some(Err(e)) = opened.iter().find(|c| c.is_err()) {
-                tracing::debug!("warming the pool up: {e}");
-            }
-        }
-        match &self.pool {
-            Pool::Sqlite(p) => {
-                if let Err(e) = p.open(self.pool_min as usize).await {
-                    tracing::debug!("warming the pool up: {e}");
-                }
-            }
-            Pool::Postgres(p) => fill(p).await,
-            Pool::MySql(p) => fill(p).await,
+        let count = self.pool_min as usize;
+        let opened = match &self.pool {
+            Pool::Sqlite(p) => p.open(count).await,
+            Pool::Postgres(p) => p.open(count).await,
+            Pool::MySql(p) => p.open(count).await,
+        };
+        if let Err(e) = opened {
+            tracing::debug!("warming the pool up: {e}");
         }
     }
 
@@ -214,10 +218,11 @@ impl Database {
         match &self.pool {
             Pool::Sqlite(p) => sqlite::run(&mut *p.acquire().await?, sql, params, 0).await,
             Pool::Postgres(p) => {
-                let types = self.pg_param_types(p, sql).await?;
-                run_postgres(p, sql, params, &types).await
+                let mut conn = p.acquire().await?;
+                let types = pg_param_types_in(self, &mut conn, sql).await?;
+                run_postgres(&mut *conn, sql, params, &types).await
             }
-            Pool::MySql(p) => run_mysql(p, sql, params).await,
+            Pool::MySql(p) => run_mysql(&mut *p.acquire().await?, sql, params).await,
         }
     }
 
@@ -297,36 +302,23 @@ impl Database {
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(p) => p.close(),
-            Pool::Postgres(p) => p.close().await,
-            Pool::MySql(p) => p.close().await,
+            Pool::Postgres(p) => p.close(),
+            Pool::MySql(p) => p.close(),
         }
     }
 
-    fn mysql_pool(&self) -> Result<&sqlx::MySqlPool, DbError> {
+    fn mysql_pool(&self) -> Result<&ServerPool<sqlx::MySqlConnection>, DbError> {
         match &self.pool {
             Pool::MySql(p) => Ok(p),
             _ => Err(DbError::Unsupported("a MySQL transaction on another engine")),
         }
     }
 
-    fn pg_pool(&self) -> Result<&sqlx::PgPool, DbError> {
+    fn pg_pool(&self) -> Result<&ServerPool<sqlx::PgConnection>, DbError> {
         match &self.pool {
             Pool::Postgres(p) => Ok(p),
             _ => Err(DbError::Unsupported("a PostgreSQL transaction on another engine")),
         }
-    }
-
-    async fn pg_param_types(&self, pool: &sqlx::PgPool, sql: &str) -> Result<Arc<Vec<String>>, DbError> {
-        if let Some(t) = self.pg_params.lock().unwrap().get(sql) {
-            return Ok(t.clone());
-        }
-        let types = pg_prepare_types(pool, sql).await?;
-        let mut cache = self.pg_params.lock().unwrap();
-        if cache.len() > 4096 {
-            cache.clear();
-        }
-        cache.insert(sql.to_string(), types.clone());
-        Ok(types)
     }
 }
 
@@ -347,9 +339,9 @@ impl Transaction {
             TxInner::Postgres(tx) => tx.query(&self.db, sql, params).await,
             TxInner::MySql(tx) => {
                 if tx.is_none() {
-                    *tx = Some(self.db.mysql_pool()?.begin().await?);
+                    *tx = Some(ServerTx::begin(self.db.mysql_pool()?).await?);
                 }
-                run_mysql(&mut **tx.as_mut().expect("begun above"), sql, params).await
+                run_mysql(tx.as_mut().expect("begun above").conn(), sql, params).await
             }
         }
     }
@@ -444,33 +436,6 @@ impl Transaction {
     }
 }
 
-/// A pooled connection idle for longer than this is pinged before it is handed out.
-const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// PostgreSQL and MySQL pools: sized by `DB_POOL__MAX` / `DB_POOL__MIN`, and connections opened before the last
-/// schema change are retired (their prepared statements would describe the old tables).
-///
-/// sqlx pings every connection it hands out, a round trip per request. Only connections that sat
-/// idle are pinged here: one the server dropped (a restart, an idle timeout) is found out before
-/// a request uses it, while under load, where connections come back within milliseconds, no
-/// request pays for a ping.
-fn server_pool<DB: sqlx::Database>(config: &DbConfig, acquire: std::time::Duration, changed: Arc<Mutex<Option<std::time::Instant>>>) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new()
-        .max_connections(config.pool_max.max(1))
-        .min_connections(config.pool_min)
-        .acquire_timeout(acquire)
-        .test_before_acquire(false)
-        .before_acquire(move |conn, meta| {
-            let stale = is_stale(&changed, meta.age);
-            Box::pin(async move {
-                if !stale && meta.idle_for > PING_AFTER_IDLE {
-                    sqlx::Connection::ping(conn).await?;
-                }
-                Ok(!stale)
-            })
-        })
-}
-
 /// Whether a connection `age` old was opened before the last schema change.
 fn is_stale(changed: &Mutex<Option<std::time::Instant>>, age: std::time::Duration) -> bool {
     changed.lock().unwrap().is_some_and(|at| at.elapsed() < age)
@@ -491,7 +456,11 @@ async fn pg_param_types_in(db: &Database, conn: &mut sqlx::PgConnection, sql: &s
         return Ok(Arc::new(vec![]));
     }
     let types = pg_prepare_types(conn, sql).await?;
-    db.pg_params.lock().unwrap().insert(sql.to_string(), types.clone());
+    let mut cache = db.pg_params.lock().unwrap();
+    if cache.len() > 4096 {
+        cache.clear();
+    }
+    cache.insert(sql.to_string(), types.clone());
     Ok(types)
 }
 

@@ -11,9 +11,10 @@
 //!
 //! [`Transaction::write_last`]: super::Transaction::write_last
 
+use super::server_pool::ServerTx;
 use super::{pg_param_types_in, run_postgres, Database, DbError, Deferred, Param, QueryResult};
 
-type PgTransaction = sqlx::Transaction<'static, sqlx::Postgres>;
+type PgTransaction = ServerTx<sqlx::PgConnection>;
 
 /// A write held until the commit, and where its rows go.
 struct Held {
@@ -44,7 +45,7 @@ impl PgTx {
     /// The open transaction: `BEGIN` goes out now if it has not, followed by the held write.
     async fn begun(&mut self, db: &Database) -> Result<&mut PgTransaction, DbError> {
         if self.open.is_none() {
-            let mut tx = db.pg_pool()?.begin().await?;
+            let mut tx = ServerTx::begin(db.pg_pool()?).await?;
             if let Some(held) = self.held.take() {
                 held.result.set(query_in(db, &mut tx, &held.sql, &held.params).await?);
             }
@@ -80,6 +81,6 @@ impl PgTx {
 }
 
 async fn query_in(db: &Database, tx: &mut PgTransaction, sql: &str, params: &[Param]) -> Result<QueryResult, DbError> {
-    let types = pg_param_types_in(db, &mut **tx, sql).await?;
-    run_postgres(&mut **tx, sql, params, &types).await
+    let types = pg_param_types_in(db, tx.conn(), sql).await?;
+    run_postgres(tx.conn(), sql, params, &types).await
 }

@@ -15,6 +15,8 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 
+use super::server_pool::get;
+
 /// A pooled connection; dropped, it goes back to the pool.
 pub type PooledConnection = managed::Object<Manager>;
 
@@ -115,15 +117,6 @@ impl SqlitePool {
         self.pool.close();
         self.writer.close();
     }
-}
-
-async fn get(pool: &managed::Pool<Manager>) -> Result<PooledConnection, sqlx::Error> {
-    pool.get().await.map_err(|e| match e {
-        managed::PoolError::Backend(e) => e,
-        managed::PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
-        managed::PoolError::Closed => sqlx::Error::PoolClosed,
-        other => sqlx::Error::Protocol(other.to_string()),
-    })
 }
 
 /// Takes a connection out of the pool for good, e.g. one left inside a transaction; closing it

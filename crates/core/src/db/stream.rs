@@ -55,13 +55,13 @@ impl Database {
                 forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_sqlite, batch, tx).await
             }
             Pool::Postgres(p) => {
-                let types = self.pg_param_types(p, sql).await?;
                 let mut conn = p.acquire().await?;
-                forward(conn.fetch(bind::postgres(sqlx::query(sql), params, &types)?), row::push_postgres, batch, tx).await
+                let types = super::pg_param_types_in(self, &mut conn, sql).await?;
+                forward((&mut *conn).fetch(bind::postgres(sqlx::query(sql), params, &types)?), row::push_postgres, batch, tx).await
             }
             Pool::MySql(p) => {
                 let mut conn = p.acquire().await?;
-                forward(conn.fetch(bind::loose(sqlx::query(sql), params)), row::push_mysql, batch, tx).await
+                forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_mysql, batch, tx).await
             }
         }
     }

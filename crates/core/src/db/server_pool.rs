@@ -1,0 +1,146 @@
+//! The PostgreSQL and MySQL pools: deadpool over sqlx connections, as `sqlite_pool.rs` is for
+//! SQLite. sqlx's own pool pings every connection as it comes back, which on these engines is a
+//! network round trip (PostgreSQL: a `Sync` and its `ReadyForQuery`) after every statement: it
+//! doubled the round trips of a read and woke the database server twice per request, on a
+//! machine whose two cores the client, Rectus and the database share.
+//!
+//! Here a connection goes back as it is. One opened before the last schema change is replaced
+//! (its prepared statements may describe the old tables); one idle for more than a second is
+//! pinged before it is handed out, so one the server dropped (a restart, an idle timeout) is found
+//! before a request uses it. A statement cut off by a cancelled request leaves answers unread on
+//! its connection; sqlx reads them before the connection's next statement. A transaction is
+//! [`ServerTx`]: one cut off before its end closes its connection, and the server rolls it back.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use sqlx::{ConnectOptions, Connection, Executor};
+
+/// A pooled connection idle for longer than this is pinged before it is handed out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+pub struct Manager<C: Connection> {
+    options: C::Options,
+    /// When the schema last changed (see `Database::schema_changed`).
+    schema_changed: Arc<Mutex<Option<Instant>>>,
+}
+
+impl<C: Connection> managed::Manager for Manager<C> {
+    type Type = C;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<C, sqlx::Error> {
+        self.options.connect().await
+    }
+
+    async fn recycle(&self, conn: &mut C, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if super::is_stale(&self.schema_changed, metrics.age()) {
+            return Err(RecycleError::message("opened before the last schema change"));
+        }
+        if metrics.last_used() > PING_AFTER_IDLE {
+            conn.ping().await.map_err(RecycleError::Backend)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection; dropped, it goes back to the pool.
+pub type PooledConnection<C> = managed::Object<Manager<C>>;
+
+pub struct ServerPool<C: Connection> {
+    pool: managed::Pool<Manager<C>>,
+}
+
+impl<C: Connection> Clone for ServerPool<C> {
+    fn clone(&self) -> Self {
+        ServerPool { pool: self.pool.clone() }
+    }
+}
+
+impl<C: Connection> ServerPool<C> {
+    pub fn new(url: &str, max: usize, acquire_timeout: Duration, schema_changed: Arc<Mutex<Option<Instant>>>) -> Result<ServerPool<C>, sqlx::Error> {
+        let options: C::Options = url.parse()?;
+        let pool = managed::Pool::builder(Manager { options, schema_changed })
+            .max_size(max.max(1))
+            // The connection used last has its server process's caches warm.
+            .queue_mode(managed::QueueMode::Lifo)
+            .wait_timeout(Some(acquire_timeout))
+            .create_timeout(Some(acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
+        Ok(ServerPool { pool })
+    }
+
+    pub async fn acquire(&self) -> Result<PooledConnection<C>, sqlx::Error> {
+        get(&self.pool).await
+    }
+
+    /// Opens `count` connections now (fewer if the pool is smaller).
+    pub async fn open(&self, count: usize) -> Result<(), sqlx::Error> {
+        let count = count.min(self.pool.status().max_size);
+        let opened = futures_util::future::join_all((0..count).map(|_| self.acquire())).await;
+        opened.into_iter().find_map(Result::err).map_or(Ok(()), Err)
+    }
+
+    /// Refuses new checkouts and closes the idle connections; those in use close when dropped.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}
+
+/// A connection from `pool`, with deadpool's errors as sqlx's.
+pub(super) async fn get<M: managed::Manager<Error = sqlx::Error>>(pool: &managed::Pool<M>) -> Result<managed::Object<M>, sqlx::Error> {
+    pool.get().await.map_err(|e| match e {
+        managed::PoolError::Backend(e) => e,
+        managed::PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
+        managed::PoolError::Closed => sqlx::Error::PoolClosed,
+        other => sqlx::Error::Protocol(other.to_string()),
+    })
+}
+
+/// A transaction on a pooled connection: `BEGIN` when made, `COMMIT` or `ROLLBACK` to end it.
+/// Dropped before either, it closes its connection rather than hand a transaction that is still
+/// open to the next user.
+pub struct ServerTx<C: Connection> {
+    conn: Option<PooledConnection<C>>,
+}
+
+impl<C: Connection> ServerTx<C>
+where
+    for<'c> &'c mut C: Executor<'c, Database = C::Database>,
+{
+    pub async fn begin(pool: &ServerPool<C>) -> Result<ServerTx<C>, sqlx::Error> {
+        let mut tx = ServerTx { conn: Some(pool.acquire().await?) };
+        tx.conn().execute("BEGIN").await?;
+        Ok(tx)
+    }
+
+    pub fn conn(&mut self) -> &mut C {
+        self.conn.as_mut().expect("a transaction has its connection until it ends")
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.end("COMMIT").await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.end("ROLLBACK").await
+    }
+
+    /// Runs `statement`; the connection goes back to the pool only if it succeeded.
+    async fn end(mut self, statement: &str) -> Result<(), sqlx::Error> {
+        self.conn().execute(statement).await?;
+        drop(self.conn.take());
+        Ok(())
+    }
+}
+
+impl<C: Connection> Drop for ServerTx<C> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(managed::Object::take(conn));
+        }
+    }
+}
