@@ -8,11 +8,16 @@ use common::*;
 use serde_json::{json, Value};
 
 async fn setup(engine: Engine) -> (TestDb, Server, String) {
+    setup_with(engine, &[]).await
+}
+
+async fn setup_with(engine: Engine, more: &[(&str, &str)]) -> (TestDb, Server, String) {
     let db = TestDb::new(engine).await;
     let pk = db.serial_pk();
     let ext = fixture("hooks/database");
     // knex is evaluated on first use; a debug build on a loaded machine can take seconds for it.
-    let extra = [("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "30000")];
+    let mut extra = vec![("HOOKS_POOL_SIZE", "1"), ("HOOKS_TIMEOUT", "30000")];
+    extra.extend_from_slice(more);
     Server::start(&db, Some(&ext), &extra).await.stop();
     for table in [
         "authors (id PK, name varchar(100))",
@@ -111,6 +116,28 @@ async fn request_transaction(engine: Engine) {
     assert!(server.stop().success());
 }
 
+/// A client that goes away while its create's transaction is open (a before-hook wrote through
+/// it and is still running): nothing of the create is kept, and the transaction's connection is
+/// not lost: with a pool of one connection the next creates go through.
+async fn a_transaction_cut_off_is_rolled_back_and_its_connection_freed(engine: Engine) {
+    let (db, server, token) = setup_with(engine, &[("DB_POOL__MAX", "1")]).await;
+    let e = format!("{engine:?}");
+    let cut = server.client.post(server.url("/items/strict")).bearer_auth(&token).json(&json!({ "mode": "slow", "title": "cut" }));
+    assert!(cut.timeout(std::time::Duration::from_millis(500)).send().await.is_err(), "{e}: the client gave up first");
+    // The hook ends 1.5 s after it began; its transaction is dropped then.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    for _ in 0..3 {
+        let (status, body) = post(&server, &token, "/items/strict", json!({ "mode": "db", "title": "after" })).await;
+        assert_eq!(status, 200, "{e}: {body}");
+    }
+    assert_eq!(db.count("notes", "note = 'slow cut'").await, 0, "{e}: the hook's write was rolled back");
+    assert_eq!(db.count("strict", "title = 'cut'").await, 0, "{e}");
+    assert_eq!(db.count("notes", "note = 'db after'").await, 3, "{e}");
+    assert!(server.stop().success());
+}
+
 on_every_engine!(knex_patterns);
+
+on_every_engine!(a_transaction_cut_off_is_rolled_back_and_its_connection_freed);
 
 on_every_engine!(request_transaction);
