@@ -138,3 +138,28 @@ async fn starts_on_a_directus_bootstrapped_postgres_database() {
     assert_eq!(db.count("directus_activity", "collection = 'articles' AND action = 'create'").await, 1);
     assert!(server.stop().success());
 }
+
+/// PostgreSQL ends the server's sessions under it (`pg_terminate_backend`, as a restart or a
+/// failover does): the requests that meet a dead connection fail, the connections are closed
+/// rather than handed to the next request, and within one pool's worth of requests the server
+/// answers again, although requests come faster than the idle ping would catch them.
+#[tokio::test]
+async fn connections_the_server_ended_are_replaced() {
+    let db = TestDb::new(Engine::Postgres).await;
+    // The server's sessions carry the database's name, so only they are ended.
+    let url = format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{0}&application_name={0}", db.name);
+    let extra = [("DB_CONNECTION_STRING", url.as_str()), ("DB_POOL__MAX", "4"), ("DB_POOL__MIN", "4")];
+    let server = Server::start(&db, None, &extra).await;
+    let token = server.admin_token().await;
+    let roles = || server.send(&token, "GET", "/roles?fields=id", None);
+    assert_eq!(roles().await.0, 200);
+    db.execute(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{}';", db.name)).await;
+    let mut statuses = vec![];
+    for _ in 0..16 {
+        statuses.push(roles().await.0);
+    }
+    let failed = statuses.iter().filter(|s| **s != 200).count();
+    assert!(failed <= 8, "at most two failures per connection of the pool: {statuses:?}");
+    assert!(statuses[8..].iter().all(|s| *s == 200), "answering again: {statuses:?}");
+    assert!(server.stop().success());
+}

@@ -219,10 +219,19 @@ impl Database {
             Pool::Sqlite(p) => sqlite::run(&mut *p.acquire().await?, sql, params, 0).await,
             Pool::Postgres(p) => {
                 let mut conn = p.acquire().await?;
-                let types = pg_param_types_in(self, &mut conn, sql).await?;
-                run_postgres(&mut *conn, sql, params, &types).await
+                let result = match pg_param_types_in(self, &mut conn, sql).await {
+                    Ok(types) => run_postgres(&mut *conn, sql, params, &types).await,
+                    Err(e) => Err(e),
+                };
+                server_pool::release(conn, &result);
+                result
             }
-            Pool::MySql(p) => run_mysql(&mut *p.acquire().await?, sql, params).await,
+            Pool::MySql(p) => {
+                let mut conn = p.acquire().await?;
+                let result = run_mysql(&mut *conn, sql, params).await;
+                server_pool::release(conn, &result);
+                result
+            }
         }
     }
 

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use sqlx::{ConnectOptions, Connection, Executor};
 
+use super::DbError;
+
 /// A pooled connection idle for longer than this is pinged before it is handed out.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
@@ -87,6 +89,29 @@ impl<C: Connection> ServerPool<C> {
     /// Refuses new checkouts and closes the idle connections; those in use close when dropped.
     pub fn close(&self) {
         self.pool.close();
+    }
+}
+
+/// Hands `conn` back to the pool, or closes it when `result` failed in a way that leaves it
+/// unusable (the socket broke, the protocol is out of step, the server ended the session): under
+/// load a connection is reused within the second that would get it pinged, so one returned broken
+/// would fail request after request. sqlx's pool found these with the ping it sent after every
+/// statement.
+pub(super) fn release<C: Connection, T>(conn: PooledConnection<C>, result: &Result<T, DbError>) {
+    if let Err(DbError::Sqlx(error)) = result {
+        if breaks_connection(error) {
+            drop(managed::Object::take(conn));
+        }
+    }
+}
+
+fn breaks_connection(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's connection exceptions (08…) and operator interventions (57P…: the session
+        // was terminated, the server is shutting down): the server closes the session after them.
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

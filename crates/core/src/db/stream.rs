@@ -13,7 +13,7 @@ use sqlx::Executor;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
-use super::{bind, row, Database, DbError, Param, Pool, QueryResult, Row};
+use super::{bind, row, server_pool, Database, DbError, Param, Pool, QueryResult, Row};
 
 /// The batches of one streamed read, in order; an error ends them.
 pub type Batches = mpsc::Receiver<Result<Vec<Row>, DbError>>;
@@ -56,12 +56,21 @@ impl Database {
             }
             Pool::Postgres(p) => {
                 let mut conn = p.acquire().await?;
-                let types = super::pg_param_types_in(self, &mut conn, sql).await?;
-                forward((&mut *conn).fetch(bind::postgres(sqlx::query(sql), params, &types)?), row::push_postgres, batch, tx).await
+                let result = match super::pg_param_types_in(self, &mut conn, sql).await {
+                    Ok(types) => match bind::postgres(sqlx::query(sql), params, &types) {
+                        Ok(query) => forward((&mut *conn).fetch(query), row::push_postgres, batch, tx).await,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                };
+                server_pool::release(conn, &result);
+                result
             }
             Pool::MySql(p) => {
                 let mut conn = p.acquire().await?;
-                forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_mysql, batch, tx).await
+                let result = forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_mysql, batch, tx).await;
+                server_pool::release(conn, &result);
+                result
             }
         }
     }
