@@ -219,10 +219,11 @@ impl Database {
             Pool::Sqlite(p) => sqlite::run(&mut *p.acquire().await?, sql, params, 0).await,
             Pool::Postgres(p) => {
                 let mut conn = p.acquire().await?;
-                let result = match pg_param_types_in(self, &mut conn, sql).await {
-                    Ok(types) => run_postgres(&mut *conn, sql, params, &types).await,
-                    Err(e) => Err(e),
-                };
+                let result = async {
+                    let types = pg_param_types_in(self, &mut conn, sql).await?;
+                    run_postgres(&mut *conn, sql, params, &types).await
+                }
+                .await;
                 server_pool::release(conn, &result);
                 result
             }

@@ -56,13 +56,12 @@ impl Database {
             }
             Pool::Postgres(p) => {
                 let mut conn = p.acquire().await?;
-                let result = match super::pg_param_types_in(self, &mut conn, sql).await {
-                    Ok(types) => match bind::postgres(sqlx::query(sql), params, &types) {
-                        Ok(query) => forward((&mut *conn).fetch(query), row::push_postgres, batch, tx).await,
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                };
+                let result = async {
+                    let types = super::pg_param_types_in(self, &mut conn, sql).await?;
+                    let query = bind::postgres(sqlx::query(sql), params, &types)?;
+                    forward((&mut *conn).fetch(query), row::push_postgres, batch, tx).await
+                }
+                .await;
                 server_pool::release(conn, &result);
                 result
             }
