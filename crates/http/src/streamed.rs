@@ -40,7 +40,9 @@ pub async fn list(items: &ItemsService, query: &Query) -> Result<Response, HttpE
     Ok(whole(data, items.meta(query).await?))
 }
 
-fn whole(data: Vec<Value>, meta: Option<Value>) -> Response {
+/// A read's answer in one buffer: `data`, and `meta` when asked for.
+pub fn whole(data: impl Into<Value>, meta: Option<Value>) -> Response {
+    let data = data.into();
     Json(match meta {
         Some(meta) => json!({ "data": data, "meta": meta }),
         None => json!({ "data": data }),

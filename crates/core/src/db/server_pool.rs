@@ -81,9 +81,7 @@ impl<C: Connection> ServerPool<C> {
 
     /// Opens `count` connections now (fewer if the pool is smaller).
     pub async fn open(&self, count: usize) -> Result<(), sqlx::Error> {
-        let count = count.min(self.pool.status().max_size);
-        let opened = futures_util::future::join_all((0..count).map(|_| self.acquire())).await;
-        opened.into_iter().find_map(Result::err).map_or(Ok(()), Err)
+        open(&self.pool, count).await
     }
 
     /// Refuses new checkouts and closes the idle connections; those in use close when dropped.
@@ -113,6 +111,13 @@ fn breaks_connection(error: &sqlx::Error) -> bool {
         sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
         _ => false,
     }
+}
+
+/// Opens `count` connections of `pool` now (fewer if the pool is smaller), all at once.
+pub(super) async fn open<M: managed::Manager<Error = sqlx::Error>>(pool: &managed::Pool<M>, count: usize) -> Result<(), sqlx::Error> {
+    let count = count.min(pool.status().max_size);
+    let opened = futures_util::future::join_all((0..count).map(|_| get(pool))).await;
+    opened.into_iter().find_map(Result::err).map_or(Ok(()), Err)
 }
 
 /// A connection from `pool`, with deadpool's errors as sqlx's.

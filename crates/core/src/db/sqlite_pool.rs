@@ -15,7 +15,7 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 
-use super::server_pool::get;
+use super::server_pool::{get, open};
 
 /// A pooled connection; dropped, it goes back to the pool.
 pub type PooledConnection = managed::Object<Manager>;
@@ -98,9 +98,7 @@ impl SqlitePool {
 
     /// Opens `count` connections now (fewer if the pool is smaller).
     pub async fn open(&self, count: usize) -> Result<(), sqlx::Error> {
-        let count = count.min(self.pool.status().max_size);
-        let opened = futures_util::future::join_all((0..count).map(|_| self.acquire())).await;
-        opened.into_iter().find_map(Result::err).map_or(Ok(()), Err)
+        open(&self.pool, count).await
     }
 
     /// A connection of its own, outside the pool's count (the background checkpoints).

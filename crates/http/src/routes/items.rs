@@ -84,11 +84,7 @@ pub(crate) async fn search(
         (false, Some(keys)) => Value::Array(items.read_many(&keys, &query).await?),
         (false, None) => return crate::streamed::list(&items, &query).await,
     };
-    Ok(Json(match items.meta(&query).await? {
-        Some(meta) => json!({ "data": data, "meta": meta }),
-        None => json!({ "data": data }),
-    })
-    .into_response())
+    Ok(crate::streamed::whole(data, items.meta(&query).await?))
 }
 
 /// Any method a route doesn't take: 404 `ROUTE_NOT_FOUND`, as Express answers it.
