@@ -15,6 +15,7 @@ pub mod pool;
 pub mod registry;
 pub mod reload;
 mod services;
+mod spin;
 
 use async_trait::async_trait;
 use rectus_core::config::Config;
@@ -24,7 +25,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 pub use deno_core;
@@ -33,6 +34,7 @@ use job::{JobKind, JobResult, JobSpec};
 use host::{Host, HostCell};
 use pool::{InFlight, Job, Pool};
 use registry::Registry;
+use spin::SpinPolicy;
 
 /// One loaded generation of hooks: the isolates and the listener table they share.
 pub struct HookRuntime {
@@ -42,6 +44,8 @@ pub struct HookRuntime {
     timeout: Duration,
     max_depth: u32,
     next_job: AtomicU64,
+    /// Whether callers look for answers before sleeping (`spin.rs`).
+    answer_spin: SpinPolicy,
     host: HostCell,
     routes: Vec<app::HookRoute>,
 }
@@ -111,6 +115,7 @@ impl HookRuntime {
             timeout: config.hooks.timeout,
             max_depth: config.hooks.max_depth,
             next_job: AtomicU64::new(1),
+            answer_spin: SpinPolicy::default(),
             host,
         }))
     }
@@ -151,7 +156,7 @@ impl HookRuntime {
         if !self.send(kind, event, ids, job, Some(tx)) {
             return Err(ApiError::service_unavailable("The hook runtime is not running.", "hooks"));
         }
-        match tokio::time::timeout(self.timeout, rx).await {
+        match tokio::time::timeout(self.timeout, self.answer(rx)).await {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(failure))) => Err(failure),
             Ok(Err(_)) => Err(ApiError::service_unavailable("A hook isolate stopped while running the hook.", "hooks")),
@@ -162,12 +167,38 @@ impl HookRuntime {
         }
     }
 
+    /// The isolate's answer to a job.
+    async fn answer(&self, mut rx: oneshot::Receiver<JobResult>) -> Result<JobResult, oneshot::error::RecvError> {
+        if self.answer_spin.worth_looking() {
+            let until = Instant::now() + ANSWER_SPIN;
+            loop {
+                match rx.try_recv() {
+                    Ok(result) => {
+                        self.answer_spin.found();
+                        return Ok(result);
+                    }
+                    Err(oneshot::error::TryRecvError::Empty) if Instant::now() < until => tokio::task::yield_now().await,
+                    Err(oneshot::error::TryRecvError::Empty) => {
+                        self.answer_spin.missed();
+                        break;
+                    }
+                    Err(oneshot::error::TryRecvError::Closed) => break,
+                }
+            }
+        }
+        rx.await
+    }
+
     /// Calls the listeners of a cron key with the tick's time (rc.83 passes one `Date`).
     pub async fn run_cron(&self, id: u32, key: &str, tick: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
         let job = JobArgs { values: vec![Value::String(tick.to_rfc3339())], has_input: false, payload_is_input: false, depth: 0, transaction: None };
         self.run(JobKind::Cron, key, vec![id], job).await.map(|_| ())
     }
 }
+
+/// How long a caller keeps looking for its job's answer, yielding to other tasks in between,
+/// before its task sleeps until the isolate wakes it (`spin.rs`): most hooks answer within this.
+const ANSWER_SPIN: Duration = Duration::from_micros(60);
 
 /// The JS arguments of an emit, with what the JS side needs to know about them.
 struct JobArgs {

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{self, EngineSetup, IsolateState, LoadReport};
 use crate::job::{JobResult, JobSpec};
+use crate::spin::SpinPolicy;
 
 pub struct Job {
     pub spec: JobSpec,
@@ -381,6 +382,7 @@ async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Inst
 
 /// Runs jobs until the channel closes (returns false) or the isolate was terminated (true).
 async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedReceiver<Job>, epoch: Instant, timeout: Duration) -> bool {
+    let spin = SpinPolicy::default();
     loop {
         let step = {
             let event_loop = poll_fn(|cx| {
@@ -400,7 +402,10 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
         };
         let job = match step {
             Step::Job(job) => job,
-            Step::Idle => rx.recv().await,
+            Step::Idle => match spin.look(IDLE_SPIN, || rx.try_recv().ok()) {
+                Some(job) => Some(job),
+                None => rx.recv().await,
+            },
             Step::Failed(e) => {
                 if slot.terminated.load(Ordering::SeqCst) {
                     return true;
@@ -416,6 +421,10 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
         }
     }
 }
+
+/// How long an isolate with nothing to do looks for the next job before its thread sleeps
+/// (`spin.rs`): a busy server's next job usually comes within this.
+const IDLE_SPIN: Duration = Duration::from_micros(50);
 
 fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant, timeout: Duration) {
     let state = js.op_state();
