@@ -332,8 +332,11 @@
           throw new SyntaxError(`${filename}: ${e.message}`);
         }
       } else {
-        const body = filename.includes('/node_modules/') ? source.replace(/^#!.*/, '') : esmToCommonJs(source.replace(/^#!.*/, ''));
-        const fn = compileWrapper(body, filename);
+        // QuickJS's regular expressions try an anchored pattern at every position: test first.
+        const script = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;
+        const body = filename.includes('/node_modules/') ? script : esmToCommonJs(script);
+        // Minified files get line breaks between statements first (crates/hooks/src/reflow.rs).
+        const fn = compileWrapper(ops.op_rectus_reflow(body) ?? body, filename);
         fn.call(module.exports, module.exports, module.require, module, filename, module.path, (m) => (m && m.__esModule ? m.default : m));
       }
       module.loaded = true;

@@ -150,3 +150,37 @@ async fn damaged_and_unlisted_entries_are_dropped() {
     assert!(!stray.exists(), "an entry the manifest doesn't list is deleted");
     assert_eq!(entries(&cache), sound, "the damaged entries were compiled again from source");
 }
+
+/// A minified dependency (one long, sloppy line: crates/hooks/src/reflow.rs) computes what it
+/// computes as written, cold and warm; the line of an error thrown in it shows the line breaks
+/// its statements were given before compiling.
+#[tokio::test]
+async fn minified_code_is_reflowed_and_means_the_same() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let (ext, cache) = setup();
+    let dir = ext.join("hooks/minified");
+    std::fs::create_dir_all(dir.join("node_modules/bundle")).unwrap();
+    std::fs::write(
+        dir.join("index.js"),
+        "module.exports = () => ({ 'routes.custom.init.before': ({ app }) => { app.get('/minified', (req, res) => res.json({ ...require('bundle') })); } });\n",
+    )
+    .unwrap();
+    let mut bundle = String::from("var out=0,box={k:'with;'};with(box){var w=k}var tpl=`x;${1+2};y`,re=/;\\/;`/g;");
+    for i in 0..300 {
+        bundle.push_str(&format!("function f{i}(a){{if(a)return a+{i};else{{a={i};return a}}}}out+=f{i}({i});"));
+    }
+    bundle.push_str("exports.out=out;exports.w=w;exports.tpl=tpl;exports.re=re.source;exports.line=Number(/index\\.js:(\\d+)/.exec(new Error('x').stack)[1]);\n");
+    std::fs::write(dir.join("node_modules/bundle/index.js"), &bundle).unwrap();
+
+    for label in ["cold", "warm"] {
+        let server = Server::start(&db, Some(&ext), &[("HOOKS_POOL_SIZE", "1"), ("HOOKS_CACHE_PATH", &cache.to_string_lossy())]).await;
+        let (status, body) = json(server.client.get(server.url("/minified")).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{label}: {body}\n{}", server.log_text());
+        assert_eq!(body["out"], 89_700, "{label}");
+        assert_eq!(body["w"], "with;", "{label}");
+        assert_eq!(body["tpl"], "x;3;y", "{label}");
+        assert_eq!(body["re"], ";\\/;`", "{label}");
+        assert!(body["line"].as_u64().unwrap() > 10, "{label}: the error's line is {} (not reflowed)", body["line"]);
+        assert!(server.stop().success());
+    }
+}

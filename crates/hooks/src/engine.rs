@@ -246,6 +246,7 @@ deno_core::extension!(
         crate::database::op_rectus_db_begin,
         crate::database::op_rectus_db_end,
         crate::code_cache::op_rectus_compile_cached,
+        crate::reflow::op_rectus_reflow,
     ],
 );
 

@@ -12,6 +12,7 @@ pub mod job;
 pub mod loader;
 mod node;
 pub mod pool;
+mod reflow;
 pub mod registry;
 pub mod reload;
 mod services;

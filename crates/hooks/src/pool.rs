@@ -268,6 +268,9 @@ fn isolate_thread(
                     slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
                     engine::warm_up(&mut js);
                     slot.busy_since.store(0, Ordering::Relaxed);
+                    // Loading freed much of what it allocated (source text, the parser's trees):
+                    // give this thread's empty pages back now, not when it next allocates.
+                    unsafe { libmimalloc_sys::mi_collect(true) };
                     if first_build {
                         crate::code_cache::record_new_entries();
                     }
