@@ -270,6 +270,7 @@ fn isolate_thread(
                     slot.busy_since.store(0, Ordering::Relaxed);
                     // Loading freed much of what it allocated (source text, the parser's trees):
                     // give this thread's empty pages back now, not when it next allocates.
+                    // SAFETY: takes no pointers; mimalloc collects only this thread's heaps.
                     unsafe { libmimalloc_sys::mi_collect(true) };
                     if first_build {
                         crate::code_cache::record_new_entries();
