@@ -26,7 +26,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use deno_core;
@@ -170,24 +170,10 @@ impl HookRuntime {
 
     /// The isolate's answer to a job.
     async fn answer(&self, mut rx: oneshot::Receiver<JobResult>) -> Result<JobResult, oneshot::error::RecvError> {
-        if self.answer_spin.worth_looking() {
-            let until = Instant::now() + ANSWER_SPIN;
-            loop {
-                match rx.try_recv() {
-                    Ok(result) => {
-                        self.answer_spin.found();
-                        return Ok(result);
-                    }
-                    Err(oneshot::error::TryRecvError::Empty) if Instant::now() < until => tokio::task::yield_now().await,
-                    Err(oneshot::error::TryRecvError::Empty) => {
-                        self.answer_spin.missed();
-                        break;
-                    }
-                    Err(oneshot::error::TryRecvError::Closed) => break,
-                }
-            }
+        match self.answer_spin.look_yielding(ANSWER_SPIN, || rx.try_recv().ok()).await {
+            Some(result) => Ok(result),
+            None => rx.await,
         }
-        rx.await
     }
 
     /// Calls the listeners of a cron key with the tick's time (rc.83 passes one `Date`).

@@ -23,7 +23,7 @@ pub struct SpinPolicy {
 
 impl SpinPolicy {
     /// Calls `poll` until it gives something or `window` has passed, unless recent looks were
-    /// in vain; `None` means: sleep on it.
+    /// in vain; `None` means: sleep on it. Spins between polls (for a thread of its own).
     pub fn look<T>(&self, window: Duration, mut poll: impl FnMut() -> Option<T>) -> Option<T> {
         if let Some(found) = poll() {
             return Some(found);
@@ -35,7 +35,7 @@ impl SpinPolicy {
         while Instant::now() < until {
             std::hint::spin_loop();
             if let Some(found) = poll() {
-                self.misses.store(0, Ordering::Relaxed);
+                self.found();
                 return Some(found);
             }
         }
@@ -43,9 +43,28 @@ impl SpinPolicy {
         None
     }
 
-    /// Whether this wait may look (see [`look`](Self::look)); async callers that yield between
-    /// polls use it with [`found`](Self::found) and [`missed`](Self::missed).
-    pub fn worth_looking(&self) -> bool {
+    /// [`look`](Self::look) for a task: it yields to the runtime's other tasks between polls
+    /// instead of spinning, so it never holds up a worker thread.
+    pub async fn look_yielding<T>(&self, window: Duration, mut poll: impl FnMut() -> Option<T>) -> Option<T> {
+        if let Some(found) = poll() {
+            return Some(found);
+        }
+        if !self.worth_looking() {
+            return None;
+        }
+        let until = Instant::now() + window;
+        while Instant::now() < until {
+            tokio::task::yield_now().await;
+            if let Some(found) = poll() {
+                self.found();
+                return Some(found);
+            }
+        }
+        self.missed();
+        None
+    }
+
+    fn worth_looking(&self) -> bool {
         let skip = self.skip.load(Ordering::Relaxed);
         if skip == 0 {
             return true;
@@ -54,11 +73,11 @@ impl SpinPolicy {
         false
     }
 
-    pub fn found(&self) {
+    fn found(&self) {
         self.misses.store(0, Ordering::Relaxed);
     }
 
-    pub fn missed(&self) {
+    fn missed(&self) {
         let misses = (self.misses.load(Ordering::Relaxed) + 1).min(MAX_BACKOFF_SHIFT);
         self.misses.store(misses, Ordering::Relaxed);
         self.skip.store(1 << misses, Ordering::Relaxed);

@@ -138,17 +138,8 @@ impl Database {
                 let in_memory = config.url.contains(":memory:");
                 Pool::Sqlite(sqlite_pool::SqlitePool::new(opts, in_memory, config.pool_max as usize, acquire, schema_changed.clone())?)
             }
-            // One connection opened now: a wrong URL or an unreachable server fails the start.
-            DbClient::Postgres => {
-                let pool = ServerPool::new(&config.url, config.pool_max as usize, acquire, schema_changed.clone())?;
-                pool.open(1).await?;
-                Pool::Postgres(pool)
-            }
-            DbClient::MySql => {
-                let pool = ServerPool::new(&config.url, config.pool_max as usize, acquire, schema_changed.clone())?;
-                pool.open(1).await?;
-                Pool::MySql(pool)
-            }
+            DbClient::Postgres => Pool::Postgres(ServerPool::connect(&config.url, config.pool_max as usize, acquire, schema_changed.clone()).await?),
+            DbClient::MySql => Pool::MySql(ServerPool::connect(&config.url, config.pool_max as usize, acquire, schema_changed.clone()).await?),
         };
         if let Pool::Sqlite(p) = pool.clone() {
             if !p.in_memory() {
@@ -218,21 +209,13 @@ impl Database {
         match &self.pool {
             Pool::Sqlite(p) => sqlite::run(&mut *p.acquire().await?, sql, params, 0).await,
             Pool::Postgres(p) => {
-                let mut conn = p.acquire().await?;
-                let result = async {
-                    let types = pg_param_types_in(self, &mut conn, sql).await?;
-                    run_postgres(&mut *conn, sql, params, &types).await
-                }
-                .await;
-                server_pool::release(conn, &result);
-                result
+                p.with_connection(async |conn| {
+                    let types = pg_param_types_in(self, conn, sql).await?;
+                    run_postgres(conn, sql, params, &types).await
+                })
+                .await
             }
-            Pool::MySql(p) => {
-                let mut conn = p.acquire().await?;
-                let result = run_mysql(&mut *conn, sql, params).await;
-                server_pool::release(conn, &result);
-                result
-            }
+            Pool::MySql(p) => p.with_connection(async |conn| run_mysql(conn, sql, params).await).await,
         }
     }
 

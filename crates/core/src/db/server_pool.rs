@@ -61,7 +61,7 @@ impl<C: Connection> Clone for ServerPool<C> {
 }
 
 impl<C: Connection> ServerPool<C> {
-    pub fn new(url: &str, max: usize, acquire_timeout: Duration, schema_changed: Arc<Mutex<Option<Instant>>>) -> Result<ServerPool<C>, sqlx::Error> {
+    fn new(url: &str, max: usize, acquire_timeout: Duration, schema_changed: Arc<Mutex<Option<Instant>>>) -> Result<ServerPool<C>, sqlx::Error> {
         let options: C::Options = url.parse()?;
         let pool = managed::Pool::builder(Manager { options, schema_changed })
             .max_size(max.max(1))
@@ -75,8 +75,24 @@ impl<C: Connection> ServerPool<C> {
         Ok(ServerPool { pool })
     }
 
+    /// A pool with one connection opened now: a wrong URL or an unreachable server fails the start.
+    pub async fn connect(url: &str, max: usize, acquire_timeout: Duration, schema_changed: Arc<Mutex<Option<Instant>>>) -> Result<ServerPool<C>, sqlx::Error> {
+        let pool = ServerPool::new(url, max, acquire_timeout, schema_changed)?;
+        pool.open(1).await?;
+        Ok(pool)
+    }
+
     pub async fn acquire(&self) -> Result<PooledConnection<C>, sqlx::Error> {
         get(&self.pool).await
+    }
+
+    /// Runs `work` on a pooled connection, which then goes back to the pool unless `work` broke
+    /// it ([`release`]).
+    pub async fn with_connection<T>(&self, work: impl AsyncFnOnce(&mut C) -> Result<T, DbError>) -> Result<T, DbError> {
+        let mut conn = self.acquire().await?;
+        let result = work(&mut conn).await;
+        release(conn, &result);
+        result
     }
 
     /// Opens `count` connections now (fewer if the pool is smaller).
@@ -95,7 +111,7 @@ impl<C: Connection> ServerPool<C> {
 /// load a connection is reused within the second that would get it pinged, so one returned broken
 /// would fail request after request. sqlx's pool found these with the ping it sent after every
 /// statement.
-pub(super) fn release<C: Connection, T>(conn: PooledConnection<C>, result: &Result<T, DbError>) {
+fn release<C: Connection, T>(conn: PooledConnection<C>, result: &Result<T, DbError>) {
     if let Err(DbError::Sqlx(error)) = result {
         if breaks_connection(error) {
             drop(managed::Object::take(conn));

@@ -13,7 +13,7 @@ use sqlx::Executor;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
-use super::{bind, row, server_pool, Database, DbError, Param, Pool, QueryResult, Row};
+use super::{bind, row, Database, DbError, Param, Pool, QueryResult, Row};
 
 /// The batches of one streamed read, in order; an error ends them.
 pub type Batches = mpsc::Receiver<Result<Vec<Row>, DbError>>;
@@ -55,22 +55,14 @@ impl Database {
                 forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_sqlite, batch, tx).await
             }
             Pool::Postgres(p) => {
-                let mut conn = p.acquire().await?;
-                let result = async {
-                    let types = super::pg_param_types_in(self, &mut conn, sql).await?;
+                p.with_connection(async |conn| {
+                    let types = super::pg_param_types_in(self, conn, sql).await?;
                     let query = bind::postgres(sqlx::query(sql), params, &types)?;
                     forward((&mut *conn).fetch(query), row::push_postgres, batch, tx).await
-                }
-                .await;
-                server_pool::release(conn, &result);
-                result
+                })
+                .await
             }
-            Pool::MySql(p) => {
-                let mut conn = p.acquire().await?;
-                let result = forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_mysql, batch, tx).await;
-                server_pool::release(conn, &result);
-                result
-            }
+            Pool::MySql(p) => p.with_connection(async |conn| forward((&mut *conn).fetch(bind::loose(sqlx::query(sql), params)), row::push_mysql, batch, tx).await).await,
         }
     }
 }
