@@ -170,7 +170,7 @@ impl HookRuntime {
 
     /// The isolate's answer to a job.
     async fn answer(&self, mut rx: oneshot::Receiver<JobResult>) -> Result<JobResult, oneshot::error::RecvError> {
-        match self.answer_spin.look_yielding(ANSWER_SPIN, || rx.try_recv().ok()).await {
+        match self.answer_spin.look(ANSWER_SPIN, spin::yield_to_others, || rx.try_recv().ok()).await {
             Some(result) => Ok(result),
             None => rx.await,
         }

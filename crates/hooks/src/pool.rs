@@ -406,7 +406,7 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
         };
         let job = match step {
             Step::Job(job) => job,
-            Step::Idle => match spin.look(IDLE_SPIN, || rx.try_recv().ok()) {
+            Step::Idle => match spin.look(IDLE_SPIN, crate::spin::spin, || rx.try_recv().ok()).await {
                 Some(job) => Some(job),
                 None => rx.recv().await,
             },

@@ -23,8 +23,9 @@ pub struct SpinPolicy {
 
 impl SpinPolicy {
     /// Calls `poll` until it gives something or `window` has passed, unless recent looks were
-    /// in vain; `None` means: sleep on it. Spins between polls (for a thread of its own).
-    pub fn look<T>(&self, window: Duration, mut poll: impl FnMut() -> Option<T>) -> Option<T> {
+    /// in vain; `None` means: sleep on it. `pause` runs between polls: [`spin`] on a thread of
+    /// its own, [`yield_to_others`] in a task, which must never hold up a worker thread.
+    pub async fn look<T>(&self, window: Duration, mut pause: impl AsyncFnMut(), mut poll: impl FnMut() -> Option<T>) -> Option<T> {
         if let Some(found) = poll() {
             return Some(found);
         }
@@ -33,28 +34,7 @@ impl SpinPolicy {
         }
         let until = Instant::now() + window;
         while Instant::now() < until {
-            std::hint::spin_loop();
-            if let Some(found) = poll() {
-                self.found();
-                return Some(found);
-            }
-        }
-        self.missed();
-        None
-    }
-
-    /// [`look`](Self::look) for a task: it yields to the runtime's other tasks between polls
-    /// instead of spinning, so it never holds up a worker thread.
-    pub async fn look_yielding<T>(&self, window: Duration, mut poll: impl FnMut() -> Option<T>) -> Option<T> {
-        if let Some(found) = poll() {
-            return Some(found);
-        }
-        if !self.worth_looking() {
-            return None;
-        }
-        let until = Instant::now() + window;
-        while Instant::now() < until {
-            tokio::task::yield_now().await;
+            pause().await;
             if let Some(found) = poll() {
                 self.found();
                 return Some(found);
@@ -84,35 +64,47 @@ impl SpinPolicy {
     }
 }
 
+/// A pause for [`SpinPolicy::look`] that keeps the thread.
+pub async fn spin() {
+    std::hint::spin_loop();
+}
+
+/// A pause for [`SpinPolicy::look`] that lets the runtime's other tasks run.
+pub async fn yield_to_others() {
+    tokio::task::yield_now().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn looks_that_find_nothing_back_off_and_a_find_resets_them() {
+    #[tokio::test]
+    async fn looks_that_find_nothing_back_off_and_a_find_resets_them() {
         let policy = SpinPolicy::default();
         let window = Duration::from_micros(5);
-        assert_eq!(policy.look(window, || None::<()>), None);
+        assert_eq!(policy.look(window, spin, || None::<()>).await, None);
         // One miss: the next two waits don't look.
         let mut polls = 0;
         for _ in 0..2 {
             assert_eq!(
-                policy.look(window, || {
+                policy.look(window, spin, || {
                     polls += 1;
                     None::<()>
-                }),
+                })
+                .await,
                 None
             );
         }
         assert_eq!(polls, 2, "a wait that doesn't look still polls once");
-        assert_eq!(policy.look(window, || Some(1)), Some(1));
+        assert_eq!(policy.look(window, spin, || Some(1)).await, Some(1));
         // Looking again, it finds what arrives within the window.
         let mut calls = 0;
         assert_eq!(
-            policy.look(Duration::from_millis(50), || {
+            policy.look(Duration::from_millis(50), spin, || {
                 calls += 1;
                 (calls > 3).then_some(7)
-            }),
+            })
+            .await,
             Some(7)
         );
         assert_eq!(policy.misses.load(Ordering::Relaxed), 0);
