@@ -9,14 +9,18 @@
 //! scratch, so the next request finds a fresh one. Module-level hook state is therefore per
 //! isolate.
 //!
-//! Start-up: the server listens once the first isolate has loaded the hooks; the others load
-//! theirs in the background, one after the other, and take jobs from when they are ready. Each
-//! loading isolate runs every hook's `registerHook` again, so they don't register at the same
-//! time: what one starts while registering (a table it creates) is done before the next begins.
+//! Start-up: the server listens once the first isolate has loaded the hooks. The others (up to
+//! `HOOKS_POOL_SIZE`) start when there is work for them: when a job finds every ready isolate with
+//! a job in flight, the next one loads in the background and takes jobs from when it is ready. A
+//! server that never has two hook jobs at once keeps one isolate's memory (every isolate holds
+//! every module: 13 MB for the example hooks, ~90 MB for a set of real npm-using hooks). They
+//! start one after the other, since each runs every hook's `registerHook` again: what one starts
+//! while registering (a table it creates) is done before the next begins.
 
 use deno_core::{v8, JsRuntime, PollEventLoopOptions};
 use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -75,6 +79,10 @@ impl IsolateSlot {
 pub struct Pool {
     pub slots: Vec<Arc<IsolateSlot>>,
     stop: Arc<AtomicBool>,
+    /// Set while the next isolate is starting, and for good once every slot has one.
+    growing: Arc<AtomicBool>,
+    /// Asks the starter thread for the next isolate ([`start_on_demand`]).
+    grow: std_mpsc::Sender<()>,
 }
 
 fn now_ms(epoch: Instant) -> u64 {
@@ -82,8 +90,8 @@ fn now_ms(epoch: Instant) -> u64 {
 }
 
 impl Pool {
-    /// Starts `size` isolates and returns once the first has loaded the hooks, with its load
-    /// report (they all load the same files); the others start in the background.
+    /// Starts the first of up to `size` isolates and returns once it has loaded the hooks, with
+    /// its load report (they all load the same files); the others start on demand ([`pick`](Self::pick)).
     pub fn start(size: usize, setup: EngineSetup, timeout: Duration) -> Result<(Pool, LoadReport), String> {
         let epoch = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
@@ -107,11 +115,13 @@ impl Pool {
             .recv()
             .map_err(|_| "the isolate thread died while loading hooks".to_string())??;
         let rest: Vec<_> = slots[1..].iter().cloned().zip(receivers).collect();
+        let growing = Arc::new(AtomicBool::new(rest.is_empty()));
+        let (grow, wake) = std_mpsc::channel();
         if !rest.is_empty() {
-            let stop = stop.clone();
+            let (stop, growing) = (stop.clone(), growing.clone());
             std::thread::Builder::new()
                 .name("rectus-isolate-start".into())
-                .spawn(move || start_rest(rest, setup, epoch, stop))
+                .spawn(move || start_on_demand(rest, setup, epoch, stop, growing, wake))
                 .map_err(|e| e.to_string())?;
         }
         let watched: Vec<Arc<IsolateSlot>> = slots.clone();
@@ -121,17 +131,23 @@ impl Pool {
             .name("rectus-watchdog".into())
             .spawn(move || watchdog(watched, epoch, limit, watch_stop))
             .map_err(|e| e.to_string())?;
-        Ok((Pool { slots, stop }, report))
+        Ok((Pool { slots, stop, growing, grow }, report))
     }
 
     /// The ready isolate with the fewest jobs in flight; the first when none is (its jobs wait in
-    /// its channel for the next generation).
+    /// its channel for the next generation). When even that one has a job in flight, the next
+    /// isolate starts, if the pool has room and none is starting already.
     pub fn pick(&self) -> &Arc<IsolateSlot> {
-        self.slots
+        let slot = self
+            .slots
             .iter()
             .filter(|s| s.ready.load(Ordering::Acquire))
             .min_by_key(|s| s.in_flight())
-            .unwrap_or(&self.slots[0])
+            .unwrap_or(&self.slots[0]);
+        if slot.in_flight() > 0 && !self.growing.load(Ordering::Relaxed) && !self.growing.swap(true, Ordering::AcqRel) {
+            let _ = self.grow.send(());
+        }
+        slot
     }
 }
 
@@ -185,16 +201,31 @@ fn spawn_generation(
         .map_err(|e| e.to_string())
 }
 
-/// Loads the isolates after the first, one after the other (see the module's comment).
-fn start_rest(rest: Vec<(Arc<IsolateSlot>, mpsc::UnboundedReceiver<Job>)>, setup: EngineSetup, epoch: Instant, stop: Arc<AtomicBool>) {
+/// Starts the isolates after the first, one each time the pool asks (see the module's comment),
+/// until every slot has one or the pool is gone.
+fn start_on_demand(
+    rest: Vec<(Arc<IsolateSlot>, mpsc::UnboundedReceiver<Job>)>,
+    setup: EngineSetup,
+    epoch: Instant,
+    stop: Arc<AtomicBool>,
+    growing: Arc<AtomicBool>,
+    wake: std_mpsc::Receiver<()>,
+) {
+    let size = rest.len() + 1;
     for (index, (slot, rx)) in rest.into_iter().enumerate() {
-        if stop.load(Ordering::Relaxed) {
+        if wake.recv().is_err() || stop.load(Ordering::Relaxed) {
             return;
         }
+        let number = index + 2;
+        tracing::info!("starting hook isolate {number} of at most {size}: every running one has a job in flight");
         let loaded = spawn_isolate(index + 1, slot, setup.clone(), rx, epoch)
             .and_then(|ready| ready.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())?);
-        if let Err(e) = loaded {
-            tracing::error!("hook isolate {} did not start: {e}", index + 1);
+        match loaded {
+            Ok(_) => tracing::info!("hook isolate {number} is ready"),
+            Err(e) => tracing::error!("hook isolate {number} did not start: {e}"),
+        }
+        if number < size {
+            growing.store(false, Ordering::Release);
         }
     }
 }
