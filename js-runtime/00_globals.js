@@ -133,7 +133,13 @@
       { bigint: () => BigInt(Date.now() - start) * 1000000n },
     ),
     uptime: () => (Date.now() - start) / 1000,
-    memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), { rss: () => 0 }),
+    memoryUsage: Object.assign(
+      () => {
+        const [rss, heapTotal, heapUsed, external] = ops.op_rectus_memory_usage();
+        return { rss, heapTotal, heapUsed, external, arrayBuffers: 0 };
+      },
+      { rss: () => ops.op_rectus_memory_usage()[0] },
+    ),
     cpuUsage: () => ({ user: 0, system: 0 }),
     on(name, fn) {
       (listeners.get(name) ?? listeners.set(name, []).get(name)).push(fn);

@@ -274,6 +274,12 @@ async fn globals_streams_and_encodings_behave_like_node() {
            gzip: require('zlib').gunzipSync(require('zlib').gzipSync('zipped')).toString(),
            os: [require('os').platform(), require('os').EOL === '\\n', typeof require('os').hostname()],
            process: [typeof process.env, process.platform, process.version.startsWith('v'), Object.prototype.toString.call(process)],
+           memory: (() => {
+             const before = process.memoryUsage();
+             const kept = Array.from({ length: 100000 }, (_, i) => ({ i, s: 'item ' + i }));
+             const after = process.memoryUsage();
+             return [before.rss > 4e6, before.heapUsed > 0 && before.heapUsed <= before.heapTotal, after.heapUsed - before.heapUsed > 1e6, process.memoryUsage.rss() > 4e6, kept.length];
+           })(),
            path: require('path').relative('/a/b/c', '/a/d'),
            events: await new Promise((res) => { const e = new (require('events'))(); e.once('x', res); e.emit('x', 'fired'); }),
            assertThrows: (() => { try { require('assert').strictEqual(1, 2); } catch (e) { return e.code; } })(),
@@ -302,6 +308,7 @@ async fn globals_streams_and_encodings_behave_like_node() {
     assert_eq!(out["gzip"], "zipped");
     assert_eq!(out["os"], json!(["linux", true, "string"]));
     assert_eq!(out["process"], json!(["object", "linux", true, "[object process]"]));
+    assert_eq!(out["memory"], json!([true, true, true, true, 100000]), "process.memoryUsage() measures");
     assert_eq!(out["path"], "../../d");
     assert_eq!(out["events"], "fired");
     assert_eq!(out["assertThrows"], "ERR_ASSERTION");
