@@ -58,8 +58,8 @@
   const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__rectusDefault'];
 
   // Code whose directive prologue says 'use strict' behaves the same in an ES module's function,
-  // which the engine's bytecode cache serves without parsing (crates/hooks/src/code_cache.rs).
-  // `import.meta` would be valid there but not in CommonJS, so such code stays a script.
+  // which the engine's bytecode cache serves without parsing (crates/hooks/src/code_cache.rs
+  // refuses code naming `import.meta`, valid there but not in CommonJS: it stays a script).
   function isStrict(body) {
     // Past whitespace and comments (scanned by hand: a regular expression for them backtracks
     // exponentially on files with many comments), the first directive.
@@ -77,7 +77,7 @@
   const asModules = new Set();
 
   function compileWrapper(body, filename) {
-    if (!asModules.has(filename) && isStrict(body) && !body.includes('import.meta')) {
+    if (!asModules.has(filename) && isStrict(body)) {
       asModules.add(filename);
       const [fn] = ops.op_rectus_compile_cached(body, 'file://' + filename);
       if (fn) return fn;

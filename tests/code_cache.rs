@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A hook whose modules cover both compile paths: strict files (ES module wrapper, cached), a
-/// sloppy one (`with`, script), and a strict one the module goal refuses (`await` as a name).
+/// sloppy one (`with`, script), a strict one the module goal refuses (`await` as a name), and a
+/// strict one naming `import.meta`, which CommonJS refuses (as Node does) though a module would not.
 /// GET /probe answers what each computed, with a stack line to check positions.
 fn write_hooks(ext: &Path, value: &str) {
     let dir = ext.join("hooks/probe");
@@ -21,12 +22,19 @@ fn write_hooks(ext: &Path, value: &str) {
 const lib = require('./lib');
 const sloppy = require('./sloppy');
 const awaitName = require('./await-name');
+const importMeta = (() => {
+  try {
+    return require('./import-meta').value;
+  } catch (e) {
+    return e.name;
+  }
+})();
 
 module.exports = function registerHook() {
   return {
     'routes.custom.init.before': ({ app }) => {
       app.get('/probe', (req, res) => {
-        res.json({ value: lib.value, line: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict });
+        res.json({ value: lib.value, line: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict, importMeta });
       });
     },
   };
@@ -42,6 +50,7 @@ module.exports = function registerHook() {
     )
     .unwrap();
     std::fs::write(dir.join("sloppy.js"), "var box = { inner: 'from with' };\nwith (box) { exports.value = inner; }\n").unwrap();
+    std::fs::write(dir.join("import-meta.js"), "'use strict';\nexports.value = typeof import.meta;\n").unwrap();
     std::fs::write(dir.join("await-name.js"), "'use strict';\nvar await = 'await is a name here';\nexports.value = await;\n").unwrap();
 }
 
@@ -96,6 +105,7 @@ fn expected(value: &str) -> Value {
         "awaitName": "await is a name here",
         "thisIsExports": true,
         "strict": true,
+        "importMeta": "SyntaxError",
     })
 }
 

@@ -165,11 +165,15 @@ fn record(dir: &Path) -> std::io::Result<()> {
 const WRAPPER_PARAMS: &str = "exports, require, module, __filename, __dirname, __rectusDefault";
 
 /// Compiles strict CommonJS code as `export default function (<wrapper params>) {<body>}` and
-/// answers `[that function]`, or `[null]` when the module goal refuses it (the caller then
-/// compiles it as a script). `name` is the module's URL (`file:///…`).
+/// answers `[that function]`, or `[null]` when the module goal refuses it or the code names
+/// `import.meta` (which a module would accept and CommonJS rejects); the caller then compiles it
+/// as a script. `name` is the module's URL (`file:///…`).
 #[op2(reentrant)]
 pub fn op_rectus_compile_cached<'s, 'i>(scope: &mut v8::PinScope<'s, 'i>, #[string] body: &str, #[string] name: &str) -> v8::Local<'s, v8::Value> {
     let out = v8::Array::new(scope, 1);
+    if body.contains("import.meta") {
+        return out.into();
+    }
     v8::tc_scope!(let tc, scope);
     match compile_module_function(tc, body, name) {
         Some(function) => {
