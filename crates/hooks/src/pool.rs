@@ -13,7 +13,7 @@
 //! `HOOKS_POOL_SIZE`) start when there is work for them: when a job finds every ready isolate with
 //! a job in flight, the next one loads in the background and takes jobs from when it is ready. A
 //! server that never has two hook jobs at once keeps one isolate's memory (every isolate holds
-//! every module: 13 MB for the example hooks, ~90 MB for a set of real npm-using hooks). They
+//! every module: 13 MB for the example hooks, ~100 MB for a set of real npm-using hooks). They
 //! start one after the other, since each runs every hook's `registerHook` again: what one starts
 //! while registering (a table it creates) is done before the next begins.
 
@@ -418,6 +418,7 @@ async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Inst
 /// Runs jobs until the channel closes (returns false) or the isolate was terminated (true).
 async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedReceiver<Job>, epoch: Instant, timeout: Duration) -> bool {
     let spin = SpinPolicy::default();
+    let mut worked = false;
     loop {
         let step = {
             let event_loop = poll_fn(|cx| {
@@ -439,7 +440,7 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
             Step::Job(job) => job,
             Step::Idle => match spin.look(IDLE_SPIN, crate::spin::spin, || rx.try_recv().ok()).await {
                 Some(job) => Some(job),
-                None => rx.recv().await,
+                None => wait_collecting(js, rx, &mut worked).await,
             },
             Step::Failed(e) => {
                 if slot.terminated.load(Ordering::SeqCst) {
@@ -450,6 +451,7 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
             }
         };
         let Some(job) = job else { return false };
+        worked = true;
         start_job(js, slot, job, epoch, timeout);
         if slot.terminated.load(Ordering::SeqCst) {
             return true;
@@ -460,6 +462,30 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
 /// How long an isolate with nothing to do looks for the next job before its thread sleeps
 /// (`spin.rs`): a busy server's next job usually comes within this.
 const IDLE_SPIN: Duration = Duration::from_micros(50);
+
+/// How long an isolate that ran jobs waits idle before it collects its garbage.
+const IDLE_COLLECT: Duration = Duration::from_secs(1);
+
+/// The next job; an isolate that ran jobs since it last collected and then stays idle for
+/// [`IDLE_COLLECT`] collects first. QuickJS frees most garbage at once (reference counts) but
+/// cycles only in a collection, which it starts when its heap grows past half as much again as
+/// after the last one: after a burst of concurrent jobs it waits for the heap to grow past the
+/// burst's peak, and an idle isolate never does. Hooks built on promise chains and streams
+/// (nodemailer) leave cycles behind every job: the real hook set's server held 924 MB after 10
+/// minutes of creates, idle. Node collects when idle too. The thread's freed pages then go back
+/// to the system.
+async fn wait_collecting(js: &mut JsRuntime, rx: &mut mpsc::UnboundedReceiver<Job>, worked: &mut bool) -> Option<Job> {
+    if std::mem::take(worked) {
+        if let Ok(job) = tokio::time::timeout(IDLE_COLLECT, rx.recv()).await {
+            *worked = true;
+            return job;
+        }
+        js.v8_isolate().low_memory_notification();
+        // SAFETY: takes no pointers; mimalloc collects only this thread's heaps.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+    }
+    rx.recv().await
+}
 
 fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant, timeout: Duration) {
     let state = js.op_state();

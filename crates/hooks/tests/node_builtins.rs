@@ -170,6 +170,11 @@ async fn crypto_matches_known_values() {
            md5: h('md5'), sha1: h('sha1'), sha256: h('sha256'),
            sha512: crypto.createHash('sha512').update('abc').digest('base64'),
            hmac: crypto.createHmac('sha256', 'Jefe').update('what do ya want for nothing?').digest('hex'),
+           secretKey: (() => {
+             const key = crypto.createSecretKey(Buffer.from('key'));
+             return [key instanceof crypto.KeyObject, key.type, key.symmetricKeySize, key.equals(crypto.createSecretKey('key', 'utf8')),
+               crypto.createHmac('sha256', key).update('The quick brown fox jumps over the lazy dog').digest('hex')];
+           })(),
            pbkdf2,
            random: crypto.randomBytes(16).length,
            uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(uuid),
@@ -185,6 +190,8 @@ async fn crypto_matches_known_values() {
     assert_eq!(out["sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_eq!(out["sha512"], "3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw==");
     assert_eq!(out["hmac"], "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    // What jsonwebtoken makes of an HMAC secret.
+    assert_eq!(out["secretKey"], json!([true, "secret", 3, true, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"]));
     assert_eq!(out["pbkdf2"], "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
     assert_eq!(out["random"], 16);
     assert_eq!(out["uuid"], true);
@@ -312,6 +319,25 @@ async fn globals_streams_and_encodings_behave_like_node() {
     assert_eq!(out["path"], "../../d");
     assert_eq!(out["events"], "fired");
     assert_eq!(out["assertThrows"], "ERR_ASSERTION");
+}
+
+/// An isolate that goes idle after jobs collects the cycles they left (`pool.rs`): QuickJS alone
+/// would wait for its heap to grow past the burst's peak again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_isolate_collects_the_cycles_jobs_left() {
+    let body = "if (input.garbage) {
+           const kept = [];
+           for (let i = 0; i < 40000; i++) { const o = { i, pad: 'cycle ' + i + ' '.repeat(200) }; o.self = o; kept.push(o); }
+         }
+         return process.memoryUsage().heapUsed;";
+    let ext = Extensions::new(&[("hooks/garbage/index.js", &hook(body))]);
+    let rt = runtime(&ext, &[]);
+    let before_burst = before(&rt, json!({})).await["out"].as_f64().unwrap();
+    let after_burst = before(&rt, json!({ "garbage": true })).await["out"].as_f64().unwrap();
+    assert!(after_burst - before_burst > 4e6, "the burst left its cycles: {before_burst} → {after_burst}");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let idle = before(&rt, json!({})).await["out"].as_f64().unwrap();
+    assert!(idle - before_burst < (after_burst - before_burst) / 4.0, "collected when idle: {before_burst} → {after_burst} → {idle}");
 }
 
 /// `sharp` and `argon2` with no package installed anywhere: the built-in ones.
