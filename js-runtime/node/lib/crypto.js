@@ -1,6 +1,7 @@
 // Node's `crypto`: hashes, HMAC, PBKDF2 and randomness on RustCrypto ops
-// (crates/hooks/src/node/crypto.rs). Ciphers, signatures and key objects are not provided and
-// throw an error naming the function.
+// (crates/hooks/src/node/crypto.rs), and secret key objects (what `jsonwebtoken` makes of an
+// HMAC secret). Ciphers, signatures and asymmetric keys are not provided and throw an error
+// naming the function.
 const { Buffer } = require('buffer/');
 const ops = Deno.core.ops;
 
@@ -63,13 +64,37 @@ class Hash extends Digester {
   }
 }
 
+// Node's KeyObject for secret keys: `createSecretKey` makes one, HMAC takes one.
+class KeyObject {
+  #material;
+  constructor(type, material) {
+    if (type !== 'secret') throw new Error(`crypto.KeyObject of type ${type} is not available to Rectus hooks`);
+    this.#material = material;
+  }
+  get type() {
+    return 'secret';
+  }
+  get symmetricKeySize() {
+    return this.#material.length;
+  }
+  export(options) {
+    const key = Buffer.from(this.#material);
+    return options?.format === 'jwk' ? { kty: 'oct', k: key.toString('base64url') } : key;
+  }
+  equals(other) {
+    return other instanceof KeyObject && other.symmetricKeySize === this.#material.length && timingSafeEqual(this.#material, other.export());
+  }
+}
+
+const createSecretKey = (key, encoding) => new KeyObject('secret', Buffer.from(bytes(key, encoding, 'key')));
+
 class Hmac extends Digester {
   #algorithm;
   #key;
   constructor(name, key) {
     super();
     this.#algorithm = algorithm(name);
-    this.#key = bytes(key, 'utf8', 'key');
+    this.#key = key instanceof KeyObject ? key.export() : bytes(key, 'utf8', 'key');
   }
   digest(encoding) {
     return out(ops.op_node_hmac(this.#algorithm, this.#key, this._finish()), encoding);
@@ -135,6 +160,8 @@ const unsupported = (name) => () => {
 module.exports = {
   createHash: (name) => new Hash(name),
   createHmac: (name, key) => new Hmac(name, key),
+  createSecretKey,
+  KeyObject,
   Hash,
   Hmac,
   getHashes: () => [...ALGORITHMS],
@@ -154,6 +181,6 @@ module.exports = {
   constants: require('../generated/constants.js').crypto,
   webcrypto: { getRandomValues, randomUUID: () => ops.op_node_random_uuid() },
   ...Object.fromEntries(
-    ['createCipheriv', 'createDecipheriv', 'createSign', 'createVerify', 'generateKeyPairSync', 'generateKeyPair', 'createPublicKey', 'createPrivateKey', 'createSecretKey', 'publicEncrypt', 'privateDecrypt', 'scryptSync', 'scrypt', 'createECDH', 'createDiffieHellman', 'hkdfSync', 'sign', 'verify'].map((n) => [n, unsupported(n)]),
+    ['createCipheriv', 'createDecipheriv', 'createSign', 'createVerify', 'generateKeyPairSync', 'generateKeyPair', 'createPublicKey', 'createPrivateKey', 'publicEncrypt', 'privateDecrypt', 'scryptSync', 'scrypt', 'createECDH', 'createDiffieHellman', 'hkdfSync', 'sign', 'verify'].map((n) => [n, unsupported(n)]),
   ),
 };
