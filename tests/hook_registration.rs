@@ -1,7 +1,8 @@
 //! `database`, `getSchema()` and `services` while `registerHook` runs (issue 24): a hook
 //! learns the engine, creates its own table and reads through a service from top-level
 //! promises, on every engine, with two isolates; the first request finds the table, and the
-//! second isolate, started when requests overlap, finds it too.
+//! second isolate, started when requests overlap, finds it too. That second isolate stops once
+//! idle (`HOOKS_IDLE_TIMEOUT`) and starts again when requests overlap again.
 
 mod common;
 
@@ -27,22 +28,59 @@ async fn registration(engine: Engine) {
     // One request at a time never needs a second isolate.
     assert!(!server.log_text().contains("starting hook isolate 2"), "{engine:?}: {}", server.log_text());
     // Requests that overlap start it; it registers once the first is done and finds its table.
-    let mut found = false;
-    for _ in 0..50 {
-        let answers = futures_util::future::join_all((0..3).map(|_| server.client.get(server.url("/registration/slow")).send())).await;
-        for answer in answers {
-            let (status, body) = json(answer.unwrap()).await;
-            assert_eq!(status, 200, "{engine:?}: {body}");
-            found |= body["tableExisted"] == true;
-        }
-        if found {
-            break;
-        }
-    }
-    assert!(found, "{engine:?}: no answer came from a second isolate\n{}", server.log_text());
+    until_the_second_isolate_answers(&server).await;
     assert!(server.log_text().contains("starting hook isolate 2 of at most 2"), "{engine:?}: {}", server.log_text());
     assert_eq!(db.count("registration_log", "1 = 1").await, 1, "{engine:?}");
     assert!(!server.log_text().contains("already exists"), "{engine:?}: {}", server.log_text());
+    assert!(server.stop().success());
+}
+
+/// Sends overlapping slow requests until one is answered by an isolate that found the table
+/// made by another (the second isolate); every answer must be a 200.
+async fn until_the_second_isolate_answers(server: &Server) {
+    for _ in 0..50 {
+        let answers = futures_util::future::join_all((0..3).map(|_| server.client.get(server.url("/registration/slow")).send())).await;
+        let mut found = false;
+        for answer in answers {
+            let (status, body) = json(answer.unwrap()).await;
+            assert_eq!(status, 200, "{body}");
+            found |= body["tableExisted"] == true;
+        }
+        if found {
+            return;
+        }
+    }
+    panic!("no answer came from a second isolate\n{}", server.log_text());
+}
+
+async fn until_logged(server: &Server, line: &str, times: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while server.log_text().matches(line).count() < times {
+        assert!(std::time::Instant::now() < deadline, "\"{line}\" not logged {times} times\n{}", server.log_text());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_idle_second_isolate_stops_and_starts_again() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let server = Server::start(&db, Some(&fixture("hooks/registration")), &[("HOOKS_POOL_SIZE", "2"), ("HOOKS_IDLE_TIMEOUT", "300ms")]).await;
+    for round in 1..=2 {
+        until_the_second_isolate_answers(&server).await;
+        assert_eq!(server.log_text().matches("starting hook isolate 2 of at most 2").count(), round, "{}", server.log_text());
+        until_logged(&server, "hook isolate 2 stopped: no jobs for 300 ms", round).await;
+    }
+    // Requests arriving around the moment it stops (a second after its last job: it collects
+    // first) are all answered, by it or by the first.
+    for pause in (900..1100).step_by(20) {
+        let answers = futures_util::future::join_all((0..3).map(|_| server.client.get(server.url("/registration")).send())).await;
+        for answer in answers {
+            let (status, body) = json(answer.unwrap()).await;
+            assert_eq!(status, 200, "{body}\n{}", server.log_text());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+    }
+    assert!(!server.log_text().contains("HOOKS_TIMEOUT"), "{}", server.log_text());
     assert!(server.stop().success());
 }
 

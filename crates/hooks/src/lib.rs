@@ -33,7 +33,7 @@ pub use deno_core;
 use engine::{EngineSetup, LoadReport};
 use job::{JobKind, JobResult, JobSpec};
 use host::{Host, HostCell};
-use pool::{InFlight, Job, Pool};
+use pool::{Job, Pool};
 use registry::Registry;
 use spin::SpinPolicy;
 
@@ -101,7 +101,7 @@ impl HookRuntime {
             host: host.clone(),
             timeout: config.hooks.timeout,
         };
-        let (pool, report) = Pool::start(config.hooks.pool_size, setup, config.hooks.timeout)?;
+        let (pool, report) = Pool::start(config.hooks.pool_size, setup, config.hooks.timeout, config.hooks.idle_timeout)?;
         for failure in &report.failures {
             tracing::warn!("Couldn't register hook \"{}\": {}", failure.hook, failure.error);
         }
@@ -144,8 +144,8 @@ impl HookRuntime {
     /// (without a reply) `HOOKS_TIMEOUT` passes (`pool.rs`). False when no isolate runs.
     fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs, reply: Option<oneshot::Sender<JobResult>>) -> bool {
         let JobArgs { values: args, has_input, payload_is_input, depth, transaction } = job;
-        let slot = self.pool.pick();
-        let in_flight = InFlight::new(slot.clone());
+        let in_flight = self.pool.claim();
+        let slot = in_flight.0.clone();
         let schema_version = self.host.0.get().map(|h| h.services.schema.version()).unwrap_or(0);
         let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth, transaction: None };
         slot.sender.send(Job { spec, reply, transaction, in_flight }).is_ok()

@@ -15,7 +15,9 @@
 //! server that never has two hook jobs at once keeps one isolate's memory (every isolate holds
 //! every module: 13 MB for the example hooks, ~100 MB for a set of real npm-using hooks). They
 //! start one after the other, since each runs every hook's `registerHook` again: what one starts
-//! while registering (a table it creates) is done before the next begins.
+//! while registering (a table it creates) is done before the next begins. An isolate beyond the
+//! first that has had no job, timer or pending operation for `HOOKS_IDLE_TIMEOUT` stops and gives
+//! its memory back; it starts again the same way when requests overlap.
 
 use deno_core::{v8, JsRuntime, PollEventLoopOptions};
 use std::future::{poll_fn, Future};
@@ -65,9 +67,12 @@ pub struct IsolateSlot {
     terminated: Arc<AtomicBool>,
     handle: Mutex<Option<v8::IsolateHandle>>,
     in_flight: AtomicU64,
-    /// Set once the isolate has loaded the hooks, unset while a terminated one is rebuilt: jobs
-    /// go to ready isolates.
+    /// Set once the isolate has loaded the hooks, unset while a terminated one is rebuilt and
+    /// while a stopped one is stopped: jobs go to ready isolates.
     ready: AtomicBool,
+    /// Set while an idle isolate decides to stop and while it is stopped: a job claimed for it
+    /// meanwhile goes to another ([`Pool::claim`], [`try_stop`]).
+    stopping: AtomicBool,
 }
 
 impl IsolateSlot {
@@ -82,7 +87,27 @@ pub struct Pool {
     /// Set while the next isolate is starting, and for good once every slot has one.
     growing: Arc<AtomicBool>,
     /// Asks the starter thread for the next isolate ([`start_on_demand`]).
-    grow: std_mpsc::Sender<()>,
+    grow: std_mpsc::Sender<Starter>,
+}
+
+/// What the starter thread hears: start the next isolate, or an isolate stopped when idle.
+enum Starter {
+    Grow,
+    Stopped(Stopped),
+}
+
+/// An isolate slot without a running isolate, and the channel its next one will take jobs from.
+struct Stopped {
+    index: usize,
+    slot: Arc<IsolateSlot>,
+    rx: mpsc::UnboundedReceiver<Job>,
+}
+
+/// How an isolate beyond the first stops when idle: after how long, and whom it tells.
+#[derive(Clone)]
+struct IdleStop {
+    after: Duration,
+    starter: std_mpsc::Sender<Starter>,
 }
 
 fn now_ms(epoch: Instant) -> u64 {
@@ -92,7 +117,8 @@ fn now_ms(epoch: Instant) -> u64 {
 impl Pool {
     /// Starts the first of up to `size` isolates and returns once it has loaded the hooks, with
     /// its load report (they all load the same files); the others start on demand ([`pick`](Self::pick)).
-    pub fn start(size: usize, setup: EngineSetup, timeout: Duration) -> Result<(Pool, LoadReport), String> {
+    /// `idle_stop` is `HOOKS_IDLE_TIMEOUT` (`None`: isolates run until the pool closes).
+    pub fn start(size: usize, setup: EngineSetup, timeout: Duration, idle_stop: Option<Duration>) -> Result<(Pool, LoadReport), String> {
         let epoch = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
         let mut slots = Vec::new();
@@ -106,22 +132,24 @@ impl Pool {
                 handle: Mutex::new(None),
                 in_flight: AtomicU64::new(0),
                 ready: AtomicBool::new(false),
+                stopping: AtomicBool::new(false),
             }));
             receivers.push(rx);
         }
         let mut receivers = receivers.into_iter();
         let first = receivers.next().expect("a pool has at least one isolate");
-        let report = spawn_isolate(0, slots[0].clone(), setup.clone(), first, epoch)?
+        let report = spawn_isolate(0, slots[0].clone(), setup.clone(), first, epoch, None)?
             .recv()
             .map_err(|_| "the isolate thread died while loading hooks".to_string())??;
-        let rest: Vec<_> = slots[1..].iter().cloned().zip(receivers).collect();
+        let rest: Vec<_> = slots[1..].iter().cloned().zip(receivers).enumerate().map(|(i, (slot, rx))| Stopped { index: i + 1, slot, rx }).collect();
         let growing = Arc::new(AtomicBool::new(rest.is_empty()));
         let (grow, wake) = std_mpsc::channel();
         if !rest.is_empty() {
             let (stop, growing) = (stop.clone(), growing.clone());
+            let idle_stop = idle_stop.map(|after| IdleStop { after, starter: grow.clone() });
             std::thread::Builder::new()
                 .name("rectus-isolate-start".into())
-                .spawn(move || start_on_demand(rest, setup, epoch, stop, growing, wake))
+                .spawn(move || start_on_demand(rest, size, setup, epoch, stop, growing, wake, idle_stop))
                 .map_err(|e| e.to_string())?;
         }
         let watched: Vec<Arc<IsolateSlot>> = slots.clone();
@@ -145,9 +173,20 @@ impl Pool {
             .min_by_key(|s| s.in_flight())
             .unwrap_or(&self.slots[0]);
         if slot.in_flight() > 0 && !self.growing.load(Ordering::Relaxed) && !self.growing.swap(true, Ordering::AcqRel) {
-            let _ = self.grow.send(());
+            let _ = self.grow.send(Starter::Grow);
         }
         slot
+    }
+
+    /// Picks an isolate ([`pick`](Self::pick)) and counts a job in flight there, unless it is
+    /// stopping: then another is picked (it is no longer ready, so the next pick finds another).
+    pub fn claim(&self) -> InFlight {
+        loop {
+            let claimed = InFlight::new(self.pick().clone());
+            if !claimed.0.stopping.load(Ordering::SeqCst) {
+                return claimed;
+            }
+        }
     }
 }
 
@@ -164,15 +203,16 @@ fn spawn_isolate(
     setup: EngineSetup,
     rx: mpsc::UnboundedReceiver<Job>,
     epoch: Instant,
+    idle_stop: Option<IdleStop>,
 ) -> Result<std::sync::mpsc::Receiver<Result<LoadReport, String>>, String> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    spawn_generation(index, slot, setup, rx, Some(ready_tx), epoch)?;
+    spawn_generation(index, slot, setup, rx, Some(ready_tx), epoch, idle_stop)?;
     Ok(ready_rx)
 }
 
-/// One generation of an isolate: a thread that builds the engine, serves until it is terminated
-/// or the pool closes, and on termination hands the job channel to a new thread for the next
-/// generation. A fresh thread each time because the QuickJS facade keeps a thread-local table
+/// One generation of an isolate: a thread that builds the engine, serves until it is terminated,
+/// stops when idle or the pool closes, and on termination hands the job channel to a new thread
+/// for the next generation; a stopped one hands it to the starter thread. A fresh thread each time because the QuickJS facade keeps a thread-local table
 /// of every native function it created, indexed by a 16-bit number: about 170 engines built on
 /// one thread exhaust it and the next one can't even run deno_core's own scripts.
 fn spawn_generation(
@@ -182,50 +222,72 @@ fn spawn_generation(
     rx: mpsc::UnboundedReceiver<Job>,
     ready: Option<std::sync::mpsc::Sender<Result<LoadReport, String>>>,
     epoch: Instant,
+    idle_stop: Option<IdleStop>,
 ) -> Result<(), String> {
     std::thread::Builder::new()
         .name(format!("rectus-isolate-{index}"))
         .stack_size(8 * 1024 * 1024)
         .spawn(move || {
             let heap = crate::engine_heap::GenerationHeap::enter();
-            let next = isolate_thread(&slot, &setup, rx, ready, epoch);
+            let next = isolate_thread(&slot, &setup, rx, ready, epoch, idle_stop.as_ref().map(|s| s.after));
             drop(heap);
-            let Some(rx) = next else { return };
-            slot.terminated.store(false, Ordering::SeqCst);
-            tracing::info!("rebuilding a hook isolate after termination");
-            if let Err(e) = spawn_generation(index, slot, setup, rx, None, epoch) {
-                tracing::error!("can't start a thread for a hook isolate: {e}");
+            match next {
+                None => {}
+                Some((rx, End::Idle)) => {
+                    if let Some(idle_stop) = idle_stop {
+                        tracing::info!("hook isolate {} stopped: no jobs for {} ms", index + 1, idle_stop.after.as_millis());
+                        let _ = idle_stop.starter.send(Starter::Stopped(Stopped { index, slot, rx }));
+                    }
+                }
+                Some((rx, _)) => {
+                    slot.terminated.store(false, Ordering::SeqCst);
+                    tracing::info!("rebuilding a hook isolate after termination");
+                    if let Err(e) = spawn_generation(index, slot, setup, rx, None, epoch, idle_stop) {
+                        tracing::error!("can't start a thread for a hook isolate: {e}");
+                    }
+                }
             }
         })
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
 
-/// Starts the isolates after the first, one each time the pool asks (see the module's comment),
-/// until every slot has one or the pool is gone.
+/// Starts the isolates after the first, the lowest stopped slot each time the pool asks (see the
+/// module's comment), and takes back the slots of isolates that stopped when idle, until the
+/// pool is gone. `growing` stays set while no slot is left to start.
+#[allow(clippy::too_many_arguments)]
 fn start_on_demand(
-    rest: Vec<(Arc<IsolateSlot>, mpsc::UnboundedReceiver<Job>)>,
+    mut stopped: Vec<Stopped>,
+    size: usize,
     setup: EngineSetup,
     epoch: Instant,
     stop: Arc<AtomicBool>,
     growing: Arc<AtomicBool>,
-    wake: std_mpsc::Receiver<()>,
+    wake: std_mpsc::Receiver<Starter>,
+    idle_stop: Option<IdleStop>,
 ) {
-    let size = rest.len() + 1;
-    for (index, (slot, rx)) in rest.into_iter().enumerate() {
-        if wake.recv().is_err() || stop.load(Ordering::Relaxed) {
+    while let Ok(message) = wake.recv() {
+        if stop.load(Ordering::Relaxed) {
             return;
         }
-        let number = index + 2;
-        tracing::info!("starting hook isolate {number} of at most {size}: every running one has a job in flight");
-        let loaded = spawn_isolate(index + 1, slot, setup.clone(), rx, epoch)
-            .and_then(|ready| ready.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())?);
-        match loaded {
-            Ok(_) => tracing::info!("hook isolate {number} is ready"),
-            Err(e) => tracing::error!("hook isolate {number} did not start: {e}"),
-        }
-        if number < size {
-            growing.store(false, Ordering::Release);
+        match message {
+            Starter::Stopped(slot) => {
+                stopped.push(slot);
+                growing.store(false, Ordering::Release);
+            }
+            Starter::Grow => {
+                let Some(lowest) = stopped.iter().enumerate().min_by_key(|(_, s)| s.index).map(|(i, _)| i) else { continue };
+                let Stopped { index, slot, rx } = stopped.swap_remove(lowest);
+                let number = index + 1;
+                tracing::info!("starting hook isolate {number} of at most {size}: every running one has a job in flight");
+                let loaded = spawn_isolate(index, slot, setup.clone(), rx, epoch, idle_stop.clone())
+                    .and_then(|ready| ready.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())?);
+                match loaded {
+                    Ok(_) => tracing::info!("hook isolate {number} is ready"),
+                    Err(e) => tracing::error!("hook isolate {number} did not start: {e}"),
+                }
+                growing.store(stopped.is_empty(), Ordering::Release);
+            }
         }
     }
 }
@@ -258,15 +320,16 @@ enum Step {
 }
 
 /// Runs one generation (see [`spawn_generation`]); returns the job channel when the isolate was
-/// terminated and the next generation should take over, `None` when the pool is gone or the
-/// first build failed.
+/// terminated (the next generation takes over) or stopped when idle, `None` when the pool is
+/// gone or the first build failed.
 fn isolate_thread(
     slot: &IsolateSlot,
     setup: &EngineSetup,
     mut rx: mpsc::UnboundedReceiver<Job>,
     mut ready: Option<std::sync::mpsc::Sender<Result<LoadReport, String>>>,
     epoch: Instant,
-) -> Option<mpsc::UnboundedReceiver<Job>> {
+    idle_stop: Option<Duration>,
+) -> Option<(mpsc::UnboundedReceiver<Job>, End)> {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -291,6 +354,7 @@ fn isolate_thread(
                         Err(e) => tracing::warn!("hooks listening to the app events failed: {e}"),
                     }
                     slot.busy_since.store(0, Ordering::Relaxed);
+                    slot.stopping.store(false, Ordering::SeqCst);
                     slot.ready.store(true, Ordering::Release);
                     let first_build = ready.is_some();
                     if let Some(r) = ready.take() {
@@ -324,14 +388,14 @@ fn isolate_thread(
                 }
             }
         };
-        let terminated = serve(&mut js, slot, &mut rx, epoch, setup.timeout).await;
-        if terminated {
+        let end = serve(&mut js, slot, &mut rx, epoch, setup.timeout, idle_stop).await;
+        if end == End::Terminated {
             // Jobs go to the other isolates until the next generation is ready.
             slot.ready.store(false, Ordering::Release);
             fail_outstanding(&mut js);
         }
         retire(js);
-        terminated.then_some(rx)
+        (end != End::Closed).then_some((rx, end))
     })
 }
 
@@ -415,8 +479,26 @@ async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Inst
     }
 }
 
-/// Runs jobs until the channel closes (returns false) or the isolate was terminated (true).
-async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedReceiver<Job>, epoch: Instant, timeout: Duration) -> bool {
+/// Why an isolate stopped serving.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The job channel closed: the pool is gone.
+    Closed,
+    Terminated,
+    /// Idle for `HOOKS_IDLE_TIMEOUT` ([`try_stop`]).
+    Idle,
+}
+
+/// Runs jobs until the channel closes, the isolate is terminated or, given `idle_stop`, it has
+/// been idle that long and may stop.
+async fn serve(
+    js: &mut JsRuntime,
+    slot: &IsolateSlot,
+    rx: &mut mpsc::UnboundedReceiver<Job>,
+    epoch: Instant,
+    timeout: Duration,
+    idle_stop: Option<Duration>,
+) -> End {
     let spin = SpinPolicy::default();
     let mut worked = false;
     loop {
@@ -440,21 +522,25 @@ async fn serve(js: &mut JsRuntime, slot: &IsolateSlot, rx: &mut mpsc::UnboundedR
             Step::Job(job) => job,
             Step::Idle => match spin.look(IDLE_SPIN, crate::spin::spin, || rx.try_recv().ok()).await {
                 Some(job) => Some(job),
-                None => wait_collecting(js, rx, &mut worked).await,
+                None => match wait_collecting(js, rx, &mut worked, idle_stop).await {
+                    Waited::Job(job) => job,
+                    Waited::Idle if try_stop(js, slot) => return End::Idle,
+                    Waited::Idle => continue,
+                },
             },
             Step::Failed(e) => {
                 if slot.terminated.load(Ordering::SeqCst) {
-                    return true;
+                    return End::Terminated;
                 }
                 tracing::warn!("error in a hook's event loop: {e}");
                 continue;
             }
         };
-        let Some(job) = job else { return false };
+        let Some(job) = job else { return End::Closed };
         worked = true;
         start_job(js, slot, job, epoch, timeout);
         if slot.terminated.load(Ordering::SeqCst) {
-            return true;
+            return End::Terminated;
         }
     }
 }
@@ -466,25 +552,63 @@ const IDLE_SPIN: Duration = Duration::from_micros(50);
 /// How long an isolate that ran jobs waits idle before it collects its garbage.
 const IDLE_COLLECT: Duration = Duration::from_secs(1);
 
+/// What an idle isolate waited for.
+enum Waited {
+    Job(Option<Job>),
+    /// Nothing came for the `idle_stop` it was given.
+    Idle,
+}
+
 /// The next job; an isolate that ran jobs since it last collected and then stays idle for
-/// [`IDLE_COLLECT`] collects first. QuickJS frees most garbage at once (reference counts) but
+/// [`IDLE_COLLECT`] collects first. Given `idle_stop`, it waits that long in all (at least
+/// `IDLE_COLLECT` after jobs). QuickJS frees most garbage at once (reference counts) but
 /// cycles only in a collection, which it starts when its heap grows past half as much again as
 /// after the last one: after a burst of concurrent jobs it waits for the heap to grow past the
 /// burst's peak, and an idle isolate never does. Hooks built on promise chains and streams
 /// (nodemailer) leave cycles behind every job: the real hook set's server held 924 MB after 10
 /// minutes of creates, idle. Node collects when idle too. The thread's freed pages then go back
 /// to the system.
-async fn wait_collecting(js: &mut JsRuntime, rx: &mut mpsc::UnboundedReceiver<Job>, worked: &mut bool) -> Option<Job> {
+async fn wait_collecting(js: &mut JsRuntime, rx: &mut mpsc::UnboundedReceiver<Job>, worked: &mut bool, idle_stop: Option<Duration>) -> Waited {
+    let since = Instant::now();
     if std::mem::take(worked) {
         if let Ok(job) = tokio::time::timeout(IDLE_COLLECT, rx.recv()).await {
             *worked = true;
-            return job;
+            return Waited::Job(job);
         }
         js.v8_isolate().low_memory_notification();
         // SAFETY: takes no pointers; mimalloc collects only this thread's heaps.
         unsafe { libmimalloc_sys::mi_collect(true) };
     }
-    rx.recv().await
+    match idle_stop {
+        None => Waited::Job(rx.recv().await),
+        Some(after) => match tokio::time::timeout(after.saturating_sub(since.elapsed()), rx.recv()).await {
+            Ok(job) => Waited::Job(job),
+            Err(_) => Waited::Idle,
+        },
+    }
+}
+
+/// Whether an idle isolate may stop: no job in flight (which includes any waiting in its
+/// channel), and none can be claimed for it from now on. It marks itself stopping before it
+/// reads the count; [`Pool::claim`] counts a job before it reads the mark; both sequentially
+/// consistent, so either the claim sees the mark and picks another isolate, or this sees the
+/// job and keeps serving.
+fn try_stop(js: &mut JsRuntime, slot: &IsolateSlot) -> bool {
+    {
+        // Jobs nobody waits for any more stop counting (as when the next job starts).
+        let state = js.op_state();
+        let mut state = state.borrow_mut();
+        let now = Instant::now();
+        state.borrow_mut::<IsolateState>().pending.retain(|_, p| p.awaited(now));
+    }
+    slot.ready.store(false, Ordering::SeqCst);
+    slot.stopping.store(true, Ordering::SeqCst);
+    if slot.in_flight.load(Ordering::SeqCst) == 0 {
+        return true;
+    }
+    slot.stopping.store(false, Ordering::SeqCst);
+    slot.ready.store(true, Ordering::SeqCst);
+    false
 }
 
 fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant, timeout: Duration) {
@@ -539,7 +663,8 @@ pub struct InFlight(pub Arc<IsolateSlot>);
 
 impl InFlight {
     pub fn new(slot: Arc<IsolateSlot>) -> Self {
-        slot.in_flight.fetch_add(1, Ordering::Relaxed);
+        // Sequentially consistent for `try_stop`.
+        slot.in_flight.fetch_add(1, Ordering::SeqCst);
         InFlight(slot)
     }
 }

@@ -60,6 +60,9 @@ pub struct HooksConfig {
     pub timeout: Duration,
     /// `HOOKS_POOL_SIZE`: isolates, each with every hook loaded.
     pub pool_size: usize,
+    /// `HOOKS_IDLE_TIMEOUT` (ms or duration, `0` for never): how long an isolate beyond the
+    /// first may go without jobs before it stops and gives its memory back.
+    pub idle_timeout: Option<Duration>,
     /// `HOOKS_MAX_HEAP` (bytes or `64mb`): heap limit of one isolate.
     pub max_heap_bytes: usize,
     /// `HOOKS_MAX_DEPTH`: nested hook → service → hook calls allowed.
@@ -131,6 +134,7 @@ impl Config {
         let hooks = HooksConfig {
             timeout: Duration::from_millis(duration("HOOKS_TIMEOUT", "5s")?),
             pool_size: number("HOOKS_POOL_SIZE", default_pool_size() as u64)?.max(1) as usize,
+            idle_timeout: Some(duration("HOOKS_IDLE_TIMEOUT", "30s")?).filter(|ms| *ms > 0).map(Duration::from_millis),
             max_heap_bytes: size("HOOKS_MAX_HEAP", 128 * 1024 * 1024)?,
             max_depth: number("HOOKS_MAX_DEPTH", 8)? as u32,
         };
