@@ -54,37 +54,20 @@
 
   const CONDITIONS = ['require', 'node', 'default'];
 
-  // A module's code becomes the body of a function taking these, as Node's wrapper does.
-  const WRAPPER_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__rectusDefault'];
-
-  // Code whose directive prologue says 'use strict' behaves the same in an ES module's function,
-  // which the engine's bytecode cache serves without parsing (crates/hooks/src/code_cache.rs
-  // refuses code naming `import.meta`, valid there but not in CommonJS: it stays a script).
-  function isStrict(body) {
-    // Past whitespace and comments (scanned by hand: a regular expression for them backtracks
-    // exponentially on files with many comments), the first directive.
-    let i = 0;
-    for (;;) {
-      while (i < body.length && /\s/.test(body[i])) i++;
-      if (body.startsWith('//', i)) i = body.indexOf('\n', i) < 0 ? body.length : body.indexOf('\n', i);
-      else if (body.startsWith('/*', i)) i = body.indexOf('*/', i + 2) < 0 ? body.length : body.indexOf('*/', i + 2) + 2;
-      else break;
-    }
-    return body.startsWith("'use strict'", i) || body.startsWith('"use strict"', i);
-  }
-  // Files compiled as modules: one loaded again (its cache entry deleted) is compiled as a
-  // script, so a changed file never meets its old module of the same name.
+  // Strict code is compiled as an ES module's function, which the engine's bytecode cache
+  // serves without parsing; other code as a function (crates/hooks/src/code_cache.rs). A file
+  // compiled as a module and loaded again (its cache entry deleted) is compiled as a function,
+  // so a changed file never meets its old module of the same name.
   const asModules = new Set();
 
-  function compileWrapper(body, filename) {
-    if (!asModules.has(filename) && isStrict(body)) {
-      asModules.add(filename);
-      const [fn] = ops.op_rectus_compile_cached(body, 'file://' + filename);
-      if (fn) return fn;
-    }
-    // Compiled once; `evalContext` compiles a script twice on QuickJS (a syntax check first).
-    const [fn, error] = Deno.core.compileFunction(body, 'file://' + filename, undefined, WRAPPER_PARAMS);
-    if (error) throw error.thrown;
+  // `body`: the code to compile instead of the file's (a hook's own file, rewritten); null
+  // when the file can't be read.
+  function compileFile(filename, body) {
+    const compiled = ops.op_rectus_compile_file(filename, body, !asModules.has(filename));
+    if (compiled === null) return null;
+    const [fn, error, asModule] = compiled;
+    if (error !== undefined) throw error;
+    if (asModule) asModules.add(filename);
     return fn;
   }
 
@@ -323,20 +306,27 @@
     cache[filename] = module;
     parent?.children.push(module);
     try {
-      const source = ops.op_rectus_read_file(filename);
-      if (source === null) throw new Error(`Cannot read '${filename}'`);
+      const cannotRead = () => new Error(`Cannot read '${filename}'`);
       if (filename.endsWith('.json')) {
+        const source = ops.op_rectus_read_file(filename);
+        if (source === null) throw cannotRead();
         try {
           module.exports = JSON.parse(source);
         } catch (e) {
           throw new SyntaxError(`${filename}: ${e.message}`);
         }
       } else {
-        // QuickJS's regular expressions try an anchored pattern at every position: test first.
-        const script = source.startsWith('#!') ? source.replace(/^#!.*/, '') : source;
-        const body = filename.includes('/node_modules/') ? script : esmToCommonJs(script);
-        // Minified files get line breaks between statements first (crates/hooks/src/reflow.rs).
-        const fn = compileWrapper(ops.op_rectus_reflow(body) ?? body, filename);
+        // npm packages' files are read and compiled in one op; a hook's own may use ES module
+        // syntax, rewritten here first.
+        let body = null;
+        if (!filename.includes('/node_modules/')) {
+          const source = ops.op_rectus_read_file(filename);
+          if (source === null) throw cannotRead();
+          // QuickJS's regular expressions try an anchored pattern at every position: test first.
+          body = esmToCommonJs(source.startsWith('#!') ? source.replace(/^#!.*/, '') : source);
+        }
+        const fn = compileFile(filename, body);
+        if (fn === null) throw cannotRead();
         fn.call(module.exports, module.exports, module.require, module, filename, module.path, (m) => (m && m.__esModule ? m.default : m));
       }
       module.loaded = true;

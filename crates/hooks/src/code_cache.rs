@@ -164,25 +164,101 @@ fn record(dir: &Path) -> std::io::Result<()> {
 /// rewritten ES module syntax).
 const WRAPPER_PARAMS: &str = "exports, require, module, __filename, __dirname, __rectusDefault";
 
-/// Compiles strict CommonJS code as `export default function (<wrapper params>) {<body>}` and
-/// answers `[that function]`, or `[null]` when the module goal refuses it or the code names
-/// `import.meta` (which a module would accept and CommonJS rejects); the caller then compiles it
-/// as a script. `name` is the module's URL (`file:///…`).
+/// Compiles a CommonJS file: `[function, null, asModule]`, `[null, error]` with the error to
+/// throw (the engine's SyntaxError), or `null` when `filename` can't be read as UTF-8 text.
+/// `body` is the code to compile when the loader rewrote the file (a hook's own file in ES
+/// module syntax); `null` reads `filename`. Minified code gets its line breaks first
+/// (`reflow.rs`). Strict code is compiled as `export default function (<wrapper params>)
+/// {<body>}`, served by the engine's bytecode cache, unless `as_module` is false (the file was
+/// compiled as a module before: a changed file must not meet its old module of the same name),
+/// the module goal refuses it, or it names `import.meta` (which a module accepts and CommonJS
+/// rejects); other code as a function with those parameters. One op for reading, reflowing and
+/// compiling because every crossing between Rust and the engine converts the whole text: with
+/// an op for each, the real hook set's 10.6 MB of npm code crossed five times per start.
 #[op2(reentrant)]
-pub fn op_rectus_compile_cached<'s, 'i>(scope: &mut v8::PinScope<'s, 'i>, #[string] body: &str, #[string] name: &str) -> v8::Local<'s, v8::Value> {
-    let out = v8::Array::new(scope, 1);
-    if body.contains("import.meta") {
-        return out.into();
-    }
+pub fn op_rectus_compile_file<'s, 'i>(
+    scope: &mut v8::PinScope<'s, 'i>,
+    #[string] filename: &str,
+    #[string] body: Option<String>,
+    as_module: bool,
+) -> v8::Local<'s, v8::Value> {
+    let source = match body {
+        Some(body) => body,
+        None => match std::fs::read_to_string(filename) {
+            Ok(text) => text,
+            Err(_) => return v8::null(scope).into(),
+        },
+    };
+    let source = without_hashbang(&source);
+    let reflowed = crate::reflow::reflow(source);
+    let body = reflowed.as_deref().unwrap_or(source);
+    let name = format!("file://{filename}");
+    let out = v8::Array::new(scope, 3);
     v8::tc_scope!(let tc, scope);
-    match compile_module_function(tc, body, name) {
-        Some(function) => {
-            out.set_index(tc, 0, function);
+    if as_module && is_strict(body) && !body.contains("import.meta") {
+        match compile_module_function(tc, body, &name) {
+            Some(function) => {
+                let yes = v8::Boolean::new(tc, true);
+                out.set_index(tc, 0, function);
+                out.set_index(tc, 2, yes.into());
+                return out.into();
+            }
+            None if tc.has_caught() => tc.reset(),
+            None => {}
         }
-        None if tc.has_caught() => tc.reset(),
-        None => {}
+    }
+    match compile_script_function(tc, body, &name) {
+        Some(function) => {
+            out.set_index(tc, 0, function.into());
+        }
+        None => {
+            if let Some(error) = tc.exception() {
+                out.set_index(tc, 1, error);
+            }
+            tc.reset();
+        }
     }
     out.into()
+}
+
+/// The code past a `#!` line (its line break kept, so line numbers stay), as Node reads it.
+fn without_hashbang(source: &str) -> &str {
+    if !source.starts_with("#!") {
+        return source;
+    }
+    source.find(['\n', '\r', '\u{2028}', '\u{2029}']).map_or("", |end| &source[end..])
+}
+
+/// Whether the code's directive prologue starts with `'use strict'`, past whitespace and
+/// comments.
+fn is_strict(body: &str) -> bool {
+    let mut rest = body;
+    loop {
+        rest = rest.trim_start();
+        if let Some(comment) = rest.strip_prefix("//") {
+            rest = comment.find('\n').map_or("", |end| &comment[end..]);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            rest = comment.find("*/").map_or("", |end| &comment[end + 2..]);
+        } else {
+            return rest.starts_with("'use strict'") || rest.starts_with("\"use strict\"");
+        }
+    }
+}
+
+fn compile_script_function<'s>(scope: &mut v8::PinScope<'s, '_>, body: &str, name: &str) -> Option<v8::Local<'s, v8::Function>> {
+    let code = v8::String::new(scope, body)?;
+    let resource = v8::String::new(scope, name)?;
+    let origin = v8::ScriptOrigin::new(scope, resource.into(), 0, 0, false, 0, None, false, false, false, None);
+    let mut source = v8::script_compiler::Source::new(code, Some(&origin));
+    let params = WRAPPER_PARAMS.split(", ").map(|p| v8::String::new(scope, p)).collect::<Option<Vec<_>>>()?;
+    v8::script_compiler::compile_function(
+        scope,
+        &mut source,
+        &params,
+        &[],
+        v8::script_compiler::CompileOptions::NoCompileOptions,
+        v8::script_compiler::NoCacheReason::NoReason,
+    )
 }
 
 fn compile_module_function<'s>(scope: &mut v8::PinScope<'s, '_>, body: &str, name: &str) -> Option<v8::Local<'s, v8::Value>> {

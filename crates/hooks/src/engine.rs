@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::host::{Host, HostCell};
@@ -116,11 +117,32 @@ fn op_rectus_read_file(#[string] path: String) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-/// The real path of a file (symbolic links resolved), as Node identifies modules.
+/// The real path of a file (symbolic links resolved), as Node identifies modules. The real
+/// paths of folders are kept for the isolate's thread (one generation: a reload starts afresh),
+/// so a file that isn't a link costs one `lstat`, not a `readlink` for each folder above it.
 #[op2]
 #[string]
 fn op_rectus_realpath(#[string] path: &str) -> Option<String> {
-    std::fs::canonicalize(path).ok().map(|p| p.to_string_lossy().into_owned())
+    thread_local! {
+        static FOLDERS: RefCell<HashMap<PathBuf, PathBuf>> = RefCell::new(HashMap::new());
+    }
+    let path = Path::new(path);
+    let real = match (path.parent(), path.file_name()) {
+        (Some(folder), Some(name)) if !std::fs::symlink_metadata(path).ok()?.is_symlink() => {
+            let known = FOLDERS.with(|f| f.borrow().get(folder).cloned());
+            let folder_real = match known {
+                Some(real) => real,
+                None => {
+                    let real = std::fs::canonicalize(folder).ok()?;
+                    FOLDERS.with(|f| f.borrow_mut().insert(folder.to_path_buf(), real.clone()));
+                    real
+                }
+            };
+            folder_real.join(name)
+        }
+        _ => std::fs::canonicalize(path).ok()?,
+    };
+    Some(real.to_string_lossy().into_owned())
 }
 
 /// `process.arch`: Node's name for the CPU architecture.
@@ -265,8 +287,7 @@ deno_core::extension!(
         crate::database::op_rectus_db_query,
         crate::database::op_rectus_db_begin,
         crate::database::op_rectus_db_end,
-        crate::code_cache::op_rectus_compile_cached,
-        crate::reflow::op_rectus_reflow,
+        crate::code_cache::op_rectus_compile_file,
     ],
 );
 

@@ -14,7 +14,6 @@
 //! files, and `Function.prototype.toString()` of their functions. A file oxc can't parse is
 //! compiled as it is, so QuickJS reports its syntax errors as before.
 
-use deno_core::op2;
 use oxc_allocator::{Allocator, Vec as AstVec};
 use oxc_ast::ast::Statement;
 use oxc_ast_visit::{walk, Visit};
@@ -72,13 +71,6 @@ impl<'a> Visit<'a> for StatementEnds {
         self.0.extend(statements.iter().map(|s| s.span().end));
         walk::walk_statements(self, statements);
     }
-}
-
-/// The source the CommonJS loader compiles (`js-runtime/10_commonjs.js`): `null` for as it is.
-#[op2]
-#[string]
-pub fn op_rectus_reflow(#[string] body: &str) -> Option<String> {
-    reflow(body)
 }
 
 #[cfg(test)]
