@@ -66,7 +66,7 @@
     const compiled = ops.op_rectus_compile_file(filename, body, !asModules.has(filename));
     if (compiled === null) return null;
     const [fn, error, asModule] = compiled;
-    if (error !== undefined) throw error;
+    if (fn === undefined) throw error ?? new SyntaxError(`${filename}: the engine could not compile it`);
     if (asModule) asModules.add(filename);
     return fn;
   }

@@ -14,8 +14,7 @@
 //! and most packages ship) is compiled as the body of a function an ES module exports; the
 //! same semantics as Node's wrapper, since strict code can't tell a module's function from a
 //! script's. Sloppy files, and any the module goal refuses (`await` as a name, `<!--`
-//! comments), are compiled as a plain function (`Deno.core.compileFunction`), once.
-//! `js-runtime/10_commonjs.js` chooses.
+//! comments), are compiled as a plain function, once. [`op_rectus_compile_file`] chooses.
 //!
 //! The folder (`HOOKS_CACHE_PATH`, default `<EXTENSIONS_PATH>/.cache`, `false` for none) can be
 //! deleted at any time. Entries are never trusted blindly: the engine reads a file whose name
@@ -164,8 +163,9 @@ fn record(dir: &Path) -> std::io::Result<()> {
 /// rewritten ES module syntax).
 const WRAPPER_PARAMS: &str = "exports, require, module, __filename, __dirname, __rectusDefault";
 
-/// Compiles a CommonJS file: `[function, null, asModule]`, `[null, error]` with the error to
-/// throw (the engine's SyntaxError), or `null` when `filename` can't be read as UTF-8 text.
+/// Compiles a CommonJS file: `[function, undefined, asModule]`, `[undefined, error]` with the
+/// error to throw (the engine's SyntaxError), or `null` when `filename` can't be read as UTF-8
+/// text.
 /// `body` is the code to compile when the loader rewrote the file (a hook's own file in ES
 /// module syntax); `null` reads `filename`. Minified code gets its line breaks first
 /// (`reflow.rs`). Strict code is compiled as `export default function (<wrapper params>)

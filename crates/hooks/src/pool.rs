@@ -212,9 +212,10 @@ fn spawn_isolate(
 
 /// One generation of an isolate: a thread that builds the engine, serves until it is terminated,
 /// stops when idle or the pool closes, and on termination hands the job channel to a new thread
-/// for the next generation; a stopped one hands it to the starter thread. A fresh thread each time because the QuickJS facade keeps a thread-local table
-/// of every native function it created, indexed by a 16-bit number: about 170 engines built on
-/// one thread exhaust it and the next one can't even run deno_core's own scripts.
+/// for the next generation; a stopped one hands it to the starter thread. A fresh thread each
+/// time because the QuickJS facade keeps a thread-local table of every native function it
+/// created, indexed by a 16-bit number: about 170 engines built on one thread exhaust it and the
+/// next one can't even run deno_core's own scripts.
 fn spawn_generation(
     index: usize,
     slot: Arc<IsolateSlot>,
