@@ -2,8 +2,7 @@
 # database for the run (SQLite, or a fresh PostgreSQL schema with BENCH_DB=postgres) with the
 # static token `bench-admin-token`, wrk scripts, starting and stopping Rectus, one wrk run.
 # RECTUS_BIN runs a binary built elsewhere (e.g. to try the harness with a debug build).
-./scripts/setup
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+./scripts/setup --bench
 if [ -z "${RECTUS_BIN:-}" ]; then cargo build --release --quiet; fi
 BIN="${RECTUS_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/rectus}"
 

@@ -144,8 +144,7 @@ impl HookRuntime {
     /// (without a reply) `HOOKS_TIMEOUT` passes (`pool.rs`). False when no isolate runs.
     fn send(&self, kind: JobKind, event: &str, ids: Vec<u32>, job: JobArgs, reply: Option<oneshot::Sender<JobResult>>) -> bool {
         let JobArgs { values: args, has_input, payload_is_input, depth, transaction } = job;
-        let in_flight = self.pool.claim();
-        let slot = in_flight.0.clone();
+        let (slot, in_flight) = self.pool.claim();
         let schema_version = self.host.0.get().map(|h| h.services.schema.version()).unwrap_or(0);
         let spec = JobSpec { id: self.next_job.fetch_add(1, Ordering::Relaxed), kind, event: event.to_string(), ids, args, has_input, payload_is_input, schema_version, depth, transaction: None };
         slot.sender.send(Job { spec, reply, transaction, in_flight }).is_ok()

@@ -180,11 +180,12 @@ impl Pool {
 
     /// Picks an isolate ([`pick`](Self::pick)) and counts a job in flight there, unless it is
     /// stopping: then another is picked (it is no longer ready, so the next pick finds another).
-    pub fn claim(&self) -> InFlight {
+    pub fn claim(&self) -> (&Arc<IsolateSlot>, InFlight) {
         loop {
-            let claimed = InFlight::new(self.pick().clone());
-            if !claimed.0.stopping.load(Ordering::SeqCst) {
-                return claimed;
+            let slot = self.pick();
+            let claimed = InFlight::new(slot.clone());
+            if !slot.stopping.load(Ordering::SeqCst) {
+                return (slot, claimed);
             }
         }
     }
