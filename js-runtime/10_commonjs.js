@@ -44,8 +44,13 @@
   };
 
   const cache = Object.create(null);
+  // What a request from a folder resolved to, as Node keeps it (`Module._pathCache`): the files
+  // of a folder require much the same, and each resolution costs a file-system call per place
+  // tried. Failures are not kept.
+  const resolvedFrom = new Map();
   rectus.onRelease(() => {
     for (const filename of Object.keys(cache)) delete cache[filename];
+    resolvedFrom.clear();
   });
   const isFile = (p) => ops.op_rectus_stat(p) === 1;
   const isDir = (p) => ops.op_rectus_stat(p) === 2;
@@ -273,11 +278,13 @@
   // ES modules inside node_modules are refused (see the header); elsewhere they are rewritten.
   function checkEsm(filename) {
     if (!filename.includes('/node_modules/')) return;
+    // The folder name under node_modules: what the hook wrote in `require`. Only for the error:
+    // QuickJS tries the pattern at every position of the path.
+    const name = () => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(filename)?.[1] ?? filename;
+    if (filename.endsWith('.mjs')) throw esmOnly(name(), `${filename} is an .mjs file`);
+    if (!filename.endsWith('.js')) return;
     const scope = packageScope(filename);
-    // The folder name under node_modules: what the hook wrote in `require`.
-    const name = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(filename)?.[1] ?? filename;
-    if (filename.endsWith('.mjs')) throw esmOnly(name, `${filename} is an .mjs file`);
-    if (filename.endsWith('.js') && scope?.pkg.type === 'module') throw esmOnly(name, `"type": "module" in ${scope.dir}/package.json`);
+    if (scope?.pkg.type === 'module') throw esmOnly(name(), `"type": "module" in ${scope.dir}/package.json`);
   }
 
   class Module {
@@ -360,7 +367,12 @@
       if (typeof request !== 'string' || request === '') throw new TypeError(`The "id" argument must be a non-empty string. Received ${typeof request === 'string' ? "''" : typeof request}`);
       const builtinPackage = rectus.builtinPackage(request);
       if (builtinPackage) return requirePackage(builtinPackage, fromDir, fromFile, parent);
-      const resolved = resolve(request, fromDir, fromFile);
+      const key = fromDir + '\0' + request;
+      let resolved = resolvedFrom.get(key);
+      if (resolved === undefined) {
+        resolved = resolve(request, fromDir, fromFile);
+        resolvedFrom.set(key, resolved);
+      }
       return resolved.startsWith('/') ? load(resolved, parent) : rectus.builtin(resolved);
     };
     require.resolve = (request, options) => {

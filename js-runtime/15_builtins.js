@@ -6,7 +6,9 @@
 // events, util, readable-stream, ...) plus Rectus's own modules on Rust ops (crypto, fs, http,
 // net, dns). It is split into parts, bodies of CommonJS factories that require each other: one per
 // built-in (`fs.promises` for `fs/promises`) and global (`global.Buffer`), and chunks of shared
-// code. A part is evaluated on its first use, so a hook pays only for the code it needs.
+// code. A part is evaluated on its first use, so a hook pays only for the code it needs; it is
+// compiled like a strict npm file (crates/hooks/src/code_cache.rs), so a warm start reads its
+// bytecode from the cache.
 ((globalThis) => {
   const ops = Deno.core.ops;
   const rectus = globalThis.__rectus;
@@ -15,12 +17,12 @@
   const part = (name) => {
     let module = parts[name];
     if (!module) {
-      const [factory, error] = Deno.core.compileFunction(ops.op_node_part_source(name), `rectus:node/${name}.js`, undefined, ['require', 'module', 'exports']);
-      if (error) throw error.thrown;
+      const [factory, error] = ops.op_node_part_compile(name);
+      if (factory === undefined) throw error;
       module = parts[name] = { exports: {} };
       try {
-        // Parts name each other `./chunk-XXXX.js`.
-        factory((request) => part(request.slice(2, -3)), module, module.exports);
+        // Parts name each other `./chunk-XXXX.js`. The factory takes a file's parameters.
+        factory(module.exports, (request) => part(request.slice(2, -3)), module);
       } catch (e) {
         delete parts[name];
         throw e;

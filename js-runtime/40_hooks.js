@@ -16,6 +16,13 @@
   }
   rectus.describeError = describe;
 
+  // The isolate's start (engine.rs `build_with`): jobs go to `dispatch`, the hooks load, Rust
+  // keeps what registered and what failed.
+  rectus.boot = (hooks) => {
+    ops.op_rectus_set_dispatcher(rectus.dispatch);
+    ops.op_rectus_set_load_report(rectus.loadHooks(hooks, rectus.registerContext()));
+  };
+
   // Loads every hook; returns what registered and what failed. Never throws.
   rectus.loadHooks = (hooks, context) => {
     const registered = [];

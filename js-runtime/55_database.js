@@ -30,7 +30,9 @@
     return bundle;
   };
 
-  rectus.preloadDatabase = () => {
+  // Called once the isolate takes jobs (engine.rs `warm_up`).
+  rectus.warmUp = () => {
+    if (!rectus.databaseWanted) return;
     try {
       knexLib();
     } catch (e) {

@@ -3,6 +3,8 @@
 mod allocator;
 #[cfg(target_os = "linux")]
 mod c_malloc;
+#[cfg(target_os = "linux")]
+mod code_pages;
 mod commands;
 mod logging;
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 /// A hook whose modules cover both compile paths: strict files (ES module wrapper, cached), a
 /// sloppy one (`with`, script), a strict one the module goal refuses (`await` as a name), and a
 /// strict one naming `import.meta`, which CommonJS refuses (as Node does) though a module would not.
+/// A promise reaction queued before a `require` runs after the requiring code, as in Node.
 /// GET /probe answers what each computed, with a stack line to check positions.
 fn write_hooks(ext: &Path, value: &str) {
     let dir = ext.join("hooks/probe");
@@ -19,7 +20,10 @@ fn write_hooks(ext: &Path, value: &str) {
     std::fs::write(
         dir.join("index.js"),
         r#"'use strict';
+const order = [];
+Promise.resolve().then(() => order.push('microtask'));
 const lib = require('./lib');
+order.push('after require');
 const sloppy = require('./sloppy');
 const awaitName = require('./await-name');
 const importMeta = (() => {
@@ -34,7 +38,7 @@ module.exports = function registerHook() {
   return {
     'routes.custom.init.before': ({ app }) => {
       app.get('/probe', (req, res) => {
-        res.json({ value: lib.value, line: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict, importMeta });
+        res.json({ value: lib.value, line: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict, importMeta, order });
       });
     },
   };
@@ -106,6 +110,7 @@ fn expected(value: &str) -> Value {
         "thisIsExports": true,
         "strict": true,
         "importMeta": "SyntaxError",
+        "order": ["after require", "microtask"],
     })
 }
 

@@ -124,6 +124,9 @@ rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 for (const file of split.outputFiles) {
   // Chunks import each other as `./chunk-X.js`; as CommonJS those are `require` calls.
+  // Strict, as the ES module it was: the loader can then compile it as a module's function,
+  // which the engine's bytecode cache serves (crates/hooks/src/code_cache.rs). On the first line,
+  // so line numbers in stack traces stay those of the code.
   const { code } = await transform(file.text, { format: 'cjs', platform: 'node', minifySyntax: true });
-  writeFileSync(join(outdir, basename(file.path)), code);
+  writeFileSync(join(outdir, basename(file.path)), `'use strict';${code}`);
 }

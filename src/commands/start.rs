@@ -84,6 +84,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{}", rectus_http::admin_app::missing_hint(&state.config.cwd));
     }
     tracing::info!("Server started at http://{local}");
+    #[cfg(target_os = "linux")]
+    match crate::code_pages::trim() {
+        Ok(kb) => tracing::debug!("start-up is over: {kb} KB of the binary's pages unmapped"),
+        Err(e) => tracing::debug!("can't unmap the binary's start-up pages: {e}"),
+    }
     bus.emit_after("server.start", EventArgs::none());
     let stopping = bus.clone();
     let shutdown = async move {

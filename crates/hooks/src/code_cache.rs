@@ -13,8 +13,10 @@
 //! So a CommonJS file whose code is strict anyway (`'use strict'` first: what TypeScript, Babel
 //! and most packages ship) is compiled as the body of a function an ES module exports; the
 //! same semantics as Node's wrapper, since strict code can't tell a module's function from a
-//! script's. Sloppy files, and any the module goal refuses (`await` as a name, `<!--`
-//! comments), are compiled as a plain function, once. [`op_rectus_compile_file`] chooses.
+//! script's. The module is only instantiated, which creates that function; its (empty) body is
+//! never evaluated. Sloppy files, and any the module goal refuses (`await` as a name, `<!--`
+//! comments), are compiled as a plain function, once. [`compile`] chooses, for the npm files
+//! ([`op_rectus_compile_file`]) and for the parts of the Node built-ins' bundle (node/mod.rs).
 //!
 //! The folder (`HOOKS_CACHE_PATH`, default `<EXTENSIONS_PATH>/.cache`, `false` for none) can be
 //! deleted at any time. Entries are never trusted blindly: the engine reads a file whose name
@@ -43,22 +45,44 @@ pub fn folder(config: &Config) -> Option<PathBuf> {
     }
 }
 
-/// Points the engine at the cache folder (its bytecode under `quickjs/`) and drops the entries
-/// that fail verification. Call before the process has threads: the engine reads these
-/// variables once, when it first compiles something.
+/// The verification of the entries, running while the server connects to its database and
+/// reads the schema; [`wait_verified`] takes it.
+static VERIFYING: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+
+/// Points the engine at the cache folder (its bytecode under `quickjs/`) and starts dropping the
+/// entries that fail verification, on a thread of its own (reading and summing every entry took
+/// 2% of a warm start). Call before the process has threads: the engine reads these variables
+/// once, when it first compiles something.
 pub fn configure(config: &Config) {
     let folder = folder(config).map(|f| f.join("quickjs"));
     match &folder {
         Some(dir) => {
             std::env::set_var("V82JSC_BC_CACHE_DIR", dir);
             std::env::remove_var("V82JSC_NO_BC_CACHE");
-            if let Err(e) = verify(dir) {
-                tracing::debug!("hook code cache {}: {e}", dir.display());
+            let dir = dir.clone();
+            let verify_entries = move || {
+                if let Err(e) = verify(&dir) {
+                    tracing::debug!("hook code cache {}: {e}", dir.display());
+                }
+            };
+            match std::thread::Builder::new().name("rectus-code-cache".into()).spawn(verify_entries.clone()) {
+                Ok(handle) => *VERIFYING.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
+                Err(_) => verify_entries(),
             }
         }
         None => std::env::set_var("V82JSC_NO_BC_CACHE", "1"),
     }
     let _ = FOLDER.set(folder);
+}
+
+/// Returns once the entries [`configure`] found are verified. Every engine calls it before it
+/// starts: the engine reads cached entries from its first script on.
+pub fn wait_verified() {
+    // The lock is held while joining, so an engine starting meanwhile waits too.
+    let mut verifying = VERIFYING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(handle) = verifying.take() {
+        let _ = handle.join();
+    }
 }
 
 /// Lists the entries written since the last start in the manifest, in the background (called
@@ -191,12 +215,16 @@ pub fn op_rectus_compile_file<'s, 'i>(
     };
     let source = without_hashbang(&source);
     let reflowed = crate::reflow::reflow(source);
-    let body = reflowed.as_deref().unwrap_or(source);
-    let name = format!("file://{filename}");
+    compile(scope, reflowed.as_deref().unwrap_or(source), &format!("file://{filename}"), as_module)
+}
+
+/// Compiles `body` into a CommonJS factory named `name`, answering as
+/// [`op_rectus_compile_file`] does.
+pub fn compile<'s>(scope: &mut v8::PinScope<'s, '_>, body: &str, name: &str, as_module: bool) -> v8::Local<'s, v8::Value> {
     let out = v8::Array::new(scope, 3);
     v8::tc_scope!(let tc, scope);
     if as_module && is_strict(body) && !body.contains("import.meta") {
-        match compile_module_function(tc, body, &name) {
+        match compile_module_function(tc, body, name) {
             Some(function) => {
                 let yes = v8::Boolean::new(tc, true);
                 out.set_index(tc, 0, function);
@@ -207,7 +235,7 @@ pub fn op_rectus_compile_file<'s, 'i>(
             None => {}
         }
     }
-    match compile_script_function(tc, body, &name) {
+    match compile_script_function(tc, body, name) {
         Some(function) => {
             out.set_index(tc, 0, function.into());
         }
@@ -267,14 +295,11 @@ fn compile_module_function<'s>(scope: &mut v8::PinScope<'s, '_>, body: &str, nam
     let origin = v8::ScriptOrigin::new(scope, resource.into(), 0, 0, false, 0, None, false, false, true, None);
     let mut source = v8::script_compiler::Source::new(code, Some(&origin));
     let module = v8::script_compiler::compile_module(scope, &mut source)?;
+    // Instantiating creates the hoisted `export default function`: the module is never
+    // evaluated. Evaluating it ran the engine's job queue (a hook's pending promise reactions
+    // inside a `require`, where Node runs them after) and cost the facade a pass over every
+    // module compiled so far, each time.
     module.instantiate_module(scope, no_imports)?;
-    let evaluated = module.evaluate(scope)?;
-    if let Ok(promise) = evaluated.try_cast::<v8::Promise>() {
-        promise.mark_as_handled();
-        if promise.state() != v8::PromiseState::Fulfilled {
-            return None;
-        }
-    }
     let namespace = module.get_module_namespace().try_cast::<v8::Object>().ok()?;
     let key = v8::String::new(scope, "default")?;
     let function = namespace.get(scope, key.into())?;

@@ -309,6 +309,7 @@ pub struct EngineSetup {
 /// Builds a runtime, lets `configure` arm it (watchdog handle, heap callback), then loads every
 /// hook into it.
 pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -> Result<(JsRuntime, LoadReport), String> {
+    crate::code_cache::wait_verified();
     let create_params = v8::CreateParams::default().heap_limits(0, setup.max_heap_bytes);
     let mut runtime = JsRuntime::try_new(RuntimeOptions {
         extensions: vec![rectus_hooks::init(), crate::node::rectus_node::init()],
@@ -332,11 +333,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
         runtime.execute_script(*name, *source).map_err(|e| format!("{name}: {e}"))?;
     }
     let hooks = serde_json::to_string(&setup.hooks).map_err(|e| e.to_string())?;
-    let boot = format!(
-        "Deno.core.ops.op_rectus_set_dispatcher(__rectus.dispatch);\
-         Deno.core.ops.op_rectus_set_load_report(__rectus.loadHooks({hooks}, __rectus.registerContext()));"
-    );
-    runtime.execute_script("rectus:boot", boot).map_err(|e| format!("loading hooks: {e}"))?;
+    call_runtime(&mut runtime, "boot", &[&hooks]).map_err(|e| format!("loading hooks: {e}"))?;
     let report = runtime.op_state().borrow_mut().borrow_mut::<IsolateState>().load_report.take().unwrap_or_default();
     Ok((runtime, report))
 }
@@ -344,7 +341,7 @@ pub fn build_with(setup: &EngineSetup, configure: impl FnOnce(&mut JsRuntime)) -
 /// Evaluates knex when a hook took `database` while registering, so its first use doesn't pay
 /// for it. Called once the isolate takes jobs: the server doesn't wait for it to start.
 pub fn warm_up(js: &mut JsRuntime) {
-    if let Err(e) = js.execute_script("rectus:warm-up", "if (__rectus.databaseWanted) __rectus.preloadDatabase();") {
+    if let Err(e) = call_runtime(js, "warmUp", &[]) {
         tracing::warn!("warming up a hook isolate: {e}");
     }
 }
@@ -361,8 +358,41 @@ pub async fn init_app(js: &mut JsRuntime, registered: &[Listener], endpoints: &[
         return Ok(AppInit::default());
     }
     let endpoints = serde_json::to_string(endpoints).map_err(|e| e.to_string())?;
-    let promise = js.execute_script("rectus:app", format!("__rectus.initApp({}, {endpoints})", Value::Array(events))).map_err(|e| e.to_string())?;
+    let promise = call_runtime(js, "initApp", &[&Value::Array(events).to_string(), &endpoints])?;
     let resolved = js.resolve(promise);
     js.with_event_loop_promise(resolved, deno_core::PollEventLoopOptions::default()).await.map_err(|e| e.to_string())?;
     Ok(std::mem::take(&mut js.op_state().borrow_mut().borrow_mut::<IsolateState>().app_init))
+}
+
+/// Calls `__rectus[method]` (js-runtime/) with `args`, each JSON text parsed by the engine, and
+/// returns what it returned. A call rather than `execute_script`: after every script it runs, the
+/// facade measures the whole heap for the near-heap-limit callback, 10 ms and more once the hooks'
+/// packages are loaded, four times per start.
+pub fn call_runtime(js: &mut JsRuntime, method: &str, args: &[&str]) -> Result<v8::Global<v8::Value>, String> {
+    let context = js.main_context();
+    let isolate = &mut *js.v8_isolate();
+    v8::scope!(scope, isolate);
+    let context = v8::Local::new(scope, context);
+    let scope = &mut v8::ContextScope::new(scope, context);
+    v8::tc_scope!(let tc, scope);
+    let too_long = || format!("__rectus.{method}: an argument is too long");
+    let runtime_key = v8::String::new(tc, "__rectus").ok_or_else(too_long)?;
+    let method_key = v8::String::new(tc, method).ok_or_else(too_long)?;
+    let runtime = context.global(tc).get(tc, runtime_key.into()).and_then(|v| v.try_cast::<v8::Object>().ok());
+    let function = runtime.and_then(|r| r.get(tc, method_key.into())).and_then(|v| v.try_cast::<v8::Function>().ok());
+    let (Some(runtime), Some(function)) = (runtime, function) else {
+        return Err(format!("__rectus.{method} is not a function"));
+    };
+    let mut parsed = Vec::with_capacity(args.len());
+    for arg in args {
+        let json = v8::String::new(tc, arg).ok_or_else(too_long)?;
+        parsed.push(v8::json::parse(tc, json).ok_or_else(|| format!("__rectus.{method}: an argument is not JSON"))?);
+    }
+    match function.call(tc, runtime.into(), &parsed) {
+        Some(value) => Ok(v8::Global::new(tc, value)),
+        None => match tc.exception() {
+            Some(exception) if !tc.is_execution_terminating() => Err(deno_core::error::JsError::from_v8_exception(tc, exception).to_string()),
+            _ => Err(format!("__rectus.{method}: execution terminated")),
+        },
+    }
 }

@@ -367,8 +367,7 @@ fn isolate_thread(
                     slot.busy_since.store(0, Ordering::Relaxed);
                     // Loading freed much of what it allocated (source text, the parser's trees):
                     // give this thread's empty pages back now, not when it next allocates.
-                    // SAFETY: takes no pointers; mimalloc collects only this thread's heaps.
-                    unsafe { libmimalloc_sys::mi_collect(true) };
+                    crate::engine_heap::collect();
                     if first_build {
                         crate::code_cache::record_new_entries();
                     }
@@ -457,7 +456,7 @@ fn retire(mut js: JsRuntime) {
 /// results start in turn) finish before the isolate takes jobs, for up to HOOKS_TIMEOUT. The
 /// watchdog sees JS that runs meanwhile, as during jobs; waiting on the database is not busy.
 async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Instant, timeout: Duration) {
-    let promise = match js.execute_script("rectus:settle", "__rectus.registrationSettled()") {
+    let promise = match engine::call_runtime(js, "registrationSettled", &[]) {
         Ok(p) => p,
         Err(e) => return tracing::warn!("can't wait for the hooks' registration: {e}"),
     };
@@ -578,8 +577,7 @@ async fn wait_collecting(js: &mut JsRuntime, rx: &mut mpsc::UnboundedReceiver<Jo
             return Waited::Job(job);
         }
         js.v8_isolate().low_memory_notification();
-        // SAFETY: takes no pointers; mimalloc collects only this thread's heaps.
-        unsafe { libmimalloc_sys::mi_collect(true) };
+        crate::engine_heap::collect();
     }
     match idle_stop {
         None => Waited::Job(rx.recv().await),

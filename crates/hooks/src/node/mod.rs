@@ -54,7 +54,7 @@ pub mod sharp;
 pub mod tls;
 pub mod url;
 
-use deno_core::{op2, OpState};
+use deno_core::{op2, v8, OpState};
 use deno_error::JsErrorBox;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -131,12 +131,14 @@ pub(crate) fn errno_code(e: &std::io::Error) -> &'static str {
     }
 }
 
-/// The source of one part of the bundle (`crypto`, `global.Buffer`, `chunk-XXXX`).
-#[op2]
-#[string]
-fn op_node_part_source(#[string] name: &str) -> Result<String, JsErrorBox> {
+/// One part of the bundle (`crypto`, `global.Buffer`, `chunk-XXXX`) compiled into its CommonJS
+/// factory, as `op_rectus_compile_file` answers (code_cache.rs): the parts are strict (esbuild
+/// wrote them as ES modules; build.mjs keeps the directive), so the engine's bytecode cache serves
+/// them on a warm start instead of parsing 1–2 MB of polyfills again.
+#[op2(reentrant)]
+fn op_node_part_compile<'s, 'i>(scope: &mut v8::PinScope<'s, 'i>, #[string] name: &str) -> Result<v8::Local<'s, v8::Value>, JsErrorBox> {
     let found = NODE_PARTS.binary_search_by_key(&name, |(n, _)| n).map_err(|_| JsErrorBox::generic(format!("the Node bundle has no part {name:?}")))?;
-    Ok(NODE_PARTS[found].1.to_string())
+    Ok(crate::code_cache::compile(scope, NODE_PARTS[found].1, &format!("rectus:node/{name}.js"), true))
 }
 
 #[derive(Serialize)]
@@ -174,7 +176,7 @@ fn op_node_os_info() -> OsInfo {
 deno_core::extension!(
     rectus_node,
     ops = [
-        op_node_part_source,
+        op_node_part_compile,
         op_node_os_info,
         crypto::op_node_hash,
         crypto::op_node_hmac,
