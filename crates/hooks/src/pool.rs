@@ -578,6 +578,10 @@ async fn wait_collecting(js: &mut JsRuntime, rx: &mut mpsc::UnboundedReceiver<Jo
         }
         js.v8_isolate().low_memory_notification();
         crate::engine_heap::collect();
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let heap = js.v8_isolate().get_heap_statistics();
+            tracing::debug!("an idle hook isolate collected its garbage: engine heap {} KB", heap.total_heap_size() >> 10);
+        }
     }
     match idle_stop {
         None => Waited::Job(rx.recv().await),

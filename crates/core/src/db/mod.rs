@@ -144,6 +144,7 @@ impl Database {
         if let Pool::Sqlite(p) = pool.clone() {
             if !p.in_memory() {
                 let conn = p.connect_unpooled().await?;
+                p.shrink_when_idle();
                 sqlite::spawn_checkpointer(p, conn);
             }
         }
