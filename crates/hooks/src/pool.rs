@@ -11,9 +11,12 @@
 //!
 //! Start-up: the server listens once the first isolate has loaded the hooks. The others (up to
 //! `HOOKS_POOL_SIZE`) start when there is work for them: when a job finds every ready isolate with
-//! a job in flight, the next one loads in the background and takes jobs from when it is ready. A
-//! server that never has two hook jobs at once keeps one isolate's memory (every isolate holds
-//! every module: 13 MB for the example hooks, ~100 MB for a set of real npm-using hooks). They
+//! a job in flight and running JS for 85% of the last half second ([`SATURATED`], measured by
+//! the watchdog), the next one loads in the background and takes jobs from when it is
+//! ready. Jobs that wait on the database or the network interleave on one isolate as they do on
+//! Node's one event loop; only JS that keeps a thread busy needs another. A server whose hooks
+//! never keep one isolate that busy keeps one isolate's memory (every isolate holds every module:
+//! 13 MB for the example hooks, ~100 MB for a set of real npm-using hooks). They
 //! start one after the other, since each runs every hook's `registerHook` again: what one starts
 //! while registering (a table it creates) is done before the next begins. An isolate beyond the
 //! first that has had no job, timer or pending operation for `HOOKS_IDLE_TIMEOUT` stops and gives
@@ -62,8 +65,12 @@ impl PendingJob {
 /// What the pool and the watchdog know about one isolate.
 pub struct IsolateSlot {
     pub sender: mpsc::UnboundedSender<Job>,
-    /// Milliseconds since `epoch` when JS started running synchronously; 0 while idle.
+    /// Microseconds since `epoch` when JS started running synchronously; 0 while idle.
     busy_since: AtomicU64,
+    /// Microseconds JS has run synchronously in all, up to when it last stopped.
+    busy_total: AtomicU64,
+    /// Set by the watchdog while JS ran for at least [`SATURATED`] of the last [`LOAD_WINDOW`].
+    saturated: AtomicBool,
     terminated: Arc<AtomicBool>,
     handle: Mutex<Option<v8::IsolateHandle>>,
     in_flight: AtomicU64,
@@ -79,7 +86,39 @@ impl IsolateSlot {
     pub fn in_flight(&self) -> u64 {
         self.in_flight.load(Ordering::Relaxed)
     }
+
+    /// JS starts running synchronously on the isolate.
+    fn enter_js(&self, epoch: Instant) {
+        self.busy_since.store(now_us(epoch), Ordering::Relaxed);
+    }
+
+    /// JS stopped running; its time counts in `busy_total`.
+    fn leave_js(&self, epoch: Instant) {
+        let since = self.busy_since.swap(0, Ordering::Relaxed);
+        if since != 0 {
+            self.busy_total.fetch_add(now_us(epoch).saturating_sub(since), Ordering::Relaxed);
+        }
+    }
+
+    /// Microseconds JS has run by `now`, the run in progress included. Read while the isolate
+    /// enters or leaves JS it may miss or count twice that one run: the watchdog's estimate of
+    /// the load only needs to be about right.
+    fn busy_by(&self, now: u64) -> u64 {
+        let since = self.busy_since.load(Ordering::Relaxed);
+        let running = if since == 0 { 0 } else { now.saturating_sub(since) };
+        self.busy_total.load(Ordering::Relaxed) + running
+    }
 }
+
+/// The share of [`LOAD_WINDOW`] an isolate must spend running JS before another one starts. Under
+/// 16 connections of creates on 2 cores, the example hooks kept one isolate 70–79% busy, and a
+/// second made the server slower (2,500 against 3,000 requests/s: it takes CPU from the HTTP and
+/// database work) and 15 MB larger; the real hook set of bench/ kept it 91–98% busy, and a second
+/// isolate served 189 against 144 requests/s.
+const SATURATED: f64 = 0.85;
+
+/// Over how long the watchdog measures each isolate's load.
+const LOAD_WINDOW: Duration = Duration::from_millis(500);
 
 pub struct Pool {
     pub slots: Vec<Arc<IsolateSlot>>,
@@ -110,8 +149,8 @@ struct IdleStop {
     starter: std_mpsc::Sender<Starter>,
 }
 
-fn now_ms(epoch: Instant) -> u64 {
-    epoch.elapsed().as_millis() as u64 + 1
+fn now_us(epoch: Instant) -> u64 {
+    epoch.elapsed().as_micros() as u64 + 1
 }
 
 impl Pool {
@@ -128,6 +167,8 @@ impl Pool {
             slots.push(Arc::new(IsolateSlot {
                 sender: tx,
                 busy_since: AtomicU64::new(0),
+                busy_total: AtomicU64::new(0),
+                saturated: AtomicBool::new(false),
                 terminated: Arc::new(AtomicBool::new(false)),
                 handle: Mutex::new(None),
                 in_flight: AtomicU64::new(0),
@@ -163,8 +204,9 @@ impl Pool {
     }
 
     /// The ready isolate with the fewest jobs in flight; the first when none is (its jobs wait in
-    /// its channel for the next generation). When even that one has a job in flight, the next
-    /// isolate starts, if the pool has room and none is starting already.
+    /// its channel for the next generation). When even that one has a job in flight and is
+    /// saturated (the module's comment), the next isolate starts, if the pool has room and none
+    /// is starting already.
     pub fn pick(&self) -> &Arc<IsolateSlot> {
         let slot = self
             .slots
@@ -172,7 +214,7 @@ impl Pool {
             .filter(|s| s.ready.load(Ordering::Acquire))
             .min_by_key(|s| s.in_flight())
             .unwrap_or(&self.slots[0]);
-        if slot.in_flight() > 0 && !self.growing.load(Ordering::Relaxed) && !self.growing.swap(true, Ordering::AcqRel) {
+        if slot.in_flight() > 0 && slot.saturated.load(Ordering::Relaxed) && !self.growing.load(Ordering::Relaxed) && !self.growing.swap(true, Ordering::AcqRel) {
             let _ = self.grow.send(Starter::Grow);
         }
         slot
@@ -281,7 +323,7 @@ fn start_on_demand(
                 let Some(lowest) = stopped.iter().enumerate().min_by_key(|(_, s)| s.index).map(|(i, _)| i) else { continue };
                 let Stopped { index, slot, rx } = stopped.swap_remove(lowest);
                 let number = index + 1;
-                tracing::info!("starting hook isolate {number} of at most {size}: every running one has a job in flight");
+                tracing::info!("starting hook isolate {number} of at most {size}: the running ones are busy running JS");
                 let loaded = spawn_isolate(index, slot, setup.clone(), rx, epoch, idle_stop.clone())
                     .and_then(|ready| ready.recv().map_err(|_| "the isolate thread died while loading hooks".to_string())?);
                 match loaded {
@@ -294,18 +336,32 @@ fn start_on_demand(
     }
 }
 
+/// Terminates an isolate whose JS has run longer than `limit_ms` without a pause, and measures
+/// each isolate's load over [`LOAD_WINDOW`] ([`IsolateSlot::saturated`]).
 fn watchdog(slots: Vec<Arc<IsolateSlot>>, epoch: Instant, limit_ms: u64, stop: Arc<AtomicBool>) {
     let tick = Duration::from_millis((limit_ms / 10).clamp(5, 50));
+    let limit = limit_ms * 1000;
+    let window = LOAD_WINDOW.as_micros() as u64;
+    let start = now_us(epoch);
+    // Per isolate: when its current window began, and its busy time then.
+    let mut windows: Vec<(u64, u64)> = slots.iter().map(|s| (start, s.busy_by(start))).collect();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(tick);
-        let now = now_ms(epoch);
-        for slot in &slots {
+        let now = now_us(epoch);
+        for (slot, (began, busy_then)) in slots.iter().zip(&mut windows) {
             let since = slot.busy_since.load(Ordering::Relaxed);
-            if since != 0 && now.saturating_sub(since) > limit_ms && !slot.terminated.swap(true, Ordering::SeqCst) {
+            if since != 0 && now.saturating_sub(since) > limit && !slot.terminated.swap(true, Ordering::SeqCst) {
                 tracing::warn!("a hook ran longer than HOOKS_TIMEOUT ({limit_ms} ms); terminating its isolate");
                 if let Some(h) = slot.handle.lock().unwrap().as_ref() {
                     h.terminate_execution();
                 }
+            }
+            let elapsed = now.saturating_sub(*began);
+            if elapsed >= window {
+                let busy = slot.busy_by(now);
+                let share = busy.saturating_sub(*busy_then) as f64 / elapsed as f64;
+                slot.saturated.store(share >= SATURATED, Ordering::Relaxed);
+                (*began, *busy_then) = (now, busy);
             }
         }
     }
@@ -346,7 +402,7 @@ fn isolate_thread(
             match build_guarded(slot, setup, epoch) {
                 Ok((mut js, mut report)) => {
                     settle_registration(&mut js, slot, epoch, setup.timeout).await;
-                    slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+                    slot.enter_js(epoch);
                     match engine::init_app(&mut js, &report.registered, &setup.endpoints).await {
                         Ok(init) => {
                             report.routes = init.routes;
@@ -355,16 +411,16 @@ fn isolate_thread(
                         }
                         Err(e) => tracing::warn!("hooks listening to the app events failed: {e}"),
                     }
-                    slot.busy_since.store(0, Ordering::Relaxed);
+                    slot.leave_js(epoch);
                     slot.stopping.store(false, Ordering::SeqCst);
                     slot.ready.store(true, Ordering::Release);
                     let first_build = ready.is_some();
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(report));
                     }
-                    slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+                    slot.enter_js(epoch);
                     engine::warm_up(&mut js);
-                    slot.busy_since.store(0, Ordering::Relaxed);
+                    slot.leave_js(epoch);
                     // Loading freed much of what it allocated (source text, the parser's trees):
                     // give this thread's empty pages back now, not when it next allocates.
                     crate::engine_heap::collect();
@@ -402,7 +458,7 @@ fn isolate_thread(
 
 /// Builds the engine with the watchdog armed, so a hook looping at load time is stopped too.
 fn build_guarded(slot: &IsolateSlot, setup: &EngineSetup, epoch: Instant) -> Result<(JsRuntime, LoadReport), String> {
-    slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+    slot.enter_js(epoch);
     let built = engine::build_with(setup, |js| {
         *slot.handle.lock().unwrap() = Some(js.v8_isolate().thread_safe_handle());
         let terminated = slot.terminated.clone();
@@ -417,7 +473,7 @@ fn build_guarded(slot: &IsolateSlot, setup: &EngineSetup, epoch: Instant) -> Res
             heap_after_limit(current, std::mem::replace(&mut reached, true))
         });
     });
-    slot.busy_since.store(0, Ordering::Relaxed);
+    slot.leave_js(epoch);
     built
 }
 
@@ -465,9 +521,9 @@ async fn settle_registration(js: &mut JsRuntime, slot: &IsolateSlot, epoch: Inst
         if let std::task::Poll::Ready(r) = std::pin::Pin::new(&mut settled).poll(cx) {
             return std::task::Poll::Ready(r.map(|_| ()).map_err(|e| e.to_string()));
         }
-        slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+        slot.enter_js(epoch);
         let polled = js.poll_event_loop(cx, PollEventLoopOptions::default());
-        slot.busy_since.store(0, Ordering::Relaxed);
+        slot.leave_js(epoch);
         match polled {
             std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e.to_string())),
             _ => std::pin::Pin::new(&mut settled).poll(cx).map(|r| r.map(|_| ()).map_err(|e| e.to_string())),
@@ -505,9 +561,9 @@ async fn serve(
     loop {
         let step = {
             let event_loop = poll_fn(|cx| {
-                slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+                slot.enter_js(epoch);
                 let r = js.poll_event_loop(cx, PollEventLoopOptions::default());
-                slot.busy_since.store(0, Ordering::Relaxed);
+                slot.leave_js(epoch);
                 r
             });
             tokio::select! {
@@ -631,14 +687,14 @@ fn start_job(js: &mut JsRuntime, slot: &IsolateSlot, job: Job, epoch: Instant, t
         (serde_json::to_string(&spec).unwrap_or_default(), st.dispatcher.clone())
     };
     if let Some(dispatcher) = dispatcher {
-        slot.busy_since.store(now_ms(epoch), Ordering::Relaxed);
+        slot.enter_js(epoch);
         let context = js.main_context();
         let isolate = &mut *js.v8_isolate();
         v8::scope!(scope, isolate);
         let context = v8::Local::new(scope, context);
         let scope = &mut v8::ContextScope::new(scope, context);
         dispatch(scope, &dispatcher, &text);
-        slot.busy_since.store(0, Ordering::Relaxed);
+        slot.leave_js(epoch);
     }
 }
 
