@@ -35,7 +35,7 @@
   const NODE = [
     'assert', 'assert/strict', 'async_hooks', 'buffer', 'child_process', 'constants', 'crypto', 'dns', 'dns/promises', 'events', 'fs',
     'fs/promises', 'http', 'http2', 'https', 'net', 'os', 'path', 'path/posix', 'perf_hooks', 'process', 'punycode', 'querystring', 'stream',
-    'stream/promises', 'string_decoder', 'timers', 'timers/promises', 'tls', 'tty', 'url', 'util', 'util/types', 'zlib',
+    'stream/promises', 'stream/web', 'string_decoder', 'timers', 'timers/promises', 'tls', 'tty', 'url', 'util', 'util/types', 'zlib',
   ];
   const UNAVAILABLE = ['cluster', 'dgram', 'diagnostics_channel', 'domain', 'inspector', 'readline', 'repl', 'trace_events', 'v8', 'vm', 'wasi', 'worker_threads'];
   const own = { module: () => rectus.moduleBuiltin(), 'directus/dist/logger': () => ({ default: rectus.logger, ...rectus.logger }) };

@@ -27,6 +27,7 @@ export const modules = {
   querystring: ['querystring-es3'],
   stream: ['./lib/stream.js'],
   'stream/promises': ['./lib/stream.js', 'promises'],
+  'stream/web': ['./lib/stream_web.js'],
   string_decoder: ['string_decoder/'],
   timers: ['./lib/timers.js'],
   'timers/promises': ['./lib/timers.js', 'promises'],

@@ -100,6 +100,13 @@ impl IsolateSlot {
         }
     }
 
+    /// Starts the load measure afresh: the watchdog's current window sees less time than at its
+    /// start and counts it as idle.
+    fn forget_load(&self) {
+        self.busy_total.store(0, Ordering::Relaxed);
+        self.saturated.store(false, Ordering::Relaxed);
+    }
+
     /// Microseconds JS has run by `now`, the run in progress included. Read while the isolate
     /// enters or leaves JS it may miss or count twice that one run: the watchdog's estimate of
     /// the load only needs to be about right.
@@ -445,6 +452,8 @@ fn isolate_thread(
                 }
             }
         };
+        // Loading kept the isolate busy; what counts for starting another is the jobs' JS.
+        slot.forget_load();
         let end = serve(&mut js, slot, &mut rx, epoch, setup.timeout, idle_stop).await;
         if end == End::Terminated {
             // Jobs go to the other isolates until the next generation is ready.

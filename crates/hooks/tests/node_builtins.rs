@@ -157,6 +157,29 @@ async fn every_listed_builtin_loads() {
     assert!(out["count"].as_u64().unwrap() >= 30, "{out}");
 }
 
+/// `node:stream/web` (openai 4 requires it): a multi-byte character split between two chunks
+/// is decoded whole, through a transform into a writable; the text encoder stream; the values
+/// Node 20 gives for the same code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_streams_work_like_node() {
+    let ext = Extensions::new(&[("hooks/a/index.js", &hook(
+        "const { ReadableStream, WritableStream, TransformStream, TextDecoderStream, TextEncoderStream } = require('node:stream/web');
+         const bytes = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x61, 0xe2])); c.enqueue(new Uint8Array([0x82, 0xac, 0x62])); c.close(); } });
+         let decoded = '';
+         await bytes.pipeThrough(new TextDecoderStream()).pipeThrough(new TransformStream({ transform: (t, c) => c.enqueue(t.toUpperCase()) }))
+           .pipeTo(new WritableStream({ write: (t) => { decoded += t; } }));
+         const encoder = new TextEncoderStream();
+         const writer = encoder.writable.getWriter();
+         writer.write('é');
+         writer.close();
+         const encoded = [];
+         for await (const chunk of encoder.readable) encoded.push(...chunk);
+         return { decoded, encoded, encoding: new TextDecoderStream('utf8').encoding };",
+    ))]);
+    let rt = runtime(&ext, &[]);
+    assert_eq!(before(&rt, json!({})).await["out"], json!({ "decoded": "A€B", "encoded": [195, 169], "encoding": "utf-8" }));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crypto_matches_known_values() {
     let ext = Extensions::new(&[("hooks/a/index.js", &hook(
