@@ -29,10 +29,8 @@ async fn registration(engine: Engine) {
     // Requests that overlap while waiting on a timer interleave on one isolate, as on Node's
     // event loop: no second one starts for them.
     for _ in 0..5 {
-        let answers = futures_util::future::join_all((0..3).map(|_| server.client.get(server.url("/registration/waits")).send())).await;
-        for answer in answers {
-            let (status, body) = json(answer.unwrap()).await;
-            assert_eq!((status, &body["tableExisted"]), (200, &json!(false)), "{engine:?}: {body}");
+        for body in three_at_once(&server, "/registration/waits").await {
+            assert_eq!(body["tableExisted"], false, "{engine:?}: {body}");
         }
     }
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -65,6 +63,18 @@ async fn until_the_second_isolate_answers(server: &Server) {
     panic!("no answer came from a second isolate\n{}", server.log_text());
 }
 
+/// Sends three requests for `path` at once; each must be answered 200. Returns the bodies.
+async fn three_at_once(server: &Server, path: &str) -> Vec<serde_json::Value> {
+    let answers = futures_util::future::join_all((0..3).map(|_| server.client.get(server.url(path)).send())).await;
+    let mut bodies = Vec::new();
+    for answer in answers {
+        let (status, body) = json(answer.unwrap()).await;
+        assert_eq!(status, 200, "{path}: {body}\n{}", server.log_text());
+        bodies.push(body);
+    }
+    bodies
+}
+
 async fn until_logged(server: &Server, line: &str, times: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     while server.log_text().matches(line).count() < times {
@@ -91,11 +101,7 @@ async fn an_idle_second_isolate_stops_and_starts_again() {
     for pause in (900..1100).step_by(40) {
         until_the_second_isolate_answers(&server).await;
         tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-        let answers = futures_util::future::join_all((0..3).map(|_| server.client.get(server.url("/registration")).send())).await;
-        for answer in answers {
-            let (status, body) = json(answer.unwrap()).await;
-            assert_eq!(status, 200, "{body}\n{}", server.log_text());
-        }
+        three_at_once(&server, "/registration").await;
     }
     assert!(!server.log_text().contains("HOOKS_TIMEOUT"), "{}", server.log_text());
     assert!(server.stop().success());
