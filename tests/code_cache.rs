@@ -1,6 +1,7 @@
 //! The hooks' compiled-code cache (`HOOKS_CACHE_PATH`, crates/hooks/src/code_cache.rs): a start
-//! fills it, hooks answer the same without it, cold and warm; a changed file is compiled again;
-//! damaged or unlisted entries are dropped before the engine can read them.
+//! fills it (bytecode and the texts prepared for it), hooks answer the same without it, cold and
+//! warm; a changed file is compiled again; damaged or unlisted entries are dropped before they can
+//! be read.
 
 mod common;
 
@@ -13,7 +14,8 @@ use std::time::{Duration, Instant};
 /// sloppy one (`with`, script), a strict one the module goal refuses (`await` as a name), and a
 /// strict one naming `import.meta`, which CommonJS refuses (as Node does) though a module would not.
 /// A promise reaction queued before a `require` runs after the requiring code, as in Node.
-/// GET /probe answers what each computed, with a stack line to check positions.
+/// GET /probe answers what each computed, with a stack's line and column to check positions
+/// (`lib.js` has comments before and on that line, which are taken out before compiling).
 fn write_hooks(ext: &Path, value: &str) {
     let dir = ext.join("hooks/probe");
     std::fs::create_dir_all(&dir).unwrap();
@@ -49,7 +51,7 @@ module.exports = function registerHook() {
     std::fs::write(
         dir.join("lib.js"),
         format!(
-            "'use strict';\nexports.value = '{value}';\nexports.thisIsExports = this === module.exports;\nexports.strict = (function () {{ return this === undefined; }})();\n\nexports.where = () => /lib\\.js:(\\d+)/.exec(new Error('here').stack)[1];\n"
+            "'use strict';\nexports.value = '{value}';\nexports.thisIsExports = this === module.exports;\nexports.strict = (function () {{ return this === undefined; }})();\n/**\n * Where this line is: the line and column of an error made here, as a stack shows them.\n */ exports.where = () => /* a comment before the error */ /lib\\.js:(\\d+:\\d+)/.exec(new Error('here').stack)[1]; // trailing\n"
         ),
     )
     .unwrap();
@@ -70,12 +72,19 @@ async fn probe(db: &TestDb, ext: &Path, cache: Option<&Path>) -> Value {
     body
 }
 
-/// The entries (name → bytes) of the engine's folder in `cache`.
+/// The cache's folders: the engine's bytecode and the prepared texts, with their entries' extension.
+const FOLDERS: [(&str, &str); 2] = [("quickjs", "qbc"), ("source", "js")];
+
+/// The entries (`folder/name` → bytes) of both folders in `cache`.
 fn entries(cache: &Path) -> Vec<(String, Vec<u8>)> {
-    let dir = cache.join("quickjs");
-    let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .map(|rd| rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "qbc")).map(|p| (name(&p), std::fs::read(&p).unwrap())).collect())
-        .unwrap_or_default();
+    let mut found = Vec::new();
+    for (folder, extension) in FOLDERS {
+        if let Ok(listing) = std::fs::read_dir(cache.join(folder)) {
+            for path in listing.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == extension)) {
+                found.push((format!("{folder}/{}", name(&path)), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
     found.sort();
     found
 }
@@ -84,19 +93,19 @@ fn name(p: &Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-fn manifest(cache: &Path) -> String {
-    std::fs::read_to_string(cache.join("quickjs/manifest")).unwrap_or_default()
+fn listed(cache: &Path) -> usize {
+    FOLDERS.iter().map(|(folder, _)| std::fs::read_to_string(cache.join(folder).join("manifest")).unwrap_or_default().lines().count()).sum()
 }
 
-/// The manifest is written in the background once the first isolate is ready.
+/// The manifests are written in the background once the first isolate is ready.
 fn wait_for_manifest(cache: &Path) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let listed = manifest(cache).lines().count();
+        let listed = listed(cache);
         if listed > 0 && listed == entries(cache).len() {
             return;
         }
-        assert!(Instant::now() < deadline, "the manifest never listed the entries: {listed} of {}", entries(cache).len());
+        assert!(Instant::now() < deadline, "the manifests never listed the entries: {listed} of {}", entries(cache).len());
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -104,7 +113,8 @@ fn wait_for_manifest(cache: &Path) {
 fn expected(value: &str) -> Value {
     serde_json::json!({
         "value": value,
-        "line": "6",
+        // What Node 20 prints for the same file.
+        "line": "7:85",
         "sloppy": "from with",
         "awaitName": "await is a name here",
         "thisIsExports": true,
@@ -130,6 +140,10 @@ async fn hooks_answer_the_same_without_the_cache_cold_and_warm() {
     assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "cold cache");
     let written = entries(&cache);
     assert!(!written.is_empty(), "the first start fills the cache");
+    let lib = written.iter().find(|(entry, bytes)| entry.starts_with("source/") && bytes.windows(5).any(|w| w == b"'one'"));
+    let lib = String::from_utf8(lib.expect("lib.js's prepared text is an entry").1.clone()).unwrap();
+    assert!(!lib.contains("Where this line is") && !lib.contains("// trailing") && !lib.contains("/* a comment"), "comments are taken out:\n{lib}");
+    assert_eq!(lib.lines().count(), 7, "every line stays:\n{lib}");
 
     assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "warm cache");
     assert_eq!(entries(&cache), written, "a warm start compiles nothing new");
@@ -153,17 +167,28 @@ async fn damaged_and_unlisted_entries_are_dropped() {
     write_hooks(&ext, "one");
     assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"));
     let sound = entries(&cache);
-    // Every entry keeps its size but not its bytes (past the header, as a bad disk would).
+    let prepared_lib = sound.iter().filter(|(entry, bytes)| entry.starts_with("source/") && bytes.windows(5).any(|w| w == b"'one'")).count();
+    assert_eq!(prepared_lib, 1, "lib.js's text without comments is an entry");
+    // Every entry keeps its size but not its bytes: bytecode past its header, as a bad disk would
+    // damage it, and prepared texts as someone could edit them.
     for (entry, bytes) in &sound {
-        let damaged: Vec<u8> = bytes.iter().enumerate().map(|(i, b)| if i >= 8 { b ^ 0x5a } else { *b }).collect();
-        std::fs::write(cache.join("quickjs").join(entry), damaged).unwrap();
+        let damaged: Vec<u8> = if entry.starts_with("source/") {
+            String::from_utf8(bytes.clone()).unwrap().replace("'one'", "'bad'").into_bytes()
+        } else {
+            bytes.iter().enumerate().map(|(i, b)| if i >= 8 { b ^ 0x5a } else { *b }).collect()
+        };
+        std::fs::write(cache.join(entry), damaged).unwrap();
     }
-    let stray = cache.join("quickjs/00000000000000ff.qbc");
-    std::fs::write(&stray, b"not bytecode").unwrap();
+    let strays = [cache.join("quickjs/00000000000000ff.qbc"), cache.join("source/00ff.js")];
+    for stray in &strays {
+        std::fs::write(stray, b"exports.value = 'stray';").unwrap();
+    }
 
-    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "damaged entries are not executed");
-    assert!(!stray.exists(), "an entry the manifest doesn't list is deleted");
-    assert_eq!(entries(&cache), sound, "the damaged entries were compiled again from source");
+    assert_eq!(probe(&db, &ext, Some(&cache)).await, expected("one"), "damaged entries are not used");
+    for stray in &strays {
+        assert!(!stray.exists(), "{} isn't listed in its manifest, so it is deleted", stray.display());
+    }
+    assert_eq!(entries(&cache), sound, "the damaged entries were made again from the files");
 }
 
 /// A minified dependency (one long, sloppy line: crates/hooks/src/reflow.rs) computes what it

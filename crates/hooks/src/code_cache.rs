@@ -18,21 +18,35 @@
 //! comments), are compiled as a plain function, once. [`compile`] chooses, for the npm files
 //! ([`op_rectus_compile_file`]) and for the parts of the Node built-ins' bundle (node/mod.rs).
 //!
+//! Before compiling, an npm file loses its comments (comments.rs) and minified lines are broken
+//! (reflow.rs). Both parse the file with oxc, too slow for every start (the real hook set's
+//! 10.4 MB), so the text they make is kept in the cache as well, named by a SHA-256 of the file's
+//! text, and the engine's bytecode is keyed by that prepared text.
+//!
 //! The folder (`HOOKS_CACHE_PATH`, default `<EXTENSIONS_PATH>/.cache`, `false` for none) can be
-//! deleted at any time. Entries are never trusted blindly: the engine reads a file whose name
-//! matches the source, so a changed file is compiled again; a file that was damaged after it was
-//! written would be executed as it is, so a manifest records each entry's CRC-32 and size, and
-//! at start every entry that doesn't match it, or that it doesn't list, is deleted before the
-//! engine can read it (the engine then compiles from source and writes it again).
+//! deleted at any time. It holds `quickjs/` (the engine's bytecode) and `source/` (prepared
+//! texts). Entries are never trusted blindly: both kinds are named by what they were made from,
+//! so a changed file is prepared and compiled again; a file that was damaged after it was
+//! written would be used as it is, so each folder's manifest records each entry's CRC-32 and
+//! size, and at start every entry that doesn't match it, or that it doesn't list, is deleted
+//! before it can be read (it is then made from the file again).
 
 use deno_core::{op2, v8};
 use rectus_core::config::Config;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 const MANIFEST: &str = "manifest";
-const ENTRY_EXTENSION: &str = "qbc";
+/// The engine's bytecode: the folder the engine writes to and its entries' extension.
+const BYTECODE: (&str, &str) = ("quickjs", "qbc");
+/// The texts `prepare` made.
+const PREPARED: (&str, &str) = ("source", "js");
+/// Names what `prepare` does, in every prepared entry's name: change it when that changes, so
+/// no start reads a text an older Rectus prepared.
+const PREPARED_BY: &str = "rectus-prepare-1 comments reflow";
 
 static FOLDER: OnceLock<Option<PathBuf>> = OnceLock::new();
 
@@ -49,20 +63,23 @@ pub fn folder(config: &Config) -> Option<PathBuf> {
 /// reads the schema; [`wait_verified`] takes it.
 static VERIFYING: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
 
-/// Points the engine at the cache folder (its bytecode under `quickjs/`) and starts dropping the
-/// entries that fail verification, on a thread of its own (reading and summing every entry took
+/// Points the engine at the cache folder's `quickjs/` and starts dropping the entries of both
+/// folders that fail verification, on a thread of its own (reading and summing every entry took
 /// 2% of a warm start). Call before the process has threads: the engine reads these variables
 /// once, when it first compiles something.
 pub fn configure(config: &Config) {
-    let folder = folder(config).map(|f| f.join("quickjs"));
+    let folder = folder(config);
     match &folder {
-        Some(dir) => {
-            std::env::set_var("V82JSC_BC_CACHE_DIR", dir);
+        Some(root) => {
+            std::env::set_var("V82JSC_BC_CACHE_DIR", root.join(BYTECODE.0));
             std::env::remove_var("V82JSC_NO_BC_CACHE");
-            let dir = dir.clone();
+            let root = root.clone();
             let verify_entries = move || {
-                if let Err(e) = verify(&dir) {
-                    tracing::debug!("hook code cache {}: {e}", dir.display());
+                for kind in [BYTECODE, PREPARED] {
+                    let dir = root.join(kind.0);
+                    if let Err(e) = verify(&dir, kind.1) {
+                        tracing::debug!("hook code cache {}: {e}", dir.display());
+                    }
                 }
             };
             match std::thread::Builder::new().name("rectus-code-cache".into()).spawn(verify_entries.clone()) {
@@ -88,10 +105,13 @@ pub fn wait_verified() {
 /// Lists the entries written since the last start in the manifest, in the background (called
 /// when an isolate has loaded the hooks, so the manifest covers what they compiled).
 pub fn record_new_entries() {
-    let Some(Some(dir)) = FOLDER.get().cloned() else { return };
+    let Some(Some(root)) = FOLDER.get().cloned() else { return };
     let spawned = std::thread::Builder::new().name("rectus-code-cache".into()).spawn(move || {
-        if let Err(e) = record(&dir) {
-            tracing::debug!("hook code cache {}: {e}", dir.display());
+        for kind in [BYTECODE, PREPARED] {
+            let dir = root.join(kind.0);
+            if let Err(e) = record(&dir, kind.1) {
+                tracing::debug!("hook code cache {}: {e}", dir.display());
+            }
         }
     });
     if let Err(e) = spawned {
@@ -123,11 +143,11 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
     std::fs::rename(tmp, dir.join(MANIFEST))
 }
 
-fn entries(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+fn entries(dir: &Path, extension: &str) -> std::io::Result<Vec<(String, PathBuf)>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == ENTRY_EXTENSION) {
+        if path.extension().is_some_and(|e| e == extension) {
             if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
                 found.push((name.to_string(), path.clone()));
             }
@@ -142,7 +162,7 @@ fn checksum(path: &Path) -> std::io::Result<(u32, u64)> {
 }
 
 /// Deletes every entry the manifest doesn't vouch for, and leftovers of interrupted writes.
-fn verify(dir: &Path) -> std::io::Result<()> {
+fn verify(dir: &Path, extension: &str) -> std::io::Result<()> {
     if !dir.is_dir() {
         return Ok(());
     }
@@ -154,7 +174,7 @@ fn verify(dir: &Path) -> std::io::Result<()> {
             let _ = std::fs::remove_file(&path);
         }
     }
-    for (name, path) in entries(dir)? {
+    for (name, path) in entries(dir, extension)? {
         match listed.get(&name) {
             Some(expected) if checksum(&path).ok().as_ref() == Some(expected) => {
                 kept.insert(name, *expected);
@@ -168,12 +188,15 @@ fn verify(dir: &Path) -> std::io::Result<()> {
     write_manifest(dir, &kept)
 }
 
-fn record(dir: &Path) -> std::io::Result<()> {
+fn record(dir: &Path, extension: &str) -> std::io::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
     // Each isolate's first start records; one at a time in this process.
     static RECORDING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = RECORDING.lock().unwrap_or_else(|e| e.into_inner());
     let mut manifest = read_manifest(dir);
-    let present = entries(dir)?;
+    let present = entries(dir, extension)?;
     manifest.retain(|name, _| present.iter().any(|(n, _)| n == name));
     for (name, path) in present {
         if !manifest.contains_key(&name) {
@@ -191,8 +214,7 @@ const WRAPPER_PARAMS: &str = "exports, require, module, __filename, __dirname, _
 /// error to throw (the engine's SyntaxError), or `null` when `filename` can't be read as UTF-8
 /// text.
 /// `body` is the code to compile when the loader rewrote the file (a hook's own file in ES
-/// module syntax); `null` reads `filename`. Minified code gets its line breaks first
-/// (`reflow.rs`). Strict code is compiled as `export default function (<wrapper params>)
+/// module syntax); `null` reads `filename`. The code is prepared first ([`prepared`]). Strict code is compiled as `export default function (<wrapper params>)
 /// {<body>}`, served by the engine's bytecode cache, unless `as_module` is false (the file was
 /// compiled as a module before: a changed file must not meet its old module of the same name),
 /// the module goal refuses it, or it names `import.meta` (which a module accepts and CommonJS
@@ -214,8 +236,43 @@ pub fn op_rectus_compile_file<'s, 'i>(
         },
     };
     let source = without_hashbang(&source);
-    let reflowed = crate::reflow::reflow(source);
-    compile(scope, reflowed.as_deref().unwrap_or(source), &format!("file://{filename}"), as_module)
+    let prepared = prepared(source);
+    compile(scope, prepared.as_deref().unwrap_or(source), &format!("file://{filename}"), as_module)
+}
+
+/// The text QuickJS compiles for `source`, `None` when that is `source` itself: read from the
+/// cache's `source/` folder when an earlier start prepared the same text, else made by
+/// [`prepare`] and written there (an empty entry stands for `None`).
+fn prepared(source: &str) -> Option<String> {
+    let Some(Some(root)) = FOLDER.get() else { return prepare(source) };
+    let dir = root.join(PREPARED.0);
+    let key = Sha256::new().chain_update(PREPARED_BY).chain_update([0]).chain_update(source).finalize();
+    let path = dir.join(format!("{key:x}.{}", PREPARED.1));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return (!text.is_empty()).then_some(text);
+    }
+    let text = prepare(source);
+    if let Err(e) = store(&dir, &path, text.as_deref().unwrap_or("")) {
+        tracing::debug!("hook code cache {}: {e}", path.display());
+    }
+    text
+}
+
+/// Comments out (comments.rs), then minified lines broken (reflow.rs).
+fn prepare(source: &str) -> Option<String> {
+    let stripped = crate::comments::without_comments(source);
+    crate::reflow::reflow(stripped.as_deref().unwrap_or(source)).or(stripped)
+}
+
+/// Writes an entry aside and renames it, so no reader sees half of it; the name of the aside
+/// file is unique to the write, as isolates (and processes) may prepare the same file at once.
+fn store(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    std::fs::create_dir_all(dir)?;
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".{}.{}.tmp", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&aside, text)?;
+    std::fs::rename(&aside, path)
 }
 
 /// Compiles `body` into a CommonJS factory named `name`, answering as

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod code_cache;
+mod comments;
 pub mod cron;
 mod database;
 pub mod engine;
