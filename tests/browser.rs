@@ -189,7 +189,7 @@ async fn walkthrough(engine: Engine, existing: Option<&str>) {
                 passed.push(step.to_string());
             } else {
                 eprintln!("step {step}: FAILED {message}");
-                failures.push(format!("{step}: {} (screenshot {}, at {})", message["error"], message["screenshot"], message["url"]));
+                failures.push(format!("{step}: {} (screenshot {}, at {}; requests without an answer: {})", message["error"], message["screenshot"], message["url"], message["unanswered"]));
             }
         } else if message.get("requests").is_some() {
             requests = Some(message["requests"].clone());

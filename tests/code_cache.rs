@@ -40,7 +40,7 @@ module.exports = function registerHook() {
   return {
     'routes.custom.init.before': ({ app }) => {
       app.get('/probe', (req, res) => {
-        res.json({ value: lib.value, line: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict, importMeta, order });
+        res.json({ value: lib.value, at: lib.where(), sloppy: sloppy.value, awaitName: awaitName.value, thisIsExports: lib.thisIsExports, strict: lib.strict, importMeta, order });
       });
     },
   };
@@ -113,8 +113,8 @@ fn wait_for_manifest(cache: &Path) {
 fn expected(value: &str) -> Value {
     serde_json::json!({
         "value": value,
-        // What Node 20 prints for the same file.
-        "line": "7:85",
+        // Line and column, as Node 20 prints them for the same file.
+        "at": "7:85",
         "sloppy": "from with",
         "awaitName": "await is a name here",
         "thisIsExports": true,
@@ -169,8 +169,8 @@ async fn damaged_and_unlisted_entries_are_dropped() {
     let sound = entries(&cache);
     let prepared_lib = sound.iter().filter(|(entry, bytes)| entry.starts_with("source/") && bytes.windows(5).any(|w| w == b"'one'")).count();
     assert_eq!(prepared_lib, 1, "lib.js's text without comments is an entry");
-    // Every entry keeps its size but not its bytes: bytecode past its header, as a bad disk would
-    // damage it, and prepared texts as someone could edit them.
+    // Entries keep their size but not their bytes: all bytecode past its header, as a bad disk
+    // would damage it, and lib.js's prepared text as someone could edit it.
     for (entry, bytes) in &sound {
         let damaged: Vec<u8> = if entry.starts_with("source/") {
             String::from_utf8(bytes.clone()).unwrap().replace("'one'", "'bad'").into_bytes()

@@ -4,8 +4,8 @@
 //
 // Each step checks the page; then it prints `{"check": step, "data": {...}}` and waits for one
 // line on stdin: `ok`, or what the database check found wrong (the Rust side runs those checks).
-// The outcome of every step is one line `{"step", "ok", "error", "screenshot"}`; a failing step
-// saves a screenshot. At the end, every API request the app made is one line `{"requests": [...]}`.
+// The outcome of every step is one line `{"step", "ok", "error", "screenshot", "unanswered"}`; a
+// failing step saves a screenshot and lists the API requests that got no answer during it. At the end, every API request the app made is one line `{"requests": [...]}`.
 //
 // Environment: BASE_URL, ADMIN_EMAIL, ADMIN_PASSWORD, PREFIX (collection names), STEPS (the steps
 // to run, comma-separated, in order; default all), OUT (screenshots), CHROMIUM.
@@ -83,6 +83,9 @@ async function setup() {
 // ---- the page -----------------------------------------------------------------------------
 
 const requests = [];
+/// API requests that got no answer (the app then shows "Network Error"), with the browser's
+/// reason: reported with the step they happened in.
+const unanswered = [];
 let browser;
 let page;
 let profile;
@@ -103,6 +106,10 @@ async function openBrowser() {
 		const url = new URL(response.url());
 		if (!url.href.startsWith(base) || url.pathname.startsWith('/admin')) return;
 		requests.push({ method: response.request().method(), path: url.pathname, query: url.search, status: response.status() });
+	});
+	page.on('requestfailed', (request) => {
+		const url = new URL(request.url());
+		if (url.href.startsWith(base)) unanswered.push(`${request.method()} ${url.pathname}${url.search}: ${request.failure()?.errorText}`);
 	});
 }
 
@@ -433,11 +440,12 @@ try {
 		}
 		try {
 			await step();
+			unanswered.length = 0;
 			emit({ step: name, ok: true });
 		} catch (error) {
 			const screenshot = join(out, `${prefix}-${name}.png`);
 			await page.screenshot({ path: screenshot }).catch(() => {});
-			emit({ step: name, ok: false, error: String(error?.message ?? error).split('\n')[0], screenshot, url: page.url() });
+			emit({ step: name, ok: false, error: String(error?.message ?? error).split('\n')[0], screenshot, url: page.url(), unanswered: unanswered.splice(0) });
 		}
 	}
 	emit({ requests });
