@@ -34,7 +34,8 @@
 use deno_core::{op2, v8};
 use rectus_core::config::Config;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -137,10 +138,21 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
     let mut names: Vec<&String> = manifest.keys().collect();
     names.sort();
     let text: String = names.iter().map(|n| format!("{:08x} {} {n}\n", manifest[*n].0, manifest[*n].1)).collect();
-    // Written aside and renamed, so a reader never sees half a manifest.
-    let tmp = dir.join(format!("{MANIFEST}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, dir.join(MANIFEST))
+    store(&dir.join(MANIFEST), &text)
+}
+
+/// Writes a file of the cache aside and renames it, so no reader sees half of it; the name of
+/// the aside file is unique to the write, as isolates (and processes) may write the same file at
+/// once.
+fn store(path: &Path, text: &str) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".{}.{}.tmp", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&aside, text)?;
+    std::fs::rename(&aside, path)
 }
 
 fn entries(dir: &Path, extension: &str) -> std::io::Result<Vec<(String, PathBuf)>> {
@@ -197,10 +209,11 @@ fn record(dir: &Path, extension: &str) -> std::io::Result<()> {
     let _one_at_a_time = RECORDING.lock().unwrap_or_else(|e| e.into_inner());
     let mut manifest = read_manifest(dir);
     let present = entries(dir, extension)?;
-    manifest.retain(|name, _| present.iter().any(|(n, _)| n == name));
-    for (name, path) in present {
-        if !manifest.contains_key(&name) {
-            manifest.insert(name, checksum(&path)?);
+    let names: HashSet<&str> = present.iter().map(|(name, _)| name.as_str()).collect();
+    manifest.retain(|name, _| names.contains(name.as_str()));
+    for (name, path) in &present {
+        if let Entry::Vacant(unlisted) = manifest.entry(name.clone()) {
+            unlisted.insert(checksum(path)?);
         }
     }
     write_manifest(dir, &manifest)
@@ -245,14 +258,13 @@ pub fn op_rectus_compile_file<'s, 'i>(
 /// [`prepare`] and written there (an empty entry stands for `None`).
 fn prepared(source: &str) -> Option<String> {
     let Some(Some(root)) = FOLDER.get() else { return prepare(source) };
-    let dir = root.join(PREPARED.0);
     let key = Sha256::new().chain_update(PREPARED_BY).chain_update([0]).chain_update(source).finalize();
-    let path = dir.join(format!("{key:x}.{}", PREPARED.1));
+    let path = root.join(PREPARED.0).join(format!("{key:x}.{}", PREPARED.1));
     if let Ok(text) = std::fs::read_to_string(&path) {
         return (!text.is_empty()).then_some(text);
     }
     let text = prepare(source);
-    if let Err(e) = store(&dir, &path, text.as_deref().unwrap_or("")) {
+    if let Err(e) = store(&path, text.as_deref().unwrap_or("")) {
         tracing::debug!("hook code cache {}: {e}", path.display());
     }
     text
@@ -262,17 +274,6 @@ fn prepared(source: &str) -> Option<String> {
 fn prepare(source: &str) -> Option<String> {
     let stripped = crate::comments::without_comments(source);
     crate::reflow::reflow(stripped.as_deref().unwrap_or(source)).or(stripped)
-}
-
-/// Writes an entry aside and renames it, so no reader sees half of it; the name of the aside
-/// file is unique to the write, as isolates (and processes) may prepare the same file at once.
-fn store(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    std::fs::create_dir_all(dir)?;
-    let mut aside = path.as_os_str().to_owned();
-    aside.push(format!(".{}.{}.tmp", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
-    std::fs::write(&aside, text)?;
-    std::fs::rename(&aside, path)
 }
 
 /// Compiles `body` into a CommonJS factory named `name`, answering as
